@@ -1,0 +1,35 @@
+// Admin commands: one-shot tasks run as `selflink <command>`.
+import type { Ctx } from '../context.js';
+import { bootstrapAdmin } from './bootstrap-admin.js';
+import { seedDemo } from './seed-demo.js';
+import { loadFixtures } from './load-fixtures.js';
+import { setPassword, flagsCommand } from './accounts.js';
+
+export interface Command {
+  help: string;
+  run(ctx: Ctx, args: string[]): Promise<number | void>;
+}
+
+export const commands: Record<string, Command> = {
+  'bootstrap-admin': bootstrapAdmin,
+  'seed-demo': seedDemo,
+  'load-fixtures': loadFixtures,
+  'set-password': setPassword,
+  flags: flagsCommand,
+};
+
+/** Parses `--name value` and `--flag` options. */
+export function parseArgs(args: string[]): { opts: Record<string, string | true>; rest: string[] } {
+  const opts: Record<string, string | true> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith('--')) {
+      const [k, v] = a.slice(2).split('=', 2);
+      if (v !== undefined) opts[k] = v;
+      else if (args[i + 1] !== undefined && !args[i + 1].startsWith('--')) opts[k] = args[++i];
+      else opts[k] = true;
+    } else rest.push(a);
+  }
+  return { opts, rest };
+}

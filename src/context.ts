@@ -1,0 +1,32 @@
+// The application context: the platform's adapters plus every module's service.
+// Modules reach each other only through `ctx.services`.
+import type { App } from './platform/http/app-type.js';
+import type { Platform } from './platform/index.js';
+import type { UsersService } from './modules/users/service.js';
+import type { FlagsService } from './modules/flags/service.js';
+
+export interface Services {
+  users: UsersService;
+  flags: FlagsService;
+}
+
+export interface Ctx extends Platform {
+  services: Services;
+  db: Platform['database']['db'];
+}
+
+export interface Module {
+  name: string;
+  /** Builds the module's service; other services are reached lazily through ctx.services. */
+  service?: (ctx: Ctx) => unknown;
+  /** Registers routes under /api/v1. */
+  routes?: (app: App, ctx: Ctx) => Promise<void>;
+  /** Registers routes at the server root (outside /api/v1). */
+  rootRoutes?: (app: App, ctx: Ctx) => Promise<void>;
+  /** Defines background jobs (every role defines them; only workers run them). */
+  jobs?: (ctx: Ctx) => void;
+  /** Repeating jobs, installed by the scheduler role. */
+  schedules?: (ctx: Ctx) => Promise<void>;
+  /** Adds the module's demo data (seed-demo). */
+  seed?: (ctx: Ctx, opts: import('./commands/seed-demo.js').SeedOptions) => Promise<void>;
+}

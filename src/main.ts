@@ -1,0 +1,114 @@
+// `selflink <role|command>`: one code base, one entry point.
+import { ConfigError, loadConfig } from './config.js';
+import { createPlatform } from './platform/index.js';
+import { createContext, modules } from './modules/index.js';
+import { buildApp } from './app.js';
+import { commands } from './commands/index.js';
+import type { Ctx } from './context.js';
+import type { App } from './platform/http/app-type.js';
+
+const ROLES = ['serve', 'api', 'realtime', 'worker', 'scheduler', 'migrate'] as const;
+type Role = (typeof ROLES)[number];
+
+function usage(): never {
+  const cmds = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(18)} ${c.help}`);
+  console.error(
+    [
+      'usage: selflink <role|command> [options]',
+      '',
+      'roles:',
+      '  serve              everything in one process: API, SSE, WebSocket /ws, worker, scheduler (default)',
+      '  api                REST + SSE, OpenAPI, /metrics, /health',
+      '  realtime           the WebSocket gateway (/ws, /health, /internal/publish)',
+      '  worker             background job processors',
+      '  scheduler          installs repeating jobs',
+      '  migrate            applies database migrations and exits',
+      '',
+      'commands:',
+      ...cmds,
+    ].join('\n'),
+  );
+  process.exit(2);
+}
+
+async function runRole(role: Role, ctx: Ctx) {
+  const { config, log } = ctx;
+  const closers: (() => Promise<void>)[] = [];
+  let app: App | null = null;
+
+  if (role !== 'worker' && role !== 'scheduler') await ctx.database.migrate();
+  if (role === 'migrate') {
+    log.info('migrations applied');
+    return;
+  }
+  if (role === 'serve' || role === 'api' || role === 'realtime') {
+    app = await buildApp(ctx, { api: role !== 'realtime' });
+    await app.listen({ host: config.host, port: config.port });
+    closers.push(() => app!.close());
+  }
+  if (role === 'serve' || role === 'worker') await ctx.queue.startWorkers();
+  if (role === 'serve' || role === 'scheduler') for (const m of modules) await m.schedules?.(ctx);
+  log.info({ role, mode: ctx.database.kind, redis: Boolean(ctx.redis) }, 'selflink started');
+
+  // Graceful shutdown: stop accepting, let in-flight requests finish, stop jobs, close the database.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error('shutdown timed out');
+      process.exit(1);
+    }, config.http.shutdownTimeoutMs);
+    timer.unref();
+    for (const c of closers) await c().catch((err) => log.error({ err }, 'close failed'));
+    await ctx.close().catch((err) => log.error({ err }, 'platform close failed'));
+    clearTimeout(timer);
+    log.info('stopped');
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+async function main() {
+  const [name = 'serve', ...args] = process.argv.slice(2);
+  if (name === '--help' || name === '-h' || name === 'help') usage();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`configuration error: ${err.message}`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  if ((ROLES as readonly string[]).includes(name)) {
+    const ctx = createContext(await createPlatform(config));
+    await runRole(name as Role, ctx);
+    return;
+  }
+  const cmd = commands[name];
+  if (!cmd) usage();
+  const ctx = createContext(await createPlatform(config));
+  let code = 0;
+  try {
+    await ctx.database.migrate();
+    code = (await cmd.run(ctx, args)) ?? 0;
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    code = 1;
+  } finally {
+    await ctx.close();
+  }
+  process.exit(code);
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    console.error(`configuration error: ${err.message}`);
+    process.exit(78);
+  }
+  console.error(err);
+  process.exit(1);
+});

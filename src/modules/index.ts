@@ -1,0 +1,17 @@
+// Every module of the application, in registration order.
+import type { Ctx, Module, Services } from '../context.js';
+import type { Platform } from '../platform/index.js';
+import { usersModule } from './users/module.js';
+import { flagsModule } from './flags/module.js';
+
+export const modules: Module[] = [usersModule, flagsModule];
+
+export function createContext(platform: Platform): Ctx {
+  const services = {} as Services;
+  const ctx: Ctx = Object.assign(Object.create(null), platform, { services, db: platform.database.db }) as Ctx;
+  for (const m of modules) {
+    if (m.service) (services as unknown as Record<string, unknown>)[m.name] = m.service(ctx);
+  }
+  for (const m of modules) m.jobs?.(ctx);
+  return ctx;
+}

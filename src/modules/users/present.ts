@@ -1,0 +1,125 @@
+// W-User: the user shape every endpoint returns (also post authors, senders, members).
+import { Type } from 'typebox';
+import type { Ctx } from '../../context.js';
+import type { UserRow } from './schema.js';
+
+export const SETTINGS_DEFAULTS = {
+  privacy: 'public',
+  dm_policy: 'everyone',
+  language: 'en',
+  quiet_hours: {} as Record<string, unknown>,
+  push_enabled: true,
+  email_enabled: true,
+  digest_enabled: false,
+};
+
+export type UserSettings = typeof SETTINGS_DEFAULTS;
+
+export function settingsOf(u: Pick<UserRow, 'settings'>): UserSettings {
+  return { ...SETTINGS_DEFAULTS, ...(u.settings as Partial<UserSettings>) };
+}
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const UserSettingsSchema = Type.Object({
+  privacy: Type.String(),
+  dm_policy: Type.String(),
+  language: Type.String(),
+  quiet_hours: Type.Object({}, { additionalProperties: true }),
+  push_enabled: Type.Boolean(),
+  email_enabled: Type.Boolean(),
+  digest_enabled: Type.Boolean(),
+});
+
+export const UserSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    email: Nullable(Type.String()),
+    handle: Type.String(),
+    username: Type.String(),
+    name: Type.String(),
+    bio: Type.String(),
+    photo: Type.String(),
+    avatar_url: Type.String(),
+    account_key: Type.String(),
+    birth_date: Nullable(Type.String()),
+    birth_time: Nullable(Type.String()),
+    birth_place: Nullable(Type.String()),
+    locale: Type.String(),
+    flags: Type.Object({}, { additionalProperties: true }),
+    followers_count: Type.Integer(),
+    following_count: Type.Integer(),
+    posts_count: Type.Integer(),
+    is_following: Type.Boolean(),
+    created_at: Type.String(),
+    updated_at: Type.String(),
+    settings: Type.Union([UserSettingsSchema, Type.Null()]),
+  },
+  { $id: 'User' },
+);
+
+export interface PresentOptions {
+  /** Show e-mail, birth data and settings regardless of who looks (auth responses). */
+  includePii?: boolean;
+  /** Request origin for turning stored media keys into absolute URLs. */
+  origin?: string;
+}
+
+export interface Viewer {
+  id: number;
+  isStaff: boolean;
+}
+
+export function createPresenter(ctx: Ctx) {
+  /** Stored photos are absolute URLs, or `storage:<key>` for uploaded avatars. */
+  async function photoUrl(photo: string, origin?: string): Promise<string> {
+    if (!photo.startsWith('storage:')) return photo;
+    const url = await ctx.storage.url(photo.slice('storage:'.length));
+    if (url.startsWith('/')) return (ctx.config.publicBaseUrl ?? origin ?? '') + url;
+    return url;
+  }
+
+  async function present(viewer: Viewer | null, rows: UserRow[], opts: PresentOptions = {}) {
+    const others = rows.filter((r) => r.id !== viewer?.id).map((r) => r.id);
+    const following = viewer ? await ctx.services.users.followingAmong(viewer.id, others) : new Set<number>();
+    return Promise.all(
+      rows.map(async (u) => {
+        const visible = opts.includePii || viewer?.id === u.id || viewer?.isStaff === true;
+        const isFollowing = following.has(u.id);
+        const photo = await photoUrl(u.photo, opts.origin);
+        return {
+          id: u.id,
+          email: visible ? u.email : null,
+          handle: u.handle,
+          username: u.handle,
+          name: u.name,
+          bio: u.bio,
+          photo,
+          avatar_url: photo,
+          account_key: `user:${u.id}`,
+          birth_date: visible ? u.birthDate : null,
+          birth_time: visible ? u.birthTime : null,
+          birth_place: visible ? u.birthPlace : null,
+          locale: u.locale,
+          flags: { ...u.flags, following: isFollowing, is_following: isFollowing },
+          followers_count: u.followersCount,
+          following_count: u.followingCount,
+          posts_count: u.postsCount,
+          is_following: isFollowing,
+          created_at: u.createdAt.toISOString(),
+          updated_at: u.updatedAt.toISOString(),
+          settings: visible ? settingsOf(u) : null,
+        };
+      }),
+    );
+  }
+
+  async function presentOne(viewer: Viewer | null, row: UserRow, opts: PresentOptions = {}) {
+    return (await present(viewer, [row], opts))[0];
+  }
+
+  return { present, presentOne, photoUrl };
+}
+
+export type Presenter = ReturnType<typeof createPresenter>;
+export type PresentedUser = Awaited<ReturnType<Presenter['presentOne']>>;

@@ -1,0 +1,424 @@
+// The users module's rules: accounts, sessions and tokens, the follow graph, blocks, devices.
+import { and, desc, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
+import type { Ctx } from '../../context.js';
+import type { DbOrTx } from '../../platform/db/index.js';
+import { isUniqueViolation } from '../../platform/db/index.js';
+import { newJti, TokenError, type TokenClaims } from '../../platform/auth/tokens.js';
+import { hashPassword, UNUSABLE_PASSWORD, verifyPassword } from '../../platform/auth/passwords.js';
+import { ApiError, badRequest, fieldError, notFound } from '../../platform/http/errors.js';
+import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
+import { authSessions, blocks, follows, mutes, userProfiles, users, type UserRow } from './schema.js';
+import { handleCandidates, normalizeHandle } from './handles.js';
+
+export interface Tokens {
+  token: string;
+  refreshToken: string;
+}
+
+export interface NewUser {
+  email: string;
+  password: string | null;
+  handle?: string;
+  name: string;
+  isStaff?: boolean;
+  isSuperuser?: boolean;
+  roles?: string[];
+}
+
+export const USER_EVENTS = {
+  created: 'user.created',
+  followed: 'user.followed',
+  unfollowed: 'user.unfollowed',
+  deactivated: 'user.deactivated',
+} as const;
+
+export interface FollowEvent {
+  followerId: number;
+  followeeId: number;
+}
+
+const invalidCredentials = () => new ApiError(400, { non_field_errors: ['Invalid credentials'] });
+
+// Verifying against a fixed hash when the e-mail is unknown keeps login time flat (no account probing by timing).
+let dummyHash: Promise<string> | null = null;
+
+export function createUsersService(ctx: Ctx) {
+  const db = () => ctx.db;
+
+  async function getById(id: number, tx: DbOrTx = db()): Promise<UserRow | null> {
+    const [u] = await tx.select().from(users).where(eq(users.id, id)).limit(1);
+    return u ?? null;
+  }
+
+  async function getActive(id: number): Promise<UserRow> {
+    const u = await getById(id);
+    if (!u || !u.isActive) throw notFound('No User matches the given query.');
+    return u;
+  }
+
+  async function getMany(ids: number[]): Promise<Map<number, UserRow>> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) return new Map();
+    const rows = await db().select().from(users).where(inArray(users.id, unique));
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  async function handleTaken(handle: string, tx: DbOrTx): Promise<boolean> {
+    const r = await tx.select({ id: users.id }).from(users).where(sql`lower(${users.handle}) = ${handle.toLowerCase()}`).limit(1);
+    return r.length > 0;
+  }
+
+  async function emailTaken(email: string, tx: DbOrTx): Promise<boolean> {
+    const r = await tx.select({ id: users.id }).from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`).limit(1);
+    return r.length > 0;
+  }
+
+  /** Creates an account and its profile row in one transaction; duplicates are 400 field errors. */
+  async function createUser(input: NewUser): Promise<UserRow> {
+    const email = input.email.trim();
+    const passwordHash = input.password === null ? UNUSABLE_PASSWORD : await hashPassword(input.password);
+    try {
+      const user = await db().transaction(async (tx) => {
+        if (await emailTaken(email, tx)) throw fieldError('email', 'user with this email already exists.');
+        let handle: string | undefined;
+        if (input.handle !== undefined && input.handle.trim() !== '') {
+          handle = normalizeHandle(input.handle);
+          if (!handle) throw fieldError('handle', 'Handle must contain letters or numbers.');
+          if (await handleTaken(handle, tx)) throw fieldError('handle', 'Handle is already taken.');
+        } else {
+          for (const c of handleCandidates(input.name, email)) {
+            if (!(await handleTaken(c, tx))) {
+              handle = c;
+              break;
+            }
+          }
+          if (!handle) throw badRequest('Could not generate a free handle; please choose one.', 'handle_unavailable');
+        }
+        const [row] = await tx
+          .insert(users)
+          .values({
+            email,
+            handle,
+            name: input.name,
+            password: passwordHash,
+            isStaff: input.isStaff ?? false,
+            isSuperuser: input.isSuperuser ?? false,
+            roles: input.roles ?? [],
+          })
+          .returning();
+        await tx.insert(userProfiles).values({ userId: row.id });
+        return row;
+      });
+      await ctx.events.emit(USER_EVENTS.created, { userId: user.id });
+      return user;
+    } catch (err) {
+      // A concurrent registration won the race for the same e-mail or handle.
+      if (isUniqueViolation(err)) {
+        const msg = String((err as { constraint?: string; cause?: { constraint?: string } }).constraint ?? (err as { cause?: { constraint?: string } }).cause?.constraint ?? '');
+        if (msg.includes('handle')) throw fieldError('handle', 'Handle is already taken.');
+        throw fieldError('email', 'user with this email already exists.');
+      }
+      throw err;
+    }
+  }
+
+  async function issueTokens(userId: number, userAgent = '', tx: DbOrTx = db()): Promise<Tokens> {
+    const refreshJti = newJti();
+    const [session] = await tx.insert(authSessions).values({ userId, refreshJti, userAgent: userAgent.slice(0, 255) }).returning({ id: authSessions.id });
+    const [token, refreshToken] = await Promise.all([ctx.tokens.sign('access', userId, session.id), ctx.tokens.sign('refresh', userId, session.id, refreshJti)]);
+    return { token, refreshToken };
+  }
+
+  async function login(email: string, password: string, userAgent: string): Promise<{ user: UserRow; tokens: Tokens }> {
+    const [user] = await db().select().from(users).where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`).limit(1);
+    if (!user) {
+      dummyHash ??= hashPassword('not-a-real-password');
+      await verifyPassword(password, await dummyHash);
+      throw invalidCredentials();
+    }
+    const v = await verifyPassword(password, user.password);
+    if (!v.ok || !user.isActive) throw invalidCredentials();
+    const patch: Partial<typeof users.$inferInsert> = { lastLogin: new Date() };
+    if (v.needsRehash) patch.password = await hashPassword(password);
+    await db().update(users).set(patch).where(eq(users.id, user.id));
+    return { user, tokens: await issueTokens(user.id, userAgent) };
+  }
+
+  /** Rotates a refresh token. Reusing an already-rotated token revokes the whole session. */
+  async function refresh(refreshToken: string): Promise<Tokens> {
+    let claims: TokenClaims;
+    try {
+      claims = await ctx.tokens.verify(refreshToken, 'refresh');
+    } catch (err) {
+      if (err instanceof TokenError) throw new ApiError(401, { detail: err.message, code: 'token_not_valid' });
+      throw err;
+    }
+    const nextJti = newJti();
+    const rotated = await db()
+      .update(authSessions)
+      .set({ refreshJti: nextJti, lastUsedAt: new Date() })
+      .where(and(eq(authSessions.id, claims.sid), eq(authSessions.refreshJti, claims.jti), isNull(authSessions.revokedAt)))
+      .returning({ id: authSessions.id });
+    if (!rotated.length) {
+      await db().update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.id, claims.sid), isNull(authSessions.revokedAt)));
+      throw new ApiError(401, { detail: 'Token is invalid or expired', code: 'token_not_valid' });
+    }
+    const user = await getById(claims.user_id);
+    if (!user || !user.isActive) throw new ApiError(401, { detail: 'User is inactive', code: 'user_inactive' });
+    const [token, refreshTok] = await Promise.all([ctx.tokens.sign('access', claims.user_id, claims.sid), ctx.tokens.sign('refresh', claims.user_id, claims.sid, nextJti)]);
+    return { token, refreshToken: refreshTok };
+  }
+
+  async function revokeSession(sid: number) {
+    await db().update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.id, sid), isNull(authSessions.revokedAt)));
+  }
+
+  async function revokeAllSessions(userId: number, tx: DbOrTx = db()) {
+    await tx.update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.userId, userId), isNull(authSessions.revokedAt)));
+  }
+
+  /** One indexed query per authenticated request: the user row and its session's state. */
+  async function resolveSession(claims: TokenClaims) {
+    const [row] = await db()
+      .select({ user: users, revokedAt: authSessions.revokedAt, sessionUser: authSessions.userId })
+      .from(users)
+      .leftJoin(authSessions, eq(authSessions.id, claims.sid))
+      .where(eq(users.id, claims.user_id))
+      .limit(1);
+    if (!row) return { error: 'user_not_found' as const };
+    if (!row.user.isActive) return { error: 'user_inactive' as const };
+    if (row.sessionUser !== claims.user_id || row.revokedAt) return { error: 'session_revoked' as const };
+    return row.user;
+  }
+
+  async function changePassword(userId: number, oldPassword: string, newPassword: string, userAgent: string): Promise<Tokens> {
+    const user = await getById(userId);
+    if (!user) throw notFound();
+    const v = await verifyPassword(oldPassword, user.password);
+    if (!v.ok) throw fieldError('old_password', 'Wrong password.');
+    const hash = await hashPassword(newPassword);
+    return db().transaction(async (tx) => {
+      await tx.update(users).set({ password: hash, updatedAt: new Date() }).where(eq(users.id, userId));
+      await revokeAllSessions(userId, tx);
+      return issueTokens(userId, userAgent, tx);
+    });
+  }
+
+  async function setPassword(userId: number, password: string) {
+    await db().update(users).set({ password: await hashPassword(password), updatedAt: new Date() }).where(eq(users.id, userId));
+    await revokeAllSessions(userId);
+  }
+
+  /** Suspends or restores an account; suspension ends every session at once. */
+  async function setActive(userId: number, active: boolean) {
+    await db().transaction(async (tx) => {
+      await tx.update(users).set({ isActive: active, updatedAt: new Date() }).where(eq(users.id, userId));
+      if (!active) await revokeAllSessions(userId, tx);
+    });
+    if (!active) await ctx.events.emit(USER_EVENTS.deactivated, { userId });
+  }
+
+  async function update(userId: number, patch: Partial<typeof users.$inferInsert>, tx: DbOrTx = db()): Promise<UserRow> {
+    const [row] = await tx.update(users).set({ ...patch, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
+    if (!row) throw notFound();
+    return row;
+  }
+
+  async function list(opts: { q?: string; cursor: Keyset | null; limit: number }) {
+    const conds = [eq(users.isActive, true), olderThan(users.createdAt, users.id, opts.cursor)];
+    for (const term of (opts.q ?? '').trim().split(/\s+/).filter(Boolean)) {
+      const like = `%${term.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      conds.push(or(ilike(users.handle, like), ilike(users.name, like)));
+    }
+    const rows = await db()
+      .select()
+      .from(users)
+      .where(and(...conds))
+      .orderBy(desc(users.createdAt), desc(users.id))
+      .limit(opts.limit + 1);
+    return paginate(rows, opts.limit);
+  }
+
+  // ---- follow graph ----
+
+  async function assertNotBlocked(a: number, b: number) {
+    if (await isBlockedEitherWay(a, b)) throw badRequest('You cannot follow this user.', 'blocked');
+  }
+
+  async function follow(followerId: number, followeeId: number): Promise<boolean> {
+    if (followerId === followeeId) throw badRequest('Cannot follow yourself', 'cannot_follow_self');
+    await getActive(followeeId);
+    await assertNotBlocked(followerId, followeeId);
+    const created = await db().transaction(async (tx) => {
+      const ins = await tx.insert(follows).values({ followerId, followeeId }).onConflictDoNothing().returning({ f: follows.followerId });
+      if (!ins.length) return false;
+      await tx.update(users).set({ followingCount: sql`${users.followingCount} + 1` }).where(eq(users.id, followerId));
+      await tx.update(users).set({ followersCount: sql`${users.followersCount} + 1` }).where(eq(users.id, followeeId));
+      return true;
+    });
+    if (created) await ctx.events.emit<FollowEvent>(USER_EVENTS.followed, { followerId, followeeId });
+    return true;
+  }
+
+  async function unfollow(followerId: number, followeeId: number): Promise<boolean> {
+    if (followerId === followeeId) throw badRequest('Cannot follow yourself', 'cannot_follow_self');
+    const target = await getById(followeeId);
+    if (!target) throw notFound('No User matches the given query.');
+    const removed = await db().transaction(async (tx) => {
+      const del = await tx.delete(follows).where(and(eq(follows.followerId, followerId), eq(follows.followeeId, followeeId))).returning({ f: follows.followerId });
+      if (!del.length) return false;
+      await tx.update(users).set({ followingCount: sql`${users.followingCount} - 1` }).where(eq(users.id, followerId));
+      await tx.update(users).set({ followersCount: sql`${users.followersCount} - 1` }).where(eq(users.id, followeeId));
+      return true;
+    });
+    if (removed) await ctx.events.emit<FollowEvent>(USER_EVENTS.unfollowed, { followerId, followeeId });
+    return false;
+  }
+
+  /** Of `candidates`, the ones `viewerId` follows. */
+  async function followingAmong(viewerId: number, candidates: number[]): Promise<Set<number>> {
+    if (!candidates.length) return new Set();
+    const rows = await db()
+      .select({ id: follows.followeeId })
+      .from(follows)
+      .where(and(eq(follows.followerId, viewerId), inArray(follows.followeeId, [...new Set(candidates)])));
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async function isFollowing(a: number, b: number) {
+    return (await followingAmong(a, [b])).has(b);
+  }
+
+  async function followingIds(userId: number): Promise<number[]> {
+    const rows = await db().select({ id: follows.followeeId }).from(follows).where(eq(follows.followerId, userId));
+    return rows.map((r) => r.id);
+  }
+
+  async function followerIds(userId: number): Promise<number[]> {
+    const rows = await db().select({ id: follows.followerId }).from(follows).where(eq(follows.followeeId, userId));
+    return rows.map((r) => r.id);
+  }
+
+  async function followersOf(userId: number, limit = 1000): Promise<UserRow[]> {
+    await getActive(userId);
+    return db()
+      .select({ u: users })
+      .from(follows)
+      .innerJoin(users, eq(users.id, follows.followerId))
+      .where(and(eq(follows.followeeId, userId), eq(users.isActive, true)))
+      .orderBy(desc(follows.createdAt))
+      .limit(limit)
+      .then((r) => r.map((x) => x.u));
+  }
+
+  async function followingOf(userId: number, limit = 1000): Promise<UserRow[]> {
+    await getActive(userId);
+    return db()
+      .select({ u: users })
+      .from(follows)
+      .innerJoin(users, eq(users.id, follows.followeeId))
+      .where(and(eq(follows.followerId, userId), eq(users.isActive, true)))
+      .orderBy(desc(follows.createdAt))
+      .limit(limit)
+      .then((r) => r.map((x) => x.u));
+  }
+
+  // ---- blocks and mutes ----
+
+  async function block(userId: number, targetId: number) {
+    if (userId === targetId) throw badRequest('Cannot block yourself', 'cannot_block_self');
+    await getActive(targetId);
+    await db().insert(blocks).values({ userId, targetId }).onConflictDoNothing();
+    // Blocking ends the follow relationship in both directions.
+    await unfollow(userId, targetId).catch(() => undefined);
+    await unfollow(targetId, userId).catch(() => undefined);
+  }
+
+  async function unblock(userId: number, targetId: number) {
+    await db().delete(blocks).where(and(eq(blocks.userId, userId), eq(blocks.targetId, targetId)));
+  }
+
+  async function isBlockedEitherWay(a: number, b: number): Promise<boolean> {
+    const r = await db()
+      .select({ u: blocks.userId })
+      .from(blocks)
+      .where(or(and(eq(blocks.userId, a), eq(blocks.targetId, b)), and(eq(blocks.userId, b), eq(blocks.targetId, a))))
+      .limit(1);
+    return r.length > 0;
+  }
+
+  /** Users hidden from `userId`: the ones it blocked and the ones that blocked it. */
+  async function blockedIds(userId: number): Promise<Set<number>> {
+    const rows = await db()
+      .select({ u: blocks.userId, t: blocks.targetId })
+      .from(blocks)
+      .where(or(eq(blocks.userId, userId), eq(blocks.targetId, userId)));
+    return new Set(rows.map((r) => (r.u === userId ? r.t : r.u)));
+  }
+
+  async function mute(userId: number, targetId: number) {
+    if (userId === targetId) throw badRequest('Cannot mute yourself', 'cannot_mute_self');
+    await getActive(targetId);
+    await db().insert(mutes).values({ userId, targetId }).onConflictDoNothing();
+  }
+
+  async function unmute(userId: number, targetId: number) {
+    await db().delete(mutes).where(and(eq(mutes.userId, userId), eq(mutes.targetId, targetId)));
+  }
+
+  async function hasMuted(userId: number, targetId: number): Promise<boolean> {
+    const r = await db().select({ u: mutes.userId }).from(mutes).where(and(eq(mutes.userId, userId), eq(mutes.targetId, targetId))).limit(1);
+    return r.length > 0;
+  }
+
+  /** Keeps users.posts_count exact; the social module calls it inside its own transaction. */
+  async function adjustPostsCount(userId: number, delta: number, tx: DbOrTx = db()) {
+    await tx.update(users).set({ postsCount: sql`greatest(${users.postsCount} + ${delta}, 0)` }).where(eq(users.id, userId));
+  }
+
+  async function findByEmail(email: string): Promise<UserRow | null> {
+    const [u] = await db().select().from(users).where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`).limit(1);
+    return u ?? null;
+  }
+
+  return {
+    getById,
+    getActive,
+    getMany,
+    findByEmail,
+    createUser,
+    issueTokens,
+    login,
+    refresh,
+    revokeSession,
+    revokeAllSessions,
+    resolveSession,
+    changePassword,
+    setPassword,
+    setActive,
+    update,
+    list,
+    follow,
+    unfollow,
+    followingAmong,
+    isFollowing,
+    followingIds,
+    followerIds,
+    followersOf,
+    followingOf,
+    block,
+    unblock,
+    isBlockedEitherWay,
+    blockedIds,
+    mute,
+    unmute,
+    hasMuted,
+    adjustPostsCount,
+  };
+}
+
+export type UsersService = ReturnType<typeof createUsersService> & {
+  present: import('./present.js').Presenter['present'];
+  presentOne: import('./present.js').Presenter['presentOne'];
+  photoUrl: import('./present.js').Presenter['photoUrl'];
+};

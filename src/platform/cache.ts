@@ -1,0 +1,165 @@
+// Small key-value store for caches, counters, timelines and ephemeral state.
+// In-memory when embedded, Redis in server mode; both behave the same.
+import type { Redis } from 'ioredis';
+
+export interface KeyValue {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  del(...keys: string[]): Promise<void>;
+  /** Increments and returns the new value; the TTL is set when the key is created. */
+  incr(key: string, ttlMs: number): Promise<{ value: number; ttlMs: number }>;
+  /** Pushes to the head of a list and trims it to maxLen. */
+  listPush(key: string, values: string[], maxLen: number): Promise<void>;
+  listRange(key: string, start: number, stop: number): Promise<string[]>;
+  listRemove(key: string, value: string): Promise<void>;
+  hashSet(key: string, field: string, value: string, ttlMs?: number): Promise<void>;
+  hashGetAll(key: string): Promise<Record<string, string>>;
+  hashDel(key: string, field: string): Promise<void>;
+  exists(key: string): Promise<boolean>;
+  ping(): Promise<boolean>;
+}
+
+interface Entry {
+  value: string | string[] | Map<string, string>;
+  expiresAt: number | null;
+}
+
+export class MemoryKeyValue implements KeyValue {
+  private data = new Map<string, Entry>();
+  constructor(private readonly maxKeys = 100_000) {}
+
+  private live(key: string): Entry | undefined {
+    const e = this.data.get(key);
+    if (!e) return undefined;
+    if (e.expiresAt !== null && e.expiresAt <= Date.now()) {
+      this.data.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  private put(key: string, e: Entry) {
+    if (!this.data.has(key) && this.data.size >= this.maxKeys) {
+      // Bounded: evict the oldest inserted key.
+      const first = this.data.keys().next().value;
+      if (first !== undefined) this.data.delete(first);
+    }
+    this.data.set(key, e);
+  }
+
+  async get(key: string) {
+    const e = this.live(key);
+    return typeof e?.value === 'string' ? e.value : null;
+  }
+  async set(key: string, value: string, ttlMs?: number) {
+    this.put(key, { value, expiresAt: ttlMs ? Date.now() + ttlMs : null });
+  }
+  async del(...keys: string[]) {
+    for (const k of keys) this.data.delete(k);
+  }
+  async incr(key: string, ttlMs: number) {
+    const e = this.live(key);
+    if (!e || typeof e.value !== 'string') {
+      this.put(key, { value: '1', expiresAt: Date.now() + ttlMs });
+      return { value: 1, ttlMs };
+    }
+    const value = Number(e.value) + 1;
+    e.value = String(value);
+    return { value, ttlMs: e.expiresAt === null ? -1 : e.expiresAt - Date.now() };
+  }
+  async listPush(key: string, values: string[], maxLen: number) {
+    const e = this.live(key);
+    const list = Array.isArray(e?.value) ? e.value : [];
+    list.unshift(...[...values].reverse());
+    if (list.length > maxLen) list.length = maxLen;
+    this.put(key, { value: list, expiresAt: e?.expiresAt ?? null });
+  }
+  async listRange(key: string, start: number, stop: number) {
+    const e = this.live(key);
+    if (!Array.isArray(e?.value)) return [];
+    return e.value.slice(start, stop === -1 ? undefined : stop + 1);
+  }
+  async listRemove(key: string, value: string) {
+    const e = this.live(key);
+    if (Array.isArray(e?.value)) e.value = e.value.filter((v) => v !== value);
+  }
+  async hashSet(key: string, field: string, value: string, ttlMs?: number) {
+    const e = this.live(key);
+    const map = e?.value instanceof Map ? e.value : new Map<string, string>();
+    map.set(field, value);
+    this.put(key, { value: map, expiresAt: ttlMs ? Date.now() + ttlMs : (e?.expiresAt ?? null) });
+  }
+  async hashGetAll(key: string) {
+    const e = this.live(key);
+    return e?.value instanceof Map ? Object.fromEntries(e.value) : {};
+  }
+  async hashDel(key: string, field: string) {
+    const e = this.live(key);
+    if (e?.value instanceof Map) e.value.delete(field);
+  }
+  async exists(key: string) {
+    return this.live(key) !== undefined;
+  }
+  async ping() {
+    return true;
+  }
+}
+
+const INCR_SCRIPT = `
+local v = redis.call('INCR', KEYS[1])
+if v == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {v, redis.call('PTTL', KEYS[1])}
+`;
+
+export class RedisKeyValue implements KeyValue {
+  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  private k(key: string) {
+    return this.prefix + key;
+  }
+  async get(key: string) {
+    return this.redis.get(this.k(key));
+  }
+  async set(key: string, value: string, ttlMs?: number) {
+    if (ttlMs) await this.redis.set(this.k(key), value, 'PX', ttlMs);
+    else await this.redis.set(this.k(key), value);
+  }
+  async del(...keys: string[]) {
+    if (keys.length) await this.redis.del(...keys.map((k) => this.k(k)));
+  }
+  async incr(key: string, ttlMs: number) {
+    const [value, ttl] = (await this.redis.eval(INCR_SCRIPT, 1, this.k(key), String(ttlMs))) as [number, number];
+    return { value, ttlMs: ttl };
+  }
+  async listPush(key: string, values: string[], maxLen: number) {
+    if (!values.length) return;
+    // LPUSH reverses its arguments; push the last first so values[0] ends up at the head.
+    await this.redis.multi().lpush(this.k(key), ...[...values].reverse()).ltrim(this.k(key), 0, maxLen - 1).exec();
+  }
+  async listRange(key: string, start: number, stop: number) {
+    return this.redis.lrange(this.k(key), start, stop);
+  }
+  async listRemove(key: string, value: string) {
+    await this.redis.lrem(this.k(key), 0, value);
+  }
+  async hashSet(key: string, field: string, value: string, ttlMs?: number) {
+    const m = this.redis.multi().hset(this.k(key), field, value);
+    if (ttlMs) m.pexpire(this.k(key), ttlMs);
+    await m.exec();
+  }
+  async hashGetAll(key: string) {
+    return this.redis.hgetall(this.k(key));
+  }
+  async hashDel(key: string, field: string) {
+    await this.redis.hdel(this.k(key), field);
+  }
+  async exists(key: string) {
+    return (await this.redis.exists(this.k(key))) === 1;
+  }
+  async ping() {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+// The database: PostgreSQL over `pg` in server mode, PGlite (Postgres in WASM) embedded.
+// Both expose the same Drizzle query API; domain code never knows which one runs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { Logger } from '../log.js';
+
+export type Db = NodePgDatabase<Record<string, never>>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  ping(): Promise<boolean>;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MIGRATION_LOCK = 7_420_001;
+
+export async function openPostgres(url: string, poolMax: number, log: Logger): Promise<Database> {
+  const pg = await import('pg');
+  const { drizzle } = await import('drizzle-orm/node-postgres');
+  // bigint (int8) and numeric come back as JS numbers: our ids stay below 10^15.
+  pg.default.types.setTypeParser(20, (v: string) => Number(v));
+  const pool = new pg.default.Pool({ connectionString: url, max: poolMax });
+  pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
+  const db = drizzle(pool) as unknown as Db;
+  return {
+    db,
+    kind: 'postgres',
+    async ping() {
+      try {
+        await pool.query('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async migrate() {
+      const { migrate } = await import('drizzle-orm/node-postgres/migrator');
+      // One dedicated session holds an advisory lock so concurrent starts migrate once.
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR });
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+export async function openPglite(dataDir: string | null, loadFrom?: Blob | File): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  if (dataDir) fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  const client = await PGlite.create({
+    dataDir: dataDir ?? undefined,
+    loadDataDir: loadFrom,
+    extensions: { pg_trgm },
+    parsers: { 20: (v: string) => Number(v) },
+  });
+  const db = drizzle(client) as unknown as Db;
+  let closed = false;
+  return {
+    db,
+    kind: 'pglite',
+    async ping() {
+      try {
+        await client.query('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async migrate() {
+      const { migrate } = await import('drizzle-orm/pglite/migrator');
+      await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.close();
+    },
+    // Exposed for the test harness, which snapshots a migrated database once.
+    ...({ pglite: client } as object),
+  };
+}
+
+/** Postgres error codes that mean "your input", so they become 4xx instead of 500. */
+export function pgErrorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+export const isUniqueViolation = (err: unknown) => pgErrorCode(err) === '23505';
+
+export async function now(db: DbOrTx): Promise<Date> {
+  const r = await db.execute(sql`select now() as now`);
+  return new Date((r as unknown as { rows: { now: string }[] }).rows[0].now);
+}

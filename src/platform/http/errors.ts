@@ -1,0 +1,114 @@
+// DRF-style errors: {"detail", "code"} or {"field": ["message"]}. Bad input is never a 500.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { pgErrorCode } from '../db/index.js';
+
+export type FieldErrors = Record<string, string[] | Record<string, unknown>>;
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown> | unknown[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(typeof (body as { detail?: unknown }).detail === 'string' ? (body as { detail: string }).detail : `HTTP ${status}`);
+  }
+}
+
+export const badRequest = (detail: string, code = 'invalid') => new ApiError(400, { detail, code });
+export const fieldError = (field: string, message: string) => new ApiError(400, { [field]: [message] });
+export const fieldErrors = (errors: FieldErrors) => new ApiError(400, errors);
+export const unauthorized = (detail = 'Authentication credentials were not provided.', code = 'not_authenticated') =>
+  new ApiError(401, { detail, code }, { 'www-authenticate': 'Bearer realm="api"' });
+export const forbidden = (detail = 'You do not have permission to perform this action.', code = 'permission_denied') =>
+  new ApiError(403, { detail, code });
+export const notFound = (detail = 'Not found.') => new ApiError(404, { detail, code: 'not_found' });
+export const conflict = (detail: string, code = 'conflict') => new ApiError(409, { detail, code });
+
+function fieldOf(path: string, missing?: string): string {
+  const parts = path.split('/').filter(Boolean);
+  if (missing) parts.push(missing);
+  return parts.join('.') || 'non_field_errors';
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, any>;
+  message?: string;
+}
+
+function messageFor(e: AjvError): [string, string] {
+  switch (e.keyword) {
+    case 'required':
+      return [fieldOf(e.instancePath, e.params.missingProperty), 'This field is required.'];
+    case 'additionalProperties':
+      return [fieldOf(e.instancePath, e.params.additionalProperty), 'Unknown field.'];
+    case 'maxLength':
+      return [fieldOf(e.instancePath), `Ensure this field has no more than ${e.params.limit} characters.`];
+    case 'minLength':
+      return [fieldOf(e.instancePath), e.params.limit <= 1 ? 'This field may not be blank.' : `Ensure this field has at least ${e.params.limit} characters.`];
+    case 'type':
+      return [fieldOf(e.instancePath), `Must be a valid ${e.params.type}.`];
+    case 'format':
+      return [fieldOf(e.instancePath), e.params.format === 'email' ? 'Enter a valid email address.' : `Enter a valid ${e.params.format}.`];
+    case 'enum':
+    case 'const':
+      return [fieldOf(e.instancePath), 'Is not a valid choice.'];
+    case 'maximum':
+      return [fieldOf(e.instancePath), `Ensure this value is less than or equal to ${e.params.limit}.`];
+    case 'minimum':
+      return [fieldOf(e.instancePath), `Ensure this value is greater than or equal to ${e.params.limit}.`];
+    case 'maxItems':
+      return [fieldOf(e.instancePath), `Ensure this field has no more than ${e.params.limit} elements.`];
+    case 'pattern':
+      return [fieldOf(e.instancePath), 'Enter a valid value.'];
+    default:
+      return [fieldOf(e.instancePath), e.message ?? 'Invalid value.'];
+  }
+}
+
+export function validationBody(errors: AjvError[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of errors) {
+    // anyOf/oneOf wrappers repeat their branches' errors; the branch errors are clearer.
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'if') continue;
+    const [field, msg] = messageFor(e);
+    const list = (out[field] ??= []);
+    if (!list.includes(msg)) list.push(msg);
+  }
+  return Object.keys(out).length ? out : { non_field_errors: ['Invalid input.'] };
+}
+
+export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof ApiError) {
+    return reply.status(err.status).headers(err.headers).send(err.body);
+  }
+  if (err.validation) {
+    return reply.status(400).send(validationBody(err.validation as AjvError[]));
+  }
+  const code = err.code;
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
+    return reply.status(400).send({ detail: 'JSON parse error - the request body is not valid JSON.', code: 'parse_error' });
+  }
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return reply.status(400).send({ detail: 'The request body is empty but Content-Type is application/json.', code: 'parse_error' });
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+    return reply.status(413).send({ detail: 'Request entity too large.', code: 'payload_too_large' });
+  }
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+    return reply.status(415).send({ detail: `Unsupported media type "${req.headers['content-type'] ?? ''}" in request.`, code: 'unsupported_media_type' });
+  }
+  const pg = pgErrorCode(err);
+  if (pg === '23505') return reply.status(409).send({ detail: 'This object already exists.', code: 'conflict' });
+  if (pg === '23503') return reply.status(400).send({ detail: 'A referenced object does not exist.', code: 'invalid_reference' });
+  if (pg && ['22P02', '22003', '22001', '22007', '22008', '22023'].includes(pg)) {
+    return reply.status(400).send({ detail: 'Invalid value.', code: 'invalid' });
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return reply.status(err.statusCode).send({ detail: err.message, code: (code ?? 'bad_request').toLowerCase() });
+  }
+  req.log.error({ err }, 'unhandled error');
+  return reply.status(500).send({ detail: 'A server error occurred.', code: 'server_error' });
+}

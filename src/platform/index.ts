@@ -1,0 +1,101 @@
+// Wires the adapters chosen by the configuration: embedded (PGlite, memory) or server (PostgreSQL, Redis).
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ConfigError, type Config } from '../config.js';
+import { createLogger, type Logger } from './log.js';
+import { openPglite, openPostgres, type Database } from './db/index.js';
+import { MemoryKeyValue, RedisKeyValue, type KeyValue } from './cache.js';
+import { MemoryPubSub, RedisPubSub, type PubSub } from './pubsub.js';
+import { BullQueue, MemoryQueue, type JobQueue } from './queue.js';
+import { RateLimiter } from './rate-limit.js';
+import { createStorage, type Storage } from './storage/index.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { TokenSigner } from './auth/tokens.js';
+import { DomainEvents } from './events.js';
+
+export interface Platform {
+  config: Config;
+  log: Logger;
+  database: Database;
+  kv: KeyValue;
+  pubsub: PubSub;
+  queue: JobQueue;
+  limiter: RateLimiter;
+  storage: Storage;
+  metrics: Metrics;
+  tokens: TokenSigner;
+  events: DomainEvents;
+  redis: Redis | null;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  log?: Logger;
+  /** Use this database instead of opening one (tests hand in a prepared copy). */
+  database?: Database;
+}
+
+function signingKey(config: Config): string {
+  if (config.jwt.signingKey) return config.jwt.signingKey;
+  if (config.database.url) throw new ConfigError('JWT_SIGNING_KEY is required in server mode (DATABASE_URL is set): every process must share it');
+  // Embedded default: a random key kept beside the data, so restarts keep sessions.
+  const file = path.join(config.dataDir, 'jwt.key');
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const tokens = new TokenSigner(signingKey(config), config.jwt.accessTtlSec, config.jwt.refreshTtlSec);
+  const database =
+    opts.database ??
+    (config.database.url
+      ? await openPostgres(config.database.url, config.database.poolMax, log)
+      : await openPglite(path.join(config.dataDir, 'pgdata')));
+
+  let redis: Redis | null = null;
+  let sub: Redis | null = null;
+  let queueConn: Redis | null = null;
+  let kv: KeyValue;
+  let pubsub: PubSub;
+  let queue: JobQueue;
+  if (config.redis.url) {
+    const { Redis: IORedis } = await import('ioredis');
+    redis = new IORedis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    sub = redis.duplicate();
+    queueConn = new IORedis(config.redis.url, { maxRetriesPerRequest: null });
+    for (const c of [redis, sub, queueConn]) c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+    kv = new RedisKeyValue(redis, config.redis.prefix);
+    pubsub = new RedisPubSub(redis, sub, config.redis.prefix + 'ps:');
+    queue = new BullQueue(await import('bullmq'), queueConn, config.redis.prefix, log);
+  } else {
+    kv = new MemoryKeyValue();
+    pubsub = new MemoryPubSub();
+    queue = new MemoryQueue(log);
+  }
+
+  const platform: Platform = {
+    config,
+    log,
+    database,
+    kv,
+    pubsub,
+    queue,
+    limiter: new RateLimiter(kv),
+    storage: createStorage(config.storage),
+    metrics: createMetrics(),
+    tokens,
+    events: new DomainEvents(log),
+    redis,
+    async close() {
+      await queue.close();
+      await pubsub.close();
+      for (const c of [sub, queueConn, redis]) if (c) await c.quit().catch(() => c.disconnect());
+      await database.close();
+    },
+  };
+  return platform;
+}

@@ -1,0 +1,146 @@
+// A whole application per test file, on a private copy of the migrated database:
+// embedded (PGlite + memory adapters) or server (a fresh PostgreSQL database + a Redis prefix).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { LightMyRequestResponse } from 'fastify';
+import { loadConfig } from '../../src/config.js';
+import { createPlatform } from '../../src/platform/index.js';
+import { openPglite, openPostgres } from '../../src/platform/db/index.js';
+import { createLogger } from '../../src/platform/log.js';
+import { createContext } from '../../src/modules/index.js';
+import { buildApp } from '../../src/app.js';
+import type { Ctx } from '../../src/context.js';
+import type { App } from '../../src/platform/http/app-type.js';
+import { pgliteSnapshotPath, SERVER_MODE, TEST_DATABASE_URL, TEST_REDIS_URL, templateDbName } from './mode.js';
+
+export const TEST_JWT_KEY = 'test-signing-key-0123456789abcdef0123456789abcdef';
+
+export interface TestApp {
+  app: App;
+  ctx: Ctx;
+  dataDir: string;
+  drain(): Promise<void>;
+  close(): Promise<void>;
+  request(opts: RequestOpts): Promise<LightMyRequestResponse>;
+  /** Registers a user and returns its id, tokens and an authorised request helper. */
+  user(overrides?: Partial<{ email: string; handle: string; name: string; password: string }>): Promise<TestUser>;
+}
+
+export interface RequestOpts {
+  method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  url: string;
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  payload?: string | Buffer;
+}
+
+export interface TestUser {
+  id: number;
+  email: string;
+  handle: string;
+  password: string;
+  token: string;
+  refreshToken: string;
+  req(opts: Omit<RequestOpts, 'token'>): Promise<LightMyRequestResponse>;
+}
+
+function withDb(url: string, name: string) {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+let counter = 0;
+
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'selflink-test-'));
+  const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  const baseEnv: Record<string, string> = {
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    JWT_SIGNING_KEY: TEST_JWT_KEY,
+    LOG_LEVEL: 'silent',
+    // Limits stay on in tests, high enough not to trip ordinary tests; rate-limit tests lower them.
+    THROTTLE_IP_RATE: '100000/min',
+    THROTTLE_USER_RATE: '100000/min',
+    THROTTLE_ANON_RATE: '100000/min',
+    AUTH_RPS_IP: '100000',
+  };
+  let dbName: string | null = null;
+  let database;
+  if (SERVER_MODE) {
+    dbName = `sl_t_${suffix}`;
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`create database ${dbName} template ${templateDbName()}`);
+    await admin.end();
+    baseEnv.DATABASE_URL = withDb(TEST_DATABASE_URL, dbName);
+    baseEnv.REDIS_URL = TEST_REDIS_URL;
+    baseEnv.REDIS_PREFIX = `t${suffix}:`;
+    database = await openPostgres(baseEnv.DATABASE_URL, 5, createLogger('silent'));
+  } else {
+    const snapshot = fs.readFileSync(pgliteSnapshotPath());
+    database = await openPglite(null, new Blob([snapshot]));
+  }
+  const config = loadConfig({ ...baseEnv, ...env });
+  const platform = await createPlatform(config, { database, log: createLogger('silent') });
+  const ctx = createContext(platform);
+  const app = await buildApp(ctx, { api: true });
+  await app.ready();
+  if (SERVER_MODE) await ctx.queue.startWorkers();
+
+  const request = (o: RequestOpts) =>
+    app.inject({
+      method: o.method ?? 'GET',
+      url: o.url,
+      headers: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers },
+      payload: o.payload ?? (o.body !== undefined ? JSON.stringify(o.body) : undefined),
+    });
+
+  const t: TestApp = {
+    app,
+    ctx,
+    dataDir,
+    drain: () => ctx.queue.drain(),
+    request,
+    async close() {
+      await app.close();
+      await ctx.close();
+      if (dbName) {
+        const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await admin.connect();
+        await admin.query(`drop database if exists ${dbName} with (force)`);
+        await admin.end();
+        const { Redis } = await import('ioredis');
+        const r = new Redis(TEST_REDIS_URL);
+        const keys = await r.keys(`${baseEnv.REDIS_PREFIX}*`);
+        if (keys.length) await r.del(...keys);
+        await r.quit();
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+    async user(overrides = {}) {
+      const n = ++counter;
+      const handle = overrides.handle ?? `user${n}_${randomBytes(2).toString('hex')}`;
+      const email = overrides.email ?? `${handle}@example.com`;
+      const password = overrides.password ?? 'correct-horse-1';
+      const res = await request({ method: 'POST', url: '/api/v1/auth/register/', body: { email, password, handle, name: overrides.name ?? `User ${n}` } });
+      if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
+      const body = res.json();
+      return {
+        id: body.user.id,
+        email,
+        handle: body.user.handle,
+        password,
+        token: body.token,
+        refreshToken: body.refreshToken,
+        req: (o) => request({ ...o, token: body.token }),
+      };
+    },
+  };
+  return t;
+}
