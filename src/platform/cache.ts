@@ -70,7 +70,7 @@ export class MemoryKeyValue implements KeyValue {
   async listPush(key: string, values: string[], maxLen: number) {
     const e = this.live(key);
     const list = Array.isArray(e?.value) ? e.value : [];
-    list.unshift(...[...values].reverse());
+    list.unshift(...values);
     if (list.length > maxLen) list.length = maxLen;
     this.put(key, { value: list, expiresAt: e?.expiresAt ?? null });
   }

@@ -241,8 +241,13 @@ export function createUsersService(ctx: Ctx) {
 
   // ---- follow graph ----
 
+  /** A user who blocked you is invisible (404); one you blocked must be unblocked first (400). */
   async function assertNotBlocked(a: number, b: number) {
-    if (await isBlockedEitherWay(a, b)) throw badRequest('You cannot follow this user.', 'blocked');
+    const hidden = await blockedIds(a);
+    if (!hidden.has(b)) return;
+    const [mine] = await db().select({ u: blocks.userId }).from(blocks).where(and(eq(blocks.userId, a), eq(blocks.targetId, b))).limit(1);
+    if (mine) throw badRequest('Unblock this user first.', 'blocked');
+    throw notFound('No User matches the given query.');
   }
 
   async function follow(followerId: number, followeeId: number): Promise<boolean> {

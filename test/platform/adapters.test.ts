@@ -1,0 +1,82 @@
+// The same contract for both adapter sets: memory (embedded) and Redis/BullMQ (server mode).
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createPlatform, type Platform } from '../../src/platform/index.js';
+import { openPglite } from '../../src/platform/db/index.js';
+import { createLogger } from '../../src/platform/log.js';
+import { SERVER_MODE, TEST_REDIS_URL } from '../support/mode.js';
+import { TEST_JWT_KEY } from '../support/app.js';
+
+let p: Platform;
+beforeAll(async () => {
+  const env: Record<string, string> = { NODE_ENV: 'test', JWT_SIGNING_KEY: TEST_JWT_KEY, DATA_DIR: '/tmp/selflink-adapters' };
+  if (SERVER_MODE) Object.assign(env, { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: `ta${randomBytes(4).toString('hex')}:` });
+  // The database is not under test here; an in-memory PGlite keeps the set-up small.
+  p = await createPlatform(loadConfig(env), { database: await openPglite(null), log: createLogger('silent') });
+});
+afterAll(async () => p?.close());
+
+describe(`adapters (${SERVER_MODE ? 'redis' : 'memory'})`, () => {
+  it('key-value: counters, lists (head first, trimmed), hashes', async () => {
+    expect((await p.kv.incr('c', 10_000)).value).toBe(1);
+    const second = await p.kv.incr('c', 10_000);
+    expect(second.value).toBe(2);
+    expect(second.ttlMs).toBeGreaterThan(0);
+    await p.kv.listPush('l', ['3', '2', '1'], 4);
+    await p.kv.listPush('l', ['5', '4'], 4);
+    expect(await p.kv.listRange('l', 0, -1)).toEqual(['5', '4', '3', '2']);
+    await p.kv.listRemove('l', '4');
+    expect(await p.kv.listRange('l', 0, 1)).toEqual(['5', '3']);
+    await p.kv.hashSet('h', 'a', '1', 10_000);
+    await p.kv.hashSet('h', 'b', '2');
+    await p.kv.hashDel('h', 'a');
+    expect(await p.kv.hashGetAll('h')).toEqual({ b: '2' });
+    await p.kv.set('s', 'v');
+    expect(await p.kv.get('s')).toBe('v');
+    await p.kv.del('s');
+    expect(await p.kv.exists('s')).toBe(false);
+  });
+
+  it('rate limiter counts per key and window', async () => {
+    const r1 = await p.limiter.hit('k', 2, 60_000);
+    const r2 = await p.limiter.hit('k', 2, 60_000);
+    const r3 = await p.limiter.hit('k', 2, 60_000);
+    expect([r1.allowed, r2.allowed, r3.allowed]).toEqual([true, true, false]);
+    expect(r2.remaining).toBe(0);
+  });
+
+  it('pub/sub delivers to every listener of a channel until unsubscribed', async () => {
+    const got: string[] = [];
+    let done!: () => void;
+    const received = new Promise<void>((resolve) => (done = resolve));
+    const record = (who: string) => (m: string) => {
+      got.push(`${who}:${m}`);
+      if (got.length === 2) done();
+    };
+    await p.pubsub.subscribe('chan', record('a'));
+    const off = await p.pubsub.subscribe('chan', record('b'));
+    // Subscriptions are confirmed before publish resolves on Redis, so the message is not lost.
+    await p.pubsub.publish('chan', 'hello');
+    await received;
+    expect(got.sort()).toEqual(['a:hello', 'b:hello']);
+    await off();
+  });
+
+  it('queue: runs, retries and drains jobs', async () => {
+    const seen: number[] = [];
+    let flaky = 0;
+    p.queue.define<{ n: number }>('test.record', async ({ n }) => void seen.push(n), { attempts: 1 });
+    p.queue.define('test.flaky', async () => {
+      flaky++;
+      if (flaky < 2) throw new Error('first try fails');
+    }, { attempts: 3, backoffMs: 10 });
+    await p.queue.startWorkers();
+    await p.queue.enqueue('test.record', { n: 1 });
+    await p.queue.enqueue('test.record', { n: 2 }, { delayMs: 60_000 });
+    await p.queue.enqueue('test.flaky', {});
+    await p.queue.drain();
+    expect(seen.sort()).toEqual([1, 2]);
+    expect(flaky).toBe(2);
+  });
+});

@@ -1,0 +1,68 @@
+// The real process: `selflink serve` on an empty DATA_DIR, health, graceful SIGTERM; config errors.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = path.resolve('bin/selflink.mjs');
+
+function start(env: Record<string, string>, args = ['serve']) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const listening = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+  listening.catch(() => undefined); // only awaited by tests that expect a server
+  return { child, exited, listening, output: () => out };
+}
+
+describe('selflink CLI', () => {
+  it('serves on an empty DATA_DIR, then shuts down cleanly on SIGTERM', async () => {
+    const dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'selflink-cli-')), 'nested', 'var');
+    const p = start({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir });
+    const base = await p.listening;
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', mode: 'pglite' });
+    const reg = await fetch(`${base}/api/v1/auth/register/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'cli@example.com', password: 'password123', name: 'Cli' }),
+    });
+    expect(reg.status).toBe(201);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.output()).toContain('"msg":"stopped"');
+    expect(p.output()).not.toContain('password123');
+    // The signing key and data survive a restart: the token still works.
+    const token = (await reg.json()).token as string;
+    const again = start({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir });
+    const base2 = await again.listening;
+    expect((await fetch(`${base2}/api/v1/users/me/`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  }, 60_000);
+
+  it('refuses to start on a bad setting and names it', async () => {
+    const p = start({ PORT: 'eighty', DATA_DIR: os.tmpdir() });
+    expect(await p.exited).toBe(78);
+    expect(p.output()).toContain('PORT must be an integer');
+    const q = start({ DATABASE_URL: 'postgres://127.0.0.1:5432/test' }, ['migrate']);
+    expect(await q.exited).toBe(78);
+    expect(q.output()).toContain('JWT_SIGNING_KEY is required in server mode');
+  });
+
+  it('prints usage for unknown commands', async () => {
+    const p = start({ DATA_DIR: os.tmpdir() }, ['frobnicate']);
+    expect(await p.exited).toBe(2);
+    expect(p.output()).toContain('usage: selflink');
+  });
+});

@@ -1,0 +1,97 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { createLogger } from '../../src/platform/log.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ METRICS_TOKEN: 'metrics-secret' });
+});
+afterAll(async () => t?.close());
+
+describe('HTTP plumbing', () => {
+  it('matches paths with and without the trailing slash, without redirects', async () => {
+    const u = await t.user();
+    for (const url of ['/api/v1/users/me/', '/api/v1/users/me']) {
+      const r = await u.req({ url });
+      expect(r.statusCode).toBe(200);
+    }
+    expect((await t.request({ method: 'POST', url: '/api/v1/auth/login', body: { email: u.email, password: u.password } })).statusCode).toBe(200);
+  });
+
+  it('answers unknown routes with a DRF 404 body and echoes the request id', async () => {
+    const r = await t.request({ url: '/api/v1/nope/', headers: { 'x-request-id': 'req-123' } });
+    expect(r.statusCode).toBe(404);
+    expect(r.json()).toEqual({ detail: 'Not found.', code: 'not_found' });
+    expect(r.headers['x-request-id']).toBe('req-123');
+    const generated = await t.request({ url: '/health', headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('/health reports the database and cache', async () => {
+    const r = await t.request({ url: '/health' });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ status: 'ok', database: 'ok' });
+    expect((await t.request({ url: '/api/v1/health/' })).statusCode).toBe(200);
+  });
+
+  it('/metrics is Prometheus text behind METRICS_TOKEN', async () => {
+    expect((await t.request({ url: '/metrics' })).statusCode).toBe(401);
+    const r = await t.request({ url: '/metrics', headers: { authorization: 'Bearer metrics-secret' } });
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toContain('http_request_duration_seconds');
+  });
+
+  it('/api/schema/ documents every API route with its schemas; /api/docs/ serves Swagger UI', async () => {
+    const schema = (await t.request({ url: '/api/schema/' })).json();
+    expect(schema.openapi).toMatch(/^3\./);
+    const paths = Object.keys(schema.paths);
+    for (const p of ['/api/v1/auth/login', '/api/v1/users/me', '/api/v1/users/{id}/follow', '/api/v1/me/profile', '/api/v1/profile/me', '/api/v1/devices/{id}']) expect(paths).toContain(p);
+    expect(schema.paths['/api/v1/auth/register'].post.requestBody.content['application/json'].schema.required).toContain('email');
+    const ui = await t.request({ url: '/api/docs/' });
+    expect([200, 302]).toContain(ui.statusCode);
+  });
+});
+
+describe('rate limits', () => {
+  it('answer 429 with Retry-After and RateLimit headers, never 403', async () => {
+    const limited = await createTestApp({ AUTH_RPS_IP: '2', THROTTLE_USER_RATE: '3/min' });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 3; i++) codes.push((await limited.request({ method: 'POST', url: '/api/v1/auth/login/', body: { email: 'x@y.io', password: 'whatever1' } })).statusCode);
+      expect(codes).toEqual([400, 400, 429]);
+      const last = await limited.request({ method: 'POST', url: '/api/v1/auth/login/', body: { email: 'x@y.io', password: 'whatever1' } });
+      expect(last.statusCode).toBe(429);
+      expect(last.json()).toMatchObject({ code: 'throttled' });
+      expect(Number(last.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(last.headers['ratelimit-limit']).toBe('2');
+      expect(last.headers['ratelimit-remaining']).toBe('0');
+      expect(String(last.headers['ratelimit-policy'])).toContain('name="auth"');
+
+      const ok = await limited.ctx.services.users.createUser({ email: 'rl@example.com', password: 'password123', name: 'R' });
+      const tokens = await limited.ctx.services.users.issueTokens(ok.id);
+      const user = [];
+      for (let i = 0; i < 4; i++) user.push(await limited.request({ url: '/api/v1/users/me/', token: tokens.token }));
+      expect(user.map((r) => r.statusCode)).toEqual([200, 200, 200, 429]);
+      expect(user[1].headers['ratelimit-remaining']).toBe('1');
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('logging', () => {
+  it('never writes authorization headers, passwords or tokens', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const log = createLogger('info', sink);
+    log.info({ req: { headers: { authorization: 'Bearer secret-token', 'x-llm-key': 'sk-123' } } }, 'request');
+    log.info({ password: 'hunter22', refreshToken: 'r-tok', body: { password: 'x' } }, 'oops');
+    const out = lines.join('\n');
+    expect(out).not.toContain('secret-token');
+    expect(out).not.toContain('sk-123');
+    expect(out).not.toContain('hunter22');
+    expect(out).not.toContain('r-tok');
+    expect(out).toContain('[redacted]');
+  });
+});
