@@ -49,7 +49,7 @@ describe('selflink CLI', () => {
     expect((await fetch(`${base2}/api/v1/users/me/`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('refuses to start on a bad setting and names it', async () => {
     const p = start({ PORT: 'eighty', DATA_DIR: os.tmpdir() });
