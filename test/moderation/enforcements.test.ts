@@ -135,6 +135,7 @@ describe('banned-word auto-flagging', () => {
     await t.ctx.events.emit('post.created', { postId: 900, authorId: owner.id, text: 'Total SCAM, avoid!', visibility: 'public' });
     await t.ctx.events.emit('post.created', { postId: 900, authorId: owner.id, text: 'scam again', visibility: 'public' });
     await t.ctx.events.emit('comment.created', { commentId: 901, postId: 900, authorId: owner.id, postAuthorId: owner.id, parentAuthorId: null, text: 'so offensive' });
+    await t.ctx.events.emit('message.created', { messageId: 902, threadId: 1, senderId: owner.id, text: 'buy spam now' });
     await t.drain();
     const auto = await systemReports();
     const post = auto.filter((r: { target_type: string; target_id: number }) => r.target_type === 'post' && r.target_id === 900);
@@ -143,6 +144,7 @@ describe('banned-word auto-flagging', () => {
     expect(post[0]).toMatchObject({ reporter: null, reason: 'auto_flag:banned_word', status: 'open' });
     expect(post[0].notes).toContain('matched "scam"');
     expect(auto.some((r: { target_type: string; target_id: number }) => r.target_type === 'comment' && r.target_id === 901)).toBe(true);
+    expect(auto.some((r: { target_type: string; target_id: number }) => r.target_type === 'message' && r.target_id === 902)).toBe(true);
     // The author does not see it among their own reports.
     expect((await owner.req({ url: '/api/v1/moderation/reports/' })).json().results).toEqual([]);
   });

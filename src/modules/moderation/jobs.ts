@@ -24,6 +24,7 @@ export function moderationJobs(ctx: Ctx) {
   };
   ctx.events.on('post.created', flag('post', 'postId'));
   ctx.events.on('comment.created', flag('comment', 'commentId'));
+  ctx.events.on('message.created', flag('message', 'messageId'));
 }
 
 /** Scheduler hook: lift expired suspensions every minute. */
