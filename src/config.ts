@@ -46,6 +46,7 @@ export interface Config {
   };
   admin: { email: string; password: string | null; name: string };
   worker: { concurrency: number };
+  moderation: { bannedWords: string[] };
 }
 
 function str(env: Env, key: string, def: string): string {
@@ -193,5 +194,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     admin: { email: str(env, 'ADMIN_EMAIL', 'admin@selflink.app'), password: optStr(env, 'ADMIN_PASSWORD'), name: str(env, 'ADMIN_NAME', 'Admin') },
     worker: { concurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256) },
+    moderation: { bannedWords: list(env, 'MODERATION_BANNED_WORDS', ['spam', 'scam', 'offensive']).map((w) => w.toLowerCase()) },
   };
 }

@@ -4,10 +4,16 @@ import type { App } from './platform/http/app-type.js';
 import type { Platform } from './platform/index.js';
 import type { UsersService } from './modules/users/service.js';
 import type { FlagsService } from './modules/flags/service.js';
+import type { NotificationsService } from './modules/notifications/service.js';
+import type { ModerationService } from './modules/moderation/service.js';
+import type { AuditService } from './modules/audit/service.js';
 
 export interface Services {
   users: UsersService;
   flags: FlagsService;
+  notifications: NotificationsService;
+  moderation: ModerationService;
+  audit: AuditService;
 }
 
 export interface Ctx extends Platform {

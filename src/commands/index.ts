@@ -4,6 +4,7 @@ import { bootstrapAdmin } from './bootstrap-admin.js';
 import { seedDemo } from './seed-demo.js';
 import { loadFixtures } from './load-fixtures.js';
 import { setPassword, flagsCommand } from './accounts.js';
+import { verifyAudit } from './verify-audit.js';
 
 export interface Command {
   help: string;
@@ -16,6 +17,7 @@ export const commands: Record<string, Command> = {
   'load-fixtures': loadFixtures,
   'set-password': setPassword,
   flags: flagsCommand,
+  'verify-audit': verifyAudit,
 };
 
 /** Parses `--name value` and `--flag` options. */

@@ -3,8 +3,11 @@ import type { Ctx, Module, Services } from '../context.js';
 import type { Platform } from '../platform/index.js';
 import { usersModule } from './users/module.js';
 import { flagsModule } from './flags/module.js';
+import { notificationsModule } from './notifications/module.js';
+import { moderationModule } from './moderation/module.js';
+import { auditModule } from './audit/module.js';
 
-export const modules: Module[] = [usersModule, flagsModule];
+export const modules: Module[] = [usersModule, flagsModule, notificationsModule, moderationModule, auditModule];
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;

@@ -7,7 +7,7 @@ import { newJti, TokenError, type TokenClaims } from '../../platform/auth/tokens
 import { hashPassword, UNUSABLE_PASSWORD, verifyPassword } from '../../platform/auth/passwords.js';
 import { ApiError, badRequest, fieldError, notFound } from '../../platform/http/errors.js';
 import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
-import { authSessions, blocks, follows, mutes, userProfiles, users, type UserRow } from './schema.js';
+import { authSessions, blocks, devices, follows, mutes, userProfiles, users, type UserRow } from './schema.js';
 import { handleCandidates, normalizeHandle } from './handles.js';
 
 export interface Tokens {
@@ -386,8 +386,22 @@ export function createUsersService(ctx: Ctx) {
     return u ?? null;
   }
 
+  /** Read-only: a user's push devices (the notifications module delivers to each). */
+  async function listDevices(userId: number) {
+    return db().select().from(devices).where(eq(devices.userId, userId)).orderBy(desc(devices.createdAt), desc(devices.id));
+  }
+
+  /** Users by handle, case-insensitively (mentions); unknown handles are simply absent. */
+  async function findByHandles(handles: string[]): Promise<UserRow[]> {
+    const wanted = [...new Set(handles.map((h) => h.toLowerCase()))];
+    if (!wanted.length) return [];
+    return db().select().from(users).where(inArray(sql`lower(${users.handle})`, wanted));
+  }
+
   return {
     getById,
+    listDevices,
+    findByHandles,
     getActive,
     getMany,
     findByEmail,

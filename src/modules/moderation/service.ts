@@ -1,0 +1,321 @@
+// Moderation: reports (user, staff and automatic), enforcements and their expiry.
+import { and, desc, eq, gt, inArray, isNull, lte, or } from 'drizzle-orm';
+import type { Ctx } from '../../context.js';
+import type { DbOrTx } from '../../platform/db/index.js';
+import { badRequest, conflict, fieldError, notFound } from '../../platform/http/errors.js';
+import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
+import { enforcements, reports, type EnforcementRow, type ReportRow } from './schema.js';
+import { bannedWordMatcher } from './words.js';
+
+export const TARGET_TYPES = ['user', 'post', 'comment', 'message'] as const;
+export const REPORT_STATUSES = ['open', 'in_review', 'resolved', 'dismissed'] as const;
+export const ENFORCEMENT_ACTIONS = ['warn', 'suspend', 'ban'] as const;
+export type TargetType = (typeof TARGET_TYPES)[number];
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+export type EnforcementAction = (typeof ENFORCEMENT_ACTIONS)[number];
+
+export const MODERATION_JOBS = { autoflag: 'moderation.autoflag', expire: 'moderation.expire-enforcements' } as const;
+export const AUTO_FLAG_REASON = 'auto_flag:banned_word';
+const PENDING: ReportStatus[] = ['open', 'in_review'];
+const RESTRICTING: EnforcementAction[] = ['suspend', 'ban'];
+
+/** How moderation checks a report target; other modules register theirs (post, comment, message). */
+export interface TargetResolver {
+  exists(id: number): Promise<boolean>;
+  ownerId(id: number): Promise<number | null>;
+}
+
+export interface Moderator {
+  id: number;
+  isStaff: boolean;
+  isSuperuser?: boolean;
+  roles?: string[];
+}
+
+/** Who did it, for the audit log. */
+export interface Actor {
+  id: number;
+  ip?: string | null;
+}
+
+const reportMissing = () => notFound('No Report matches the given query.');
+
+export function createModerationService(ctx: Ctx) {
+  const resolvers = new Map<string, TargetResolver>();
+  const matchBanned = bannedWordMatcher(ctx.config.moderation.bannedWords);
+  const users = () => ctx.services.users;
+  const audit = () => ctx.services.audit;
+
+  function registerTarget(type: TargetType, resolver: TargetResolver) {
+    resolvers.set(type, resolver);
+  }
+
+  registerTarget('user', {
+    exists: async (id) => (await users().getById(id)) !== null,
+    ownerId: async (id) => ((await users().getById(id)) ? id : null),
+  });
+
+  const isModerator = (u: Moderator) => u.isStaff || u.isSuperuser === true || (u.roles ?? []).includes('moderation_team');
+
+  /** The target's owner; a 400 with a code when the type is not available or the object does not exist. */
+  async function checkTarget(type: string, id: number): Promise<number | null> {
+    const r = resolvers.get(type);
+    if (!r) throw badRequest(`Reports on "${type}" are not available.`, 'target_type_unavailable');
+    if (!(await r.exists(id))) throw badRequest('The target does not exist.', 'unknown_target');
+    return r.ownerId(id);
+  }
+
+  // ---- the reporter's own reports ----
+
+  /**
+   * Files a report. A second report by the same reporter on a target that still has a pending
+   * (open or in_review) report returns that report instead (created: false), so retries and
+   * double taps are harmless; the unique index makes it race-free.
+   */
+  async function fileReport(reporterId: number, input: { target_type: TargetType; target_id: number; reason: string }, source: 'user' | 'staff' = 'user', notes = '') {
+    const owner = await checkTarget(input.target_type, input.target_id);
+    if (owner === reporterId && source === 'user') throw badRequest('You cannot report yourself or your own content.', 'cannot_report_self');
+    const [row] = await ctx.db
+      .insert(reports)
+      .values({ reporterId, targetType: input.target_type, targetId: input.target_id, reason: input.reason, source, notes })
+      .onConflictDoNothing()
+      .returning();
+    if (row) return { row, created: true };
+    const [existing] = await ctx.db
+      .select()
+      .from(reports)
+      .where(and(eq(reports.reporterId, reporterId), eq(reports.targetType, input.target_type), eq(reports.targetId, input.target_id), inArray(reports.status, PENDING)))
+      .limit(1);
+    if (!existing) throw conflict('A report on this target is being processed; try again.', 'report_conflict');
+    return { row: existing, created: false };
+  }
+
+  async function listReports(opts: { reporterId?: number; status?: ReportStatus; cursor: Keyset | null; limit: number }) {
+    const rows = await ctx.db
+      .select()
+      .from(reports)
+      .where(
+        and(
+          opts.reporterId !== undefined ? eq(reports.reporterId, opts.reporterId) : undefined,
+          opts.status ? eq(reports.status, opts.status) : undefined,
+          olderThan(reports.createdAt, reports.id, opts.cursor),
+        ),
+      )
+      .orderBy(desc(reports.createdAt), desc(reports.id))
+      .limit(opts.limit + 1);
+    return paginate(rows, opts.limit);
+  }
+
+  async function getReport(id: number, reporterId?: number, tx: DbOrTx = ctx.db): Promise<ReportRow> {
+    const [row] = await tx
+      .select()
+      .from(reports)
+      .where(and(eq(reports.id, id), reporterId !== undefined ? eq(reports.reporterId, reporterId) : undefined))
+      .limit(1);
+    if (!row) throw reportMissing();
+    return row;
+  }
+
+  const notOpen = () => conflict('Only open reports can be changed.', 'report_not_open');
+
+  async function updateOwnReason(reporterId: number, id: number, reason: string | undefined): Promise<ReportRow> {
+    if (reason === undefined) return getReport(id, reporterId);
+    const [row] = await ctx.db
+      .update(reports)
+      .set({ reason, updatedAt: new Date() })
+      .where(and(eq(reports.id, id), eq(reports.reporterId, reporterId), eq(reports.status, 'open')))
+      .returning();
+    if (row) return row;
+    await getReport(id, reporterId);
+    throw notOpen();
+  }
+
+  /** A reporter may withdraw a report while it is still open. */
+  async function withdraw(reporterId: number, id: number) {
+    const rows = await ctx.db
+      .delete(reports)
+      .where(and(eq(reports.id, id), eq(reports.reporterId, reporterId), eq(reports.status, 'open')))
+      .returning({ id: reports.id });
+    if (rows.length) return;
+    await getReport(id, reporterId);
+    throw notOpen();
+  }
+
+  // ---- staff ----
+
+  async function staffCreateReport(actor: Actor, input: { target_type: TargetType; target_id: number; reason: string; notes?: string }) {
+    const res = await fileReport(actor.id, input, 'staff', input.notes ?? '');
+    if (res.created) {
+      await audit().record({ actorId: actor.id, actorIp: actor.ip, action: 'moderation.report.created', objectType: 'report', objectId: res.row.id, metadata: { target_type: input.target_type, target_id: input.target_id } });
+    }
+    return res;
+  }
+
+  /** Status/notes changes by staff; each change is audited in the same transaction. */
+  async function staffUpdateReport(actor: Actor, id: number, patch: { status?: ReportStatus; notes?: string }): Promise<ReportRow> {
+    return ctx.db.transaction(async (tx) => {
+      const [before] = await tx.select().from(reports).where(eq(reports.id, id)).for('update').limit(1);
+      if (!before) throw reportMissing();
+      const set: Partial<typeof reports.$inferInsert> = {};
+      if (patch.status !== undefined && patch.status !== before.status) set.status = patch.status;
+      if (patch.notes !== undefined && patch.notes !== before.notes) set.notes = patch.notes;
+      if (!Object.keys(set).length) return before;
+      const [row] = await tx
+        .update(reports)
+        .set({ ...set, updatedAt: new Date() })
+        .where(eq(reports.id, id))
+        .returning();
+      const metadata: Record<string, unknown> = { target_type: row.targetType, target_id: row.targetId };
+      if (set.status) Object.assign(metadata, { status_from: before.status, status_to: row.status });
+      if (set.notes !== undefined) metadata.notes_changed = true;
+      await audit().record({ actorId: actor.id, actorIp: actor.ip, action: set.status ? 'moderation.report.status_changed' : 'moderation.report.updated', objectType: 'report', objectId: id, metadata }, tx);
+      return row;
+    });
+  }
+
+  async function staffDeleteReport(actor: Actor, id: number) {
+    await ctx.db.transaction(async (tx) => {
+      const [row] = await tx.delete(reports).where(eq(reports.id, id)).returning();
+      if (!row) throw reportMissing();
+      await audit().record(
+        { actorId: actor.id, actorIp: actor.ip, action: 'moderation.report.deleted', objectType: 'report', objectId: id, metadata: { target_type: row.targetType, target_id: row.targetId, status: row.status } },
+        tx,
+      );
+    });
+  }
+
+  // ---- enforcements ----
+
+  async function listEnforcements(opts: { cursor: Keyset | null; limit: number }) {
+    const rows = await ctx.db
+      .select()
+      .from(enforcements)
+      .where(olderThan(enforcements.createdAt, enforcements.id, opts.cursor))
+      .orderBy(desc(enforcements.createdAt), desc(enforcements.id))
+      .limit(opts.limit + 1);
+    return paginate(rows, opts.limit);
+  }
+
+  async function getEnforcement(id: number): Promise<EnforcementRow> {
+    const [row] = await ctx.db.select().from(enforcements).where(eq(enforcements.id, id)).limit(1);
+    if (!row) throw notFound('No Enforcement matches the given query.');
+    return row;
+  }
+
+  /**
+   * Records a warn/suspend/ban. Suspending or banning a user deactivates the account (its sessions
+   * are revoked and social surfaces hide inactive authors); `report_id` resolves that report.
+   */
+  async function enforce(
+    actor: Actor,
+    input: { target_type: TargetType; target_id: number; action: EnforcementAction; reason?: string; expires_at?: string | null; report_id?: number | null },
+  ): Promise<EnforcementRow> {
+    await checkTarget(input.target_type, input.target_id);
+    const restricting = RESTRICTING.includes(input.action);
+    if (restricting && input.target_type !== 'user') throw badRequest('Only users can be suspended or banned; enforce on the owner instead.', 'invalid_action_for_target');
+    if (input.target_type === 'user' && input.target_id === actor.id) throw badRequest('You cannot enforce on yourself.', 'cannot_enforce_self');
+    let expiresAt: Date | null = null;
+    if (input.expires_at) {
+      expiresAt = new Date(input.expires_at);
+      if (Number.isNaN(expiresAt.getTime())) throw fieldError('expires_at', 'Datetime has wrong format.');
+      if (expiresAt.getTime() <= Date.now()) throw fieldError('expires_at', 'Must be in the future.');
+    }
+    const row = await ctx.db.transaction(async (tx) => {
+      if (input.report_id != null) {
+        const [r] = await tx
+          .update(reports)
+          .set({ status: 'resolved', updatedAt: new Date() })
+          .where(eq(reports.id, input.report_id))
+          .returning({ id: reports.id });
+        if (!r) throw fieldError('report_id', 'Report not found.');
+      }
+      const [e] = await tx
+        .insert(enforcements)
+        .values({ targetType: input.target_type, targetId: input.target_id, action: input.action, reason: input.reason ?? '', expiresAt, createdBy: actor.id, reportId: input.report_id ?? null })
+        .returning();
+      await audit().record(
+        {
+          actorId: actor.id,
+          actorIp: actor.ip,
+          action: 'moderation.enforcement.created',
+          objectType: 'enforcement',
+          objectId: e.id,
+          metadata: { target_type: e.targetType, target_id: e.targetId, action: e.action, expires_at: expiresAt?.toISOString() ?? null, report_id: e.reportId },
+        },
+        tx,
+      );
+      return e;
+    });
+    if (restricting) await users().setActive(input.target_id, false);
+    return row;
+  }
+
+  /**
+   * Lifts enforcements whose time is up and re-activates users left with no running suspension or
+   * ban. Claiming rows with one UPDATE makes concurrent runs harmless.
+   */
+  async function expireDue(asOf: Date = new Date()): Promise<number> {
+    const lifted = await ctx.db
+      .update(enforcements)
+      .set({ liftedAt: asOf })
+      .where(and(isNull(enforcements.liftedAt), lte(enforcements.expiresAt, asOf)))
+      .returning();
+    const usersToCheck = new Set(lifted.filter((e) => e.targetType === 'user' && RESTRICTING.includes(e.action as EnforcementAction)).map((e) => e.targetId));
+    for (const userId of usersToCheck) {
+      const [still] = await ctx.db
+        .select({ id: enforcements.id })
+        .from(enforcements)
+        .where(
+          and(
+            eq(enforcements.targetType, 'user'),
+            eq(enforcements.targetId, userId),
+            inArray(enforcements.action, RESTRICTING),
+            isNull(enforcements.liftedAt),
+            or(isNull(enforcements.expiresAt), gt(enforcements.expiresAt, asOf)),
+          ),
+        )
+        .limit(1);
+      if (!still) await users().setActive(userId, true);
+    }
+    for (const e of lifted) {
+      await audit().record({ actorId: null, action: 'moderation.enforcement.expired', objectType: 'enforcement', objectId: e.id, metadata: { target_type: e.targetType, target_id: e.targetId, action: e.action } });
+    }
+    return lifted.length;
+  }
+
+  // ---- automatic flagging ----
+
+  /** Files a system report (no reporter) when `text` contains a banned word; one pending per target. */
+  async function autoFlag(targetType: TargetType, targetId: number, text: string): Promise<ReportRow | null> {
+    const word = matchBanned(text);
+    if (!word) return null;
+    const [row] = await ctx.db
+      .insert(reports)
+      .values({ reporterId: null, source: 'auto', targetType, targetId, reason: AUTO_FLAG_REASON, notes: `matched "${word}": ${text.slice(0, 200)}` })
+      .onConflictDoNothing()
+      .returning();
+    return row ?? null;
+  }
+
+  return {
+    registerTarget,
+    isModerator,
+    checkTarget,
+    fileReport,
+    listReports,
+    getReport,
+    updateOwnReason,
+    withdraw,
+    staffCreateReport,
+    staffUpdateReport,
+    staffDeleteReport,
+    listEnforcements,
+    getEnforcement,
+    enforce,
+    expireDue,
+    autoFlag,
+    matchBanned,
+  };
+}
+
+export type ModerationService = ReturnType<typeof createModerationService>;

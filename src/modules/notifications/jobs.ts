@@ -1,0 +1,26 @@
+// Queue jobs and event subscriptions of the notifications module.
+import type { Ctx } from '../../context.js';
+import { NOTIFICATION_JOBS } from './service.js';
+import { createEventHandler, SUBSCRIBED_EVENTS } from './listeners.js';
+
+interface EventJob {
+  event: string;
+  payload: Record<string, unknown>;
+}
+
+export function notificationJobs(ctx: Ctx) {
+  const handler = createEventHandler(ctx);
+  const svc = () => ctx.services.notifications;
+  ctx.queue.define<EventJob>(NOTIFICATION_JOBS.event, (d) => handler.handle(d.event, d.payload), { attempts: 5, backoffMs: 2000 });
+  ctx.queue.define<{ notificationId: number }>(NOTIFICATION_JOBS.push, (d) => svc().fanOutPush(d.notificationId), { attempts: 5, backoffMs: 2000 });
+  ctx.queue.define<{ notificationId: number; deviceId: number }>(NOTIFICATION_JOBS.pushDevice, (d) => svc().sendPush(d.notificationId, d.deviceId), {
+    attempts: 5,
+    backoffMs: 5000,
+  });
+  ctx.queue.define<{ notificationId: number }>(NOTIFICATION_JOBS.email, (d) => svc().sendEmail(d.notificationId), { attempts: 5, backoffMs: 10_000 });
+
+  // Listeners stay cheap: they only enqueue; lookups and inserts happen in the job.
+  for (const event of SUBSCRIBED_EVENTS) {
+    ctx.events.on<Record<string, unknown>>(event, (payload) => ctx.queue.enqueue<EventJob>(NOTIFICATION_JOBS.event, { event, payload }));
+  }
+}

@@ -1,0 +1,98 @@
+// Turns domain events from other modules into notifications. Runs inside the
+// `notifications.event` job (listeners only enqueue), so lookups never slow a request.
+import type { Ctx } from '../../context.js';
+import { parseMentions, preview } from './delivery.js';
+
+export const SUBSCRIBED_EVENTS = ['user.followed', 'post.liked', 'comment.liked', 'comment.created', 'post.created', 'message.unread_reminder'] as const;
+
+export type SubscribedEvent = (typeof SUBSCRIBED_EVENTS)[number];
+
+type P = Record<string, unknown>;
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
+
+export function createEventHandler(ctx: Ctx) {
+  const notify = () => ctx.services.notifications;
+  const users = () => ctx.services.users;
+
+  /**
+   * Mentioned users who may see the text: everyone for public posts, the owner's followers (and
+   * the owner) for followers-only posts, nobody for private ones. Unknown visibility counts as
+   * followers-only, the cautious reading.
+   */
+  async function mentionRecipients(text: unknown, actorId: number, ownerId: number, visibility: unknown, skip: Set<number>): Promise<number[]> {
+    const handles = parseMentions(text);
+    if (!handles.length) return [];
+    const vis = visibility === undefined || visibility === null ? 'followers' : visibility;
+    if (vis !== 'public' && vis !== 'followers') return [];
+    const found = (await users().findByHandles(handles)).filter((u) => u.isActive && u.id !== actorId && !skip.has(u.id));
+    if (vis === 'public') return found.map((u) => u.id);
+    const out: number[] = [];
+    for (const u of found) if (u.id === ownerId || (await users().isFollowing(u.id, ownerId))) out.push(u.id);
+    return out;
+  }
+
+  async function handle(event: string, p: P) {
+    switch (event as SubscribedEvent) {
+      case 'user.followed': {
+        const follower = num(p.followerId);
+        const followee = num(p.followeeId);
+        if (follower === null || followee === null) return;
+        await notify().create(followee, 'follow', { actor_id: follower }, { dedupeKey: `follow:${follower}` });
+        return;
+      }
+      case 'post.liked': {
+        const [post, liker, author] = [num(p.postId), num(p.userId), num(p.authorId)];
+        if (post === null || liker === null || author === null) return;
+        await notify().create(author, 'like', { actor_id: liker, post_id: post }, { dedupeKey: `like:${post}:${liker}` });
+        return;
+      }
+      case 'comment.liked': {
+        const [comment, liker, author] = [num(p.commentId), num(p.userId), num(p.authorId)];
+        if (comment === null || liker === null || author === null) return;
+        await notify().create(author, 'comment_like', { actor_id: liker, comment_id: comment }, { dedupeKey: `comment_like:${comment}:${liker}` });
+        return;
+      }
+      case 'comment.created': {
+        const [comment, post, author, postAuthor, parentAuthor] = [num(p.commentId), num(p.postId), num(p.authorId), num(p.postAuthorId), num(p.parentAuthorId)];
+        if (comment === null || post === null || author === null) return;
+        const base = { actor_id: author, post_id: post, comment_id: comment, preview: preview(p.text) };
+        const notified = new Set<number>();
+        // A reply to the post author's own comment is one `reply`, not a `reply` and a `comment`.
+        if (parentAuthor !== null && parentAuthor !== author) {
+          await notify().create(parentAuthor, 'reply', base, { dedupeKey: `reply:${comment}` });
+          notified.add(parentAuthor);
+        }
+        if (postAuthor !== null && postAuthor !== author && !notified.has(postAuthor)) {
+          await notify().create(postAuthor, 'comment', base, { dedupeKey: `comment:${comment}` });
+          notified.add(postAuthor);
+        }
+        for (const id of await mentionRecipients(p.text, author, postAuthor ?? author, p.visibility, notified)) {
+          await notify().create(id, 'mention', base, { dedupeKey: `mention:comment:${comment}` });
+        }
+        return;
+      }
+      case 'post.created': {
+        const [post, author] = [num(p.postId), num(p.authorId)];
+        if (post === null || author === null) return;
+        const payload = { actor_id: author, post_id: post, preview: preview(p.text) };
+        for (const id of await mentionRecipients(p.text, author, author, p.visibility, new Set())) {
+          await notify().create(id, 'mention', payload, { dedupeKey: `mention:post:${post}` });
+        }
+        return;
+      }
+      case 'message.unread_reminder': {
+        const [message, thread, sender, recipient] = [num(p.messageId), num(p.threadId), num(p.senderId), num(p.recipientId)];
+        if (message === null || thread === null || sender === null || recipient === null) return;
+        await notify().create(
+          recipient,
+          'message',
+          { actor_id: sender, sender_id: sender, thread_id: thread, message_id: message, preview: preview(p.preview) },
+          { dedupeKey: `message:${message}` },
+        );
+        return;
+      }
+    }
+  }
+
+  return { handle };
+}

@@ -1,0 +1,6 @@
+import type { Module } from '../../context.js';
+import { createNotificationsService } from './service.js';
+import { notificationRoutes } from './routes.js';
+import { notificationJobs } from './jobs.js';
+
+export const notificationsModule: Module = { name: 'notifications', service: createNotificationsService, routes: notificationRoutes, jobs: notificationJobs };

@@ -1,0 +1,198 @@
+// Notifications: stored in-app rows plus push/e-mail delivery through queue jobs.
+import { and, count, desc, eq, sql } from 'drizzle-orm';
+import type { Ctx } from '../../context.js';
+import { notFound } from '../../platform/http/errors.js';
+import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
+import { notifications, type NotificationRow } from './schema.js';
+import { EMAIL_TYPES, inQuietHours, messageText, type QuietHours } from './delivery.js';
+import { logProviders, type Providers } from './providers.js';
+
+export const NOTIFICATION_JOBS = {
+  event: 'notifications.event',
+  push: 'notifications.push',
+  pushDevice: 'notifications.push-device',
+  email: 'notifications.email',
+} as const;
+
+export interface CreateOptions {
+  /** The user whose action caused it; defaults to payload.actor_id. Self-actions never notify. */
+  actorId?: number | null;
+  /** Idempotency key per recipient: the same key never notifies twice (retries, like/unlike/like). */
+  dedupeKey?: string;
+  /** Evaluation time for quiet hours (tests); defaults to now. */
+  now?: Date;
+}
+
+interface DeliverySettings {
+  push_enabled: boolean;
+  email_enabled: boolean;
+  quiet_hours: QuietHours;
+}
+
+const settingsOf = (raw: Record<string, unknown> | null | undefined): DeliverySettings => ({
+  push_enabled: raw?.push_enabled !== false,
+  email_enabled: raw?.email_enabled !== false,
+  quiet_hours: (raw?.quiet_hours ?? {}) as QuietHours,
+});
+
+const missing = () => notFound('No Notification matches the given query.');
+
+export function createNotificationsService(ctx: Ctx) {
+  let providers: Providers = logProviders(ctx.log);
+  const users = () => ctx.services.users;
+
+  /**
+   * Stores a notification for `userId` unless the recipient is gone or inactive, the actor is the
+   * recipient, inactive, blocked either way or muted by the recipient. Push and e-mail are queued
+   * unless the recipient turned them off or is inside quiet hours (the in-app row is kept then).
+   */
+  async function create(userId: number, type: string, payload: Record<string, unknown>, opts: CreateOptions = {}): Promise<NotificationRow | null> {
+    const actorRaw = opts.actorId !== undefined ? opts.actorId : payload.actor_id;
+    const actorId = typeof actorRaw === 'number' ? actorRaw : null;
+    if (actorId === userId) return null;
+    const recipient = await users().getById(userId);
+    if (!recipient || !recipient.isActive) return null;
+    if (actorId !== null) {
+      const actor = await users().getById(actorId);
+      if (!actor || !actor.isActive) return null;
+      if (await users().isBlockedEitherWay(userId, actorId)) return null;
+      if (await users().hasMuted(userId, actorId)) return null;
+    }
+    const [row] = await ctx.db
+      .insert(notifications)
+      .values({ userId, type: type.slice(0, 64), payload, dedupeKey: opts.dedupeKey?.slice(0, 128) ?? null })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) return null;
+    const s = settingsOf(recipient.settings);
+    if (!inQuietHours(s.quiet_hours, opts.now ?? new Date())) {
+      if (s.push_enabled) await ctx.queue.enqueue(NOTIFICATION_JOBS.push, { notificationId: row.id });
+      if (s.email_enabled && EMAIL_TYPES.has(type) && recipient.email) await ctx.queue.enqueue(NOTIFICATION_JOBS.email, { notificationId: row.id });
+    }
+    return row;
+  }
+
+  async function getOwn(userId: number, id: number): Promise<NotificationRow> {
+    const [row] = await ctx.db
+      .select()
+      .from(notifications)
+      .where(and(eq(notifications.id, id), eq(notifications.userId, userId)))
+      .limit(1);
+    if (!row) throw missing();
+    return row;
+  }
+
+  async function list(userId: number, opts: { cursor: Keyset | null; limit: number }) {
+    const rows = await ctx.db
+      .select()
+      .from(notifications)
+      .where(and(eq(notifications.userId, userId), olderThan(notifications.createdAt, notifications.id, opts.cursor)))
+      .orderBy(desc(notifications.createdAt), desc(notifications.id))
+      .limit(opts.limit + 1);
+    return paginate(rows, opts.limit);
+  }
+
+  /** Marks read (keeping the first read time) or unread; only the owner's rows. */
+  async function setRead(userId: number, id: number, read: boolean): Promise<NotificationRow> {
+    const [row] = await ctx.db
+      .update(notifications)
+      .set(read ? { isRead: true, readAt: sql`coalesce(${notifications.readAt}, now())` } : { isRead: false, readAt: null })
+      .where(and(eq(notifications.id, id), eq(notifications.userId, userId)))
+      .returning();
+    if (!row) throw missing();
+    return row;
+  }
+
+  async function markAllRead(userId: number): Promise<number> {
+    const rows = await ctx.db
+      .update(notifications)
+      .set({ isRead: true, readAt: sql`now()` })
+      .where(and(eq(notifications.userId, userId), eq(notifications.isRead, false)))
+      .returning({ id: notifications.id });
+    return rows.length;
+  }
+
+  async function remove(userId: number, id: number) {
+    const rows = await ctx.db
+      .delete(notifications)
+      .where(and(eq(notifications.id, id), eq(notifications.userId, userId)))
+      .returning({ id: notifications.id });
+    if (!rows.length) throw missing();
+  }
+
+  async function unreadCount(userId: number): Promise<number> {
+    const [r] = await ctx.db
+      .select({ n: count() })
+      .from(notifications)
+      .where(and(eq(notifications.userId, userId), eq(notifications.isRead, false)));
+    return Number(r?.n ?? 0);
+  }
+
+  async function byId(id: number): Promise<NotificationRow | null> {
+    const [row] = await ctx.db.select().from(notifications).where(eq(notifications.id, id)).limit(1);
+    return row ?? null;
+  }
+
+  const actorName = async (payload: Record<string, unknown>) => {
+    const id = payload.actor_id;
+    const u = typeof id === 'number' ? await users().getById(id) : null;
+    return u ? u.name || u.handle : 'Someone';
+  };
+
+  // ---- delivery jobs ----
+
+  /** One job per device, so a failing device retries alone and never re-sends to the others. */
+  async function fanOutPush(notificationId: number) {
+    const n = await byId(notificationId);
+    if (!n) return;
+    for (const d of await users().listDevices(n.userId)) {
+      await ctx.queue.enqueue(NOTIFICATION_JOBS.pushDevice, { notificationId, deviceId: d.id }, { jobId: `push-${notificationId}-${d.id}` });
+    }
+  }
+
+  async function sendPush(notificationId: number, deviceId: number) {
+    const n = await byId(notificationId);
+    if (!n) return;
+    const device = (await users().listDevices(n.userId)).find((d) => d.id === deviceId);
+    if (!device) return;
+    const text = messageText(n.type, await actorName(n.payload), n.payload);
+    await providers.push.send({
+      userId: n.userId,
+      deviceId: device.id,
+      deviceType: device.deviceType,
+      pushToken: device.pushToken,
+      notificationId: n.id,
+      type: n.type,
+      ...text,
+      data: { notification_id: n.id, type: n.type, ...n.payload },
+    });
+  }
+
+  async function sendEmail(notificationId: number) {
+    const n = await byId(notificationId);
+    if (!n) return;
+    const recipient = await users().getById(n.userId);
+    if (!recipient?.email || !recipient.isActive) return;
+    const text = messageText(n.type, await actorName(n.payload), n.payload);
+    await providers.email.send({ userId: n.userId, to: recipient.email, notificationId: n.id, type: n.type, subject: text.title, text: text.body });
+  }
+
+  return {
+    create,
+    getOwn,
+    list,
+    setRead,
+    markAllRead,
+    remove,
+    unreadCount,
+    fanOutPush,
+    sendPush,
+    sendEmail,
+    /** Installs real delivery providers (or test doubles); the default only logs. */
+    useProviders(p: Partial<Providers>) {
+      providers = { ...providers, ...p };
+    },
+  };
+}
+
+export type NotificationsService = ReturnType<typeof createNotificationsService>;

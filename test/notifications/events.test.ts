@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import type { EmailMessage, PushMessage } from '../../src/modules/notifications/providers.js';
+
+let t: TestApp;
+let pushes: PushMessage[] = [];
+let emails: EmailMessage[] = [];
+let failPushFor: Set<number> = new Set();
+
+beforeAll(async () => {
+  t = await createTestApp();
+  t.ctx.services.notifications.useProviders({
+    push: {
+      async send(m) {
+        // Fails once per listed device, to exercise retries.
+        if (failPushFor.delete(m.deviceId)) throw new Error('provider down');
+        pushes.push(m);
+      },
+    },
+    email: {
+      async send(m) {
+        emails.push(m);
+      },
+    },
+  });
+});
+afterAll(async () => t?.close());
+beforeEach(() => {
+  pushes = [];
+  emails = [];
+  failPushFor = new Set();
+});
+
+const emit = async (name: string, payload: Record<string, unknown>) => {
+  await t.ctx.events.emit(name, payload);
+  await t.drain();
+};
+const inbox = async (u: TestUser) => (await u.req({ url: '/api/v1/notifications/?page_size=100' })).json().results as { id: number; type: string; payload: Record<string, unknown> }[];
+const addDevice = async (u: TestUser, token: string) => {
+  const res = await u.req({ method: 'POST', url: '/api/v1/devices/', body: { device_type: 'ios', push_token: token } });
+  expect(res.statusCode).toBe(201);
+  return res.json().id as number;
+};
+const settings = async (u: TestUser, s: Record<string, unknown>) => {
+  const res = await u.req({ method: 'PATCH', url: '/api/v1/users/me/', body: { settings: s } });
+  expect(res.statusCode).toBe(200);
+};
+
+describe('follows (real HTTP producer)', () => {
+  it('notifies the followee once, pushes to every device, never the follower', async () => {
+    const [a, b] = [await t.user(), await t.user()];
+    const d1 = await addDevice(b, `tok-${b.id}-1`);
+    const d2 = await addDevice(b, `tok-${b.id}-2`);
+    expect((await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/follow/` })).statusCode).toBe(200);
+    await t.drain();
+    const got = await inbox(b);
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ type: 'follow', payload: { actor_id: a.id } });
+    expect(await inbox(a)).toEqual([]);
+    expect(pushes.map((p) => p.deviceId).sort()).toEqual([d1, d2].sort());
+    expect(pushes[0]).toMatchObject({ userId: b.id, notificationId: got[0].id, type: 'follow', title: 'New follower' });
+    expect(emails).toEqual([]); // follows are push-only
+
+    // Unfollow + follow again does not notify twice.
+    await a.req({ method: 'DELETE', url: `/api/v1/users/${b.id}/follow/` });
+    await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/follow/` });
+    await t.drain();
+    expect(await inbox(b)).toHaveLength(1);
+  });
+
+  it('a failing device is retried alone; the other device gets exactly one push', async () => {
+    const [a, b] = [await t.user(), await t.user()];
+    const d1 = await addDevice(b, `tok-${b.id}-x`);
+    const d2 = await addDevice(b, `tok-${b.id}-y`);
+    failPushFor = new Set([d1]);
+    await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/follow/` });
+    await t.drain();
+    expect(pushes.filter((p) => p.deviceId === d1)).toHaveLength(1);
+    expect(pushes.filter((p) => p.deviceId === d2)).toHaveLength(1);
+  });
+
+  it('a muted or blocked follower does not notify', async () => {
+    const [a, b, c] = [await t.user(), await t.user(), await t.user()];
+    await b.req({ method: 'POST', url: `/api/v1/users/${a.id}/mute/` });
+    await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/follow/` });
+    await t.drain();
+    expect(await inbox(b)).toEqual([]);
+    await c.req({ method: 'POST', url: `/api/v1/users/${b.id}/block/` });
+    await emit('post.liked', { postId: 5, userId: c.id, authorId: b.id });
+    expect(await inbox(b)).toEqual([]);
+  });
+});
+
+describe('likes', () => {
+  it('post.liked → like for the author; self-likes and repeats do not notify', async () => {
+    const [author, liker] = [await t.user(), await t.user()];
+    await emit('post.liked', { postId: 11, userId: liker.id, authorId: author.id });
+    await emit('post.liked', { postId: 11, userId: liker.id, authorId: author.id });
+    await emit('post.liked', { postId: 11, userId: author.id, authorId: author.id });
+    const got = await inbox(author);
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ type: 'like', payload: { actor_id: liker.id, post_id: 11 } });
+  });
+
+  it('comment.liked → comment_like', async () => {
+    const [author, liker] = [await t.user(), await t.user()];
+    await emit('comment.liked', { commentId: 21, userId: liker.id, authorId: author.id });
+    expect(await inbox(author)).toMatchObject([{ type: 'comment_like', payload: { actor_id: liker.id, comment_id: 21 } }]);
+  });
+
+  it('malformed payloads are ignored without failing', async () => {
+    const author = await t.user();
+    await emit('post.liked', { postId: 'x', userId: null, authorId: author.id });
+    expect(await inbox(author)).toEqual([]);
+  });
+});
+
+describe('comments and replies', () => {
+  it('comment → post author, reply → parent author, with a short preview', async () => {
+    const [postAuthor, parentAuthor, commenter] = [await t.user(), await t.user(), await t.user()];
+    const text = 'x'.repeat(500);
+    await emit('comment.created', { commentId: 31, postId: 30, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: parentAuthor.id, text, visibility: 'public' });
+    const [c] = await inbox(postAuthor);
+    expect(c).toMatchObject({ type: 'comment', payload: { actor_id: commenter.id, post_id: 30, comment_id: 31 } });
+    expect((c.payload.preview as string).length).toBe(140);
+    expect(c.payload.preview).toMatch(/\.\.\.$/);
+    expect(await inbox(parentAuthor)).toMatchObject([{ type: 'reply', payload: { comment_id: 31 } }]);
+    expect(await inbox(commenter)).toEqual([]);
+  });
+
+  it('a reply to the post author’s own comment is one reply, not two notifications', async () => {
+    const [postAuthor, commenter] = [await t.user(), await t.user()];
+    await emit('comment.created', { commentId: 41, postId: 40, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: postAuthor.id, text: 'hi' });
+    expect((await inbox(postAuthor)).map((n) => n.type)).toEqual(['reply']);
+  });
+
+  it('commenting on one’s own post notifies nobody', async () => {
+    const author = await t.user();
+    await emit('comment.created', { commentId: 51, postId: 50, authorId: author.id, postAuthorId: author.id, parentAuthorId: null, text: 'note to self' });
+    expect(await inbox(author)).toEqual([]);
+  });
+});
+
+describe('mentions', () => {
+  it('public post: every mentioned user, case-insensitively, without self or unknown handles', async () => {
+    const [author, m1, m2] = [await t.user(), await t.user(), await t.user()];
+    await emit('post.created', { postId: 61, authorId: author.id, text: `hey @${m1.handle.toUpperCase()} and @${m2.handle}, @${author.handle} @nobody_here_zz mail@${m1.handle}`, visibility: 'public' });
+    expect(await inbox(m1)).toMatchObject([{ type: 'mention', payload: { actor_id: author.id, post_id: 61 } }]);
+    expect(await inbox(m2)).toHaveLength(1);
+    expect(await inbox(author)).toEqual([]);
+  });
+
+  it('followers-only post: only followers are notified; private post: nobody', async () => {
+    const [author, follower, stranger] = [await t.user(), await t.user(), await t.user()];
+    await follower.req({ method: 'POST', url: `/api/v1/users/${author.id}/follow/` });
+    await t.drain();
+    await emit('post.created', { postId: 71, authorId: author.id, text: `@${follower.handle} @${stranger.handle}`, visibility: 'followers' });
+    expect((await inbox(follower)).map((n) => n.type)).toEqual(['mention']);
+    expect(await inbox(stranger)).toEqual([]);
+    await emit('post.created', { postId: 72, authorId: author.id, text: `@${follower.handle} @${stranger.handle}`, visibility: 'private' });
+    expect(await inbox(follower)).toHaveLength(1);
+    expect(await inbox(stranger)).toEqual([]);
+  });
+
+  it('comment mentions follow the post’s visibility and do not double-notify the post author', async () => {
+    const [postAuthor, commenter, mentioned, stranger] = [await t.user(), await t.user(), await t.user(), await t.user()];
+    await mentioned.req({ method: 'POST', url: `/api/v1/users/${postAuthor.id}/follow/` });
+    await t.drain();
+    await emit('comment.created', {
+      commentId: 81,
+      postId: 80,
+      authorId: commenter.id,
+      postAuthorId: postAuthor.id,
+      parentAuthorId: null,
+      text: `@${postAuthor.handle} @${mentioned.handle} @${stranger.handle}`,
+      visibility: 'followers',
+    });
+    // The earlier follow notified the post author too; the comment adds one `comment`, no `mention`.
+    expect((await inbox(postAuthor)).map((n) => n.type)).toEqual(['comment', 'follow']);
+    expect(await inbox(mentioned)).toMatchObject([{ type: 'mention', payload: { comment_id: 81, post_id: 80 } }]);
+    expect(await inbox(stranger)).toEqual([]);
+  });
+
+  it('a comment event without visibility is treated as followers-only', async () => {
+    const [postAuthor, commenter, stranger] = [await t.user(), await t.user(), await t.user()];
+    await emit('comment.created', { commentId: 91, postId: 90, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: null, text: `@${stranger.handle}` });
+    expect(await inbox(stranger)).toEqual([]);
+  });
+});
+
+describe('message reminders and delivery settings', () => {
+  it('message.unread_reminder → message notification, push and e-mail', async () => {
+    const [sender, recipient] = [await t.user(), await t.user()];
+    await addDevice(recipient, `tok-${recipient.id}-m`);
+    await emit('message.unread_reminder', { messageId: 101, threadId: 100, senderId: sender.id, recipientId: recipient.id, preview: 'see you at 8' });
+    const [n] = await inbox(recipient);
+    expect(n).toMatchObject({ type: 'message', payload: { sender_id: sender.id, thread_id: 100, message_id: 101, preview: 'see you at 8' } });
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]).toMatchObject({ body: 'see you at 8', data: { thread_id: 100, message_id: 101 } });
+    expect(emails).toHaveLength(1);
+    expect(emails[0]).toMatchObject({ to: recipient.email, notificationId: n.id });
+  });
+
+  it('push_enabled/email_enabled off: the in-app notification is kept, nothing is sent', async () => {
+    const [sender, recipient] = [await t.user(), await t.user()];
+    await addDevice(recipient, `tok-${recipient.id}-s`);
+    await settings(recipient, { push_enabled: false, email_enabled: false });
+    await emit('message.unread_reminder', { messageId: 111, threadId: 110, senderId: sender.id, recipientId: recipient.id, preview: 'x' });
+    expect(await inbox(recipient)).toHaveLength(1);
+    expect(pushes).toEqual([]);
+    expect(emails).toEqual([]);
+  });
+
+  it('quiet hours covering now suppress push and e-mail but keep the in-app notification', async () => {
+    const [sender, recipient] = [await t.user(), await t.user()];
+    await addDevice(recipient, `tok-${recipient.id}-q`);
+    const now = new Date();
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    await settings(recipient, { quiet_hours: { start: hhmm(new Date(now.getTime() - 3600_000)), end: hhmm(new Date(now.getTime() + 3600_000)) } });
+    await emit('message.unread_reminder', { messageId: 121, threadId: 120, senderId: sender.id, recipientId: recipient.id, preview: 'shh' });
+    expect(await inbox(recipient)).toHaveLength(1);
+    expect(pushes).toEqual([]);
+    expect(emails).toEqual([]);
+  });
+
+  it('quiet hours outside now do not suppress delivery', async () => {
+    const [sender, recipient] = [await t.user(), await t.user()];
+    await addDevice(recipient, `tok-${recipient.id}-o`);
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    const now = Date.now();
+    await settings(recipient, { quiet_hours: { start: hhmm(new Date(now + 3 * 3600_000)), end: hhmm(new Date(now + 4 * 3600_000)) } });
+    await emit('message.unread_reminder', { messageId: 131, threadId: 130, senderId: sender.id, recipientId: recipient.id, preview: 'loud' });
+    expect(pushes).toHaveLength(1);
+  });
+
+  it('a suspended actor does not notify anyone', async () => {
+    const [author, liker] = [await t.user(), await t.user()];
+    await t.ctx.services.users.setActive(liker.id, false);
+    await emit('post.liked', { postId: 141, userId: liker.id, authorId: author.id });
+    expect(await inbox(author)).toEqual([]);
+  });
+});
