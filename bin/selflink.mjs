@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Entry point: runs the compiled build when present (Docker), else the TypeScript sources via tsx.
+// Entry point. Production images run the compiled build (dist/); everywhere else the TypeScript
+// sources run directly through tsx, so a stale build can never shadow the code being edited.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-if (process.env.SELFLINK_USE_DIST !== '0' && existsSync(dist)) {
+const useDist = process.env.SELFLINK_USE_DIST === '1' || (process.env.NODE_ENV === 'production' && process.env.SELFLINK_USE_DIST !== '0');
+if (useDist && existsSync(dist)) {
   await import(dist);
 } else {
   const { register } = await import('tsx/esm/api');

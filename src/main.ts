@@ -36,7 +36,7 @@ async function runRole(role: Role, ctx: Ctx) {
   const closers: (() => Promise<void>)[] = [];
   let app: App | null = null;
 
-  if (role !== 'worker' && role !== 'scheduler') await ctx.database.migrate();
+  if (role === 'migrate' || (config.database.migrateOnStart && role !== 'worker' && role !== 'scheduler')) await ctx.database.migrate();
   if (role === 'migrate') {
     log.info('migrations applied');
     return;
