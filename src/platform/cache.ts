@@ -8,6 +8,8 @@ export interface KeyValue {
   del(...keys: string[]): Promise<void>;
   /** Increments and returns the new value; the TTL is set when the key is created. */
   incr(key: string, ttlMs: number): Promise<{ value: number; ttlMs: number }>;
+  /** Several `incr`s in one round trip. */
+  incrMany(items: { key: string; ttlMs: number }[]): Promise<{ value: number; ttlMs: number }[]>;
   /** Pushes to the head of a list and trims it to maxLen. */
   listPush(key: string, values: string[], maxLen: number): Promise<void>;
   listRange(key: string, start: number, stop: number): Promise<string[]>;
@@ -67,6 +69,11 @@ export class MemoryKeyValue implements KeyValue {
     e.value = String(value);
     return { value, ttlMs: e.expiresAt === null ? -1 : e.expiresAt - Date.now() };
   }
+  async incrMany(items: { key: string; ttlMs: number }[]) {
+    const out = [];
+    for (const i of items) out.push(await this.incr(i.key, i.ttlMs));
+    return out;
+  }
   async listPush(key: string, values: string[], maxLen: number) {
     const e = this.live(key);
     const list = Array.isArray(e?.value) ? e.value : [];
@@ -105,10 +112,16 @@ export class MemoryKeyValue implements KeyValue {
   }
 }
 
+// INCR each key, setting its TTL when it is created; returns value and remaining TTL per key.
 const INCR_SCRIPT = `
-local v = redis.call('INCR', KEYS[1])
-if v == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {v, redis.call('PTTL', KEYS[1])}
+local out = {}
+for i, k in ipairs(KEYS) do
+  local v = redis.call('INCR', k)
+  if v == 1 then redis.call('PEXPIRE', k, ARGV[i]) end
+  out[#out + 1] = v
+  out[#out + 1] = redis.call('PTTL', k)
+end
+return out
 `;
 
 export class RedisKeyValue implements KeyValue {
@@ -127,8 +140,12 @@ export class RedisKeyValue implements KeyValue {
     if (keys.length) await this.redis.del(...keys.map((k) => this.k(k)));
   }
   async incr(key: string, ttlMs: number) {
-    const [value, ttl] = (await this.redis.eval(INCR_SCRIPT, 1, this.k(key), String(ttlMs))) as [number, number];
-    return { value, ttlMs: ttl };
+    return (await this.incrMany([{ key, ttlMs }]))[0];
+  }
+  async incrMany(items: { key: string; ttlMs: number }[]) {
+    if (!items.length) return [];
+    const r = (await this.redis.eval(INCR_SCRIPT, items.length, ...items.map((i) => this.k(i.key)), ...items.map((i) => String(i.ttlMs)))) as number[];
+    return items.map((_, n) => ({ value: r[2 * n], ttlMs: r[2 * n + 1] }));
   }
   async listPush(key: string, values: string[], maxLen: number) {
     if (!values.length) return;

@@ -12,8 +12,15 @@ export class RateLimiter {
   constructor(private readonly kv: KeyValue) {}
 
   async hit(key: string, limit: number, windowMs: number): Promise<RateResult> {
-    const { value, ttlMs } = await this.kv.incr(`rl:${key}`, windowMs);
-    const resetMs = ttlMs > 0 ? ttlMs : windowMs;
-    return { allowed: value <= limit, limit, remaining: Math.max(0, limit - value), resetMs };
+    return (await this.hitMany([{ key, limit, windowMs }]))[0];
+  }
+
+  /** Counts every bucket in one round trip (the per-request ip + user + route buckets). */
+  async hitMany(buckets: { key: string; limit: number; windowMs: number }[]): Promise<RateResult[]> {
+    const counts = await this.kv.incrMany(buckets.map((b) => ({ key: `rl:${b.key}`, ttlMs: b.windowMs })));
+    return counts.map(({ value, ttlMs }, i) => {
+      const { limit, windowMs } = buckets[i];
+      return { allowed: value <= limit, limit, remaining: Math.max(0, limit - value), resetMs: ttlMs > 0 ? ttlMs : windowMs };
+    });
   }
 }

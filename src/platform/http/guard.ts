@@ -97,9 +97,11 @@ export function registerGuard(app: App, deps: { config: Config; tokens: TokenSig
       const who = r.by === 'user' && req.user ? `u${req.user.id}` : `ip${req.ip}`;
       buckets.push({ name: r.name, key: `${r.name}:${who}`, spec: r });
     }
+    const results = await limiter.hitMany(buckets.map((b) => ({ key: b.key, limit: b.spec.limit, windowMs: b.spec.windowMs })));
     let tightest: { r: RateResult; name: string; windowMs: number } | null = null;
-    for (const b of buckets) {
-      const r = await limiter.hit(b.key, b.spec.limit, b.spec.windowMs);
+    for (let i = 0; i < buckets.length; i++) {
+      const b = buckets[i];
+      const r = results[i];
       if (!r.allowed) {
         const wait = Math.max(1, Math.ceil(r.resetMs / 1000));
         setRateHeaders(reply, r, b.name, b.spec.windowMs);

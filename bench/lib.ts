@@ -1,0 +1,67 @@
+// Shared helpers: spawn servers, wait for a port, run autocannon, write results.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface Started {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function startProcess(args: string[], env: Record<string, string>, match: RegExp): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = match.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData);
+        // Keep draining: a full pipe would block the child's synchronous log writes.
+        child.stdout!.on('data', () => undefined);
+        child.stderr!.on('data', () => undefined);
+        resolve({
+          child,
+          port: Number(m[1]),
+          stop: () =>
+            new Promise((r) => {
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d) => (out += d));
+    child.once('exit', (code) => reject(new Error(`process exited ${code}:\n${out}`)));
+  });
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export async function load(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: string }): Promise<LoadResult> {
+  const r = await autocannon({ url, connections: opts.connections, duration: opts.seconds, headers: opts.headers, method: opts.method ?? 'GET', ...(opts.body !== undefined && { body: opts.body }) });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+}
+
+export function writeSection(title: string, body: string) {
+  const file = path.join(ROOT, 'bench', 'RESULTS.md');
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n\nEvery number is measured against a baseline taken in the same run on the same machine.\n';
+  const start = `<!-- ${title} -->`;
+  const end = `<!-- /${title} -->`;
+  const section = `${start}\n${body.trim()}\n${end}`;
+  const re = new RegExp(`${start}[\\s\\S]*?${end}`);
+  fs.writeFileSync(file, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`);
+}
+
+export const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
