@@ -4,10 +4,14 @@ import type { App } from './platform/http/app-type.js';
 import type { Platform } from './platform/index.js';
 import type { UsersService } from './modules/users/service.js';
 import type { FlagsService } from './modules/flags/service.js';
+import type { MessagingService } from './modules/messaging/service.js';
+import type { RealtimeService } from './realtime/service.js';
 
 export interface Services {
   users: UsersService;
   flags: FlagsService;
+  realtime: RealtimeService;
+  messaging: MessagingService;
 }
 
 export interface Ctx extends Platform {
