@@ -186,7 +186,7 @@ async function messagingRoutes(app: App, ctx: Ctx) {
     async (req, reply) => {
       const requested = parseId(req.body.last_read_message_id ?? req.body.last_read_id ?? null);
       const pointer = await svc.markRead(req.params.id, viewer(req).id, requested);
-      if (pointer === null) return reply.status(204).send();
+      if (pointer === null) return reply.status(204).send(null);
       return { status: 'read', last_read_message_id: String(pointer) };
     },
   );
