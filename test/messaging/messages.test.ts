@@ -179,6 +179,16 @@ describe('listing and sync', () => {
     expect(byTime.results).toHaveLength(5);
   });
 
+  it('without ?thread lists messages of my threads only', async () => {
+    const [x, y, z] = await Promise.all([t.user(), t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    const other = (await y.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: z.id } })).json().id;
+    const mine = (await send(y, { body: 'for x' }, th)).json().id;
+    await send(y, { body: 'not for x' }, other);
+    const list = (await x.req({ url: '/api/v1/messages/' })).json().results;
+    expect(list.map((m: { id: number }) => m.id)).toEqual([mine]);
+  });
+
   it('rejects bad query input', async () => {
     expect((await a.req({ url: '/api/v1/messages/?thread=abc' })).statusCode).toBe(400);
     expect((await a.req({ url: `/api/v1/messages/?thread=${thread}&cursor=%%%` })).statusCode).toBe(400);

@@ -7,7 +7,7 @@ import { createPlatform } from '../../src/platform/index.js';
 import { createContext } from '../../src/modules/index.js';
 import { createLogger } from '../../src/platform/log.js';
 import type { Ctx } from '../../src/context.js';
-import { Client, connect, startGateway } from './ws-client.js';
+import { connect, startGateway, type Client } from './ws-client.js';
 
 describe.skipIf(!SERVER_MODE)('fan-out across instances (server mode)', () => {
   let t: TestApp;

@@ -172,8 +172,10 @@ export function createMessagingService(ctx: Ctx) {
     return pointer;
   }
 
+  /** One frame per changed message; a huge backlog only announces its newest 200 (ticks of older ones follow on sync). */
   async function publishStatuses(rows: MessageRow[]) {
-    await Promise.all(rows.map((m) => rt().publishToUsers([m.senderId], messageStatusFrame(m))));
+    const recent = rows.length > 200 ? [...rows].sort((x, y) => y.id - x.id).slice(0, 200) : rows;
+    await Promise.all(recent.map((m) => rt().publishToUsers([m.senderId], messageStatusFrame(m))));
   }
 
   // ---- typing (ephemeral: ctx.kv hash with a TTL, never PostgreSQL) ------------------------
