@@ -13,6 +13,8 @@ import { wireChannel } from './service.js';
 
 export const MAX_CHANNELS = 20;
 const MAX_FRAME_BYTES = 4096;
+const FRAME_WINDOW_MS = 10_000;
+const MAX_FRAMES_PER_WINDOW = 50;
 const PUBLISH_CHANNEL = /^(post|comment):[1-9][0-9]{0,14}$/;
 
 function gauge(ctx: Ctx, name: string, help: string) {
@@ -75,8 +77,22 @@ export async function registerGateway(app: App, ctx: Ctx) {
 
   const reply = (conn: Conn, frame: Record<string, unknown>) => hub.send(conn, JSON.stringify(frame));
 
+  // Per-socket inbound budget: a flooding client is ignored (no replies), not served.
+  const budget = new WeakMap<Conn, { windowStart: number; count: number }>();
+  function overBudget(conn: Conn): boolean {
+    const now = Date.now();
+    const b = budget.get(conn);
+    if (!b || now - b.windowStart > FRAME_WINDOW_MS) {
+      budget.set(conn, { windowStart: now, count: 1 });
+      return false;
+    }
+    b.count += 1;
+    return b.count > MAX_FRAMES_PER_WINDOW;
+  }
+
   // Client frames: only {"type":"ping"} means something. Nothing a client sends reaches other users.
   function onFrame(conn: Conn, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
+    if (overBudget(conn)) return;
     const buf = frameText(data);
     if (isBinary || buf.length > MAX_FRAME_BYTES) return reply(conn, { type: 'error', code: 'frame_rejected', detail: 'Frame too large or binary; ignored.' });
     let msg: unknown;
@@ -133,7 +149,8 @@ export async function registerGateway(app: App, ctx: Ctx) {
       socket.close(1011, 'internal error');
     });
   };
-  app.get('/ws', { websocket: true, config: { auth: 'none' }, schema: { hide: true } } as never, handler as never);
+  // logLevel 'warn' keeps the request line (with ?token=<JWT>) out of the info-level access log.
+  app.get('/ws', { websocket: true, logLevel: 'warn', config: { auth: 'none' }, schema: { hide: true } } as never, handler as never);
 
   // Internal publish for producers outside this code base (gift events), as the original gateway.
   const publishAuth = async (req: FastifyRequest, _reply: FastifyReply) => {

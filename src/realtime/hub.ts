@@ -87,6 +87,14 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
       entry = { conns, unsubscribe };
       byChannel.set(channel, entry);
       gauges.channels.inc();
+      // A failed SUBSCRIBE must not poison the channel for later sockets.
+      const failed = entry;
+      unsubscribe.catch(() => {
+        if (byChannel.get(channel) === failed) {
+          byChannel.delete(channel);
+          gauges.channels.dec();
+        }
+      });
     }
     entry.conns.add(conn);
     await entry.unsubscribe; // subscribed before the caller acknowledges the connection

@@ -154,6 +154,12 @@ describe('multipart sends with attachments', () => {
     expect(r.json()).toEqual({ attachments: [msg] });
   });
 
+  it('answers under /api/v1/messaging/messages/ too', async () => {
+    const r = await a.req({ method: 'POST', url: '/api/v1/messaging/messages/', body: { thread, body: 'prefixed', client_uuid: 'prefixed-1' } });
+    expect(r.statusCode).toBe(201);
+    expect((await b.req({ url: `/api/v1/messaging/messages/${r.json().id}/` })).json().body).toBe('prefixed');
+  });
+
   it('also takes JSON on the thread route', async () => {
     const r = await a.req({ method: 'POST', url: `/api/v1/messaging/threads/${thread}/messages/`, body: { body: 'json here', client_uuid: 'json-thread' } });
     expect(r.statusCode).toBe(201);

@@ -79,6 +79,16 @@ describe('authentication', () => {
   });
 });
 
+describe('suspension', () => {
+  it('closes every live socket of a suspended user', async () => {
+    const u = await t.user();
+    const [s1, s2] = [await sock(u), await sock(u)];
+    await t.ctx.services.users.setActive(u.id, false);
+    expect((await s1.closed).code).toBe(4000);
+    expect((await s2.closed).code).toBe(4000);
+  });
+});
+
 describe('frames', () => {
   it('acks the connection and answers ping with pong', async () => {
     const c = await sock(a);
