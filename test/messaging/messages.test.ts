@@ -317,4 +317,16 @@ describe('events and delayed unread reminders', () => {
     await t.drain();
     expect(reminders.filter((r) => r.messageId === seen.id)).toEqual([]);
   });
+
+  it('in a group, one member reading does not silence the reminder of another', async () => {
+    const reminders: { messageId: number; recipientId: number }[] = [];
+    t.ctx.events.on<{ messageId: number; recipientId: number }>('message.unread_reminder', (e) => void reminders.push(e));
+    const [x, y, z] = await Promise.all([t.user(), t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/', body: { participant_ids: [y.id, z.id], title: 'g' } })).json().id;
+    const m = (await send(x, { body: 'group news' }, th)).json();
+    await y.req({ method: 'POST', url: `/api/v1/messages/${m.id}/ack/`, body: { status: 'read' } });
+    expect((await y.req({ url: `/api/v1/threads/${th}/` })).json().unread_count).toBe(0);
+    await t.drain();
+    expect(reminders.filter((r) => r.messageId === m.id).map((r) => r.recipientId)).toEqual([z.id]);
+  });
 });

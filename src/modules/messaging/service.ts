@@ -332,7 +332,8 @@ export function createMessagingService(ctx: Ctx) {
       .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, job.recipientId)))
       .where(eq(messages.id, job.messageId))
       .limit(1);
-    if (!row || (row.pointer !== null && row.pointer >= row.m.id) || row.m.status === 'read') return;
+    // Per recipient: the status is per message, so in a group another member's read says nothing.
+    if (!row || (row.pointer !== null && row.pointer >= row.m.id)) return;
     await ctx.events.emit<UnreadReminderEvent>(MESSAGING_EVENTS.unreadReminder, {
       messageId: row.m.id,
       threadId: row.m.threadId,
@@ -361,8 +362,15 @@ export function createMessagingService(ctx: Ctx) {
   async function ack(messageId: number, userId: number, status: 'delivered' | 'read'): Promise<MessageRow> {
     const m = await messageForMember(messageId, userId);
     if (m.senderId === userId) throw badRequest('Only recipients can acknowledge a message.', 'own_message');
-    if (STATUS_RANK[m.status] >= STATUS_RANK[status]) return m;
     const now = new Date();
+    if (status === 'read') {
+      // A read ack also moves the reader's own pointer (forward-only), which unread counts and reminders use.
+      await db()
+        .update(threadMembers)
+        .set({ lastReadMessageId: sql`greatest(coalesce(${threadMembers.lastReadMessageId}, 0), ${messageId})`, updatedAt: now })
+        .where(and(eq(threadMembers.threadId, m.threadId), eq(threadMembers.userId, userId)));
+    }
+    if (STATUS_RANK[m.status] >= STATUS_RANK[status]) return m;
     const [updated] = await db()
       .update(messages)
       .set(
