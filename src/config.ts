@@ -47,6 +47,7 @@ export interface Config {
   admin: { email: string; password: string | null; name: string };
   worker: { concurrency: number };
   moderation: { bannedWords: string[] };
+  realtime: { publishToken: string | null; publishRate: RateSpec; maxSocketsPerUser: number; maxBufferedBytes: number; pingIntervalMs: number };
 }
 
 function str(env: Env, key: string, def: string): string {
@@ -195,5 +196,13 @@ export function loadConfig(env: Env = process.env): Config {
     admin: { email: str(env, 'ADMIN_EMAIL', 'admin@selflink.app'), password: optStr(env, 'ADMIN_PASSWORD'), name: str(env, 'ADMIN_NAME', 'Admin') },
     worker: { concurrency: int(env, 'WORKER_CONCURRENCY', 4, 1, 256) },
     moderation: { bannedWords: list(env, 'MODERATION_BANNED_WORDS', ['spam', 'scam', 'offensive']).map((w) => w.toLowerCase()) },
+    realtime: {
+      // POST /internal/publish is disabled (404) while the token is unset.
+      publishToken: optStr(env, 'REALTIME_PUBLISH_TOKEN'),
+      publishRate: parseRate('REALTIME_PUBLISH_RATE_LIMIT', str(env, 'REALTIME_PUBLISH_RATE_LIMIT', '600/min')),
+      maxSocketsPerUser: int(env, 'REALTIME_MAX_SOCKETS_PER_USER', 10, 1, 1000),
+      maxBufferedBytes: int(env, 'REALTIME_MAX_BUFFERED_BYTES', 1_048_576, 1024),
+      pingIntervalMs: int(env, 'REALTIME_PING_INTERVAL_MS', 30_000, 1000),
+    },
   };
 }

@@ -7,6 +7,8 @@ import type { FlagsService } from './modules/flags/service.js';
 import type { NotificationsService } from './modules/notifications/service.js';
 import type { ModerationService } from './modules/moderation/service.js';
 import type { AuditService } from './modules/audit/service.js';
+import type { MessagingService } from './modules/messaging/service.js';
+import type { RealtimeService } from './realtime/service.js';
 
 export interface Services {
   users: UsersService;
@@ -14,6 +16,8 @@ export interface Services {
   notifications: NotificationsService;
   moderation: ModerationService;
   audit: AuditService;
+  realtime: RealtimeService;
+  messaging: MessagingService;
 }
 
 export interface Ctx extends Platform {

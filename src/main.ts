@@ -4,6 +4,7 @@ import { createPlatform } from './platform/index.js';
 import { createContext, modules } from './modules/index.js';
 import { buildApp } from './app.js';
 import { commands } from './commands/index.js';
+import { registerGateway } from './realtime/gateway.js';
 import type { Ctx } from './context.js';
 import type { App } from './platform/http/app-type.js';
 
@@ -42,7 +43,9 @@ async function runRole(role: Role, ctx: Ctx) {
     return;
   }
   if (role === 'serve' || role === 'api' || role === 'realtime') {
-    app = await buildApp(ctx, { api: role !== 'realtime' });
+    // The WebSocket gateway runs in `realtime` and inside `serve`.
+    const gateway = role === 'api' ? undefined : (a: App) => registerGateway(a, ctx);
+    app = await buildApp(ctx, { api: role !== 'realtime', extend: gateway });
     await app.listen({ host: config.host, port: config.port });
     closers.push(() => app!.close());
   }

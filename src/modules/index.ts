@@ -6,8 +6,10 @@ import { flagsModule } from './flags/module.js';
 import { notificationsModule } from './notifications/module.js';
 import { moderationModule } from './moderation/module.js';
 import { auditModule } from './audit/module.js';
+import { realtimeModule } from '../realtime/module.js';
+import { messagingModule } from './messaging/module.js';
 
-export const modules: Module[] = [usersModule, flagsModule, notificationsModule, moderationModule, auditModule];
+export const modules: Module[] = [usersModule, realtimeModule, flagsModule, notificationsModule, moderationModule, auditModule, messagingModule];
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;

@@ -19,8 +19,10 @@ export function moderationJobs(ctx: Ctx) {
 
   const flag = (targetType: TargetType, idKey: string) => async (p: Record<string, unknown>) => {
     const id = p[idKey];
-    if (typeof id !== 'number' || typeof p.text !== 'string' || !p.text) return;
-    await ctx.queue.enqueue<AutoFlagJob>(MODERATION_JOBS.autoflag, { targetType, targetId: id, text: p.text.slice(0, 10_000) });
+    // Posts and comments carry `text`; messages carry `body`.
+    const text = p.text ?? p.body;
+    if (typeof id !== 'number' || typeof text !== 'string' || !text) return;
+    await ctx.queue.enqueue<AutoFlagJob>(MODERATION_JOBS.autoflag, { targetType, targetId: id, text: text.slice(0, 10_000) });
   };
   ctx.events.on('post.created', flag('post', 'postId'));
   ctx.events.on('comment.created', flag('comment', 'commentId'));

@@ -169,12 +169,15 @@ export function createUsersService(ctx: Ctx) {
     return { token, refreshToken: refreshTok };
   }
 
+  // 'session.revoked' lets the realtime gateway close the affected live sockets.
   async function revokeSession(sid: number) {
-    await db().update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.id, sid), isNull(authSessions.revokedAt)));
+    const rows = await db().update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.id, sid), isNull(authSessions.revokedAt))).returning({ userId: authSessions.userId });
+    for (const r of rows) await ctx.events.emit('session.revoked', { userId: r.userId, sid });
   }
 
   async function revokeAllSessions(userId: number, tx: DbOrTx = db()) {
     await tx.update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.userId, userId), isNull(authSessions.revokedAt)));
+    await ctx.events.emit('session.revoked', { userId });
   }
 
   /** One indexed query per authenticated request: the user row and its session's state. */

@@ -1,0 +1,133 @@
+// W-Thread and W-Message wire shapes, hydrated in batches (a fixed number of queries per page).
+import { and, desc, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import type { Ctx } from '../../context.js';
+import type { Viewer } from '../users/present.js';
+import { attachments, messages, reactions, threadMembers, type MessageRow, type ThreadRow } from './schema.js';
+
+type PresentedUser = Awaited<ReturnType<Ctx['services']['users']['present']>>[number];
+
+export interface PresentOpts {
+  origin?: string;
+}
+
+/** Reply preview: the trimmed body, cut to 117 characters plus "..." beyond 120. */
+export function textPreview(body: string): string {
+  const t = body.trim();
+  return t.length > 120 ? `${t.slice(0, 117)}...` : t;
+}
+
+export function createMessagingPresenter(ctx: Ctx) {
+  const db = () => ctx.db;
+
+  async function usersById(viewer: Viewer | null, ids: number[], opts: PresentOpts): Promise<Map<number, PresentedUser>> {
+    const rows = await ctx.services.users.getMany(ids);
+    const presented = await ctx.services.users.present(viewer, [...rows.values()], { origin: opts.origin });
+    return new Map(presented.map((u) => [u.id, u]));
+  }
+
+  async function presentMessages(viewer: Viewer | null, rows: MessageRow[], opts: PresentOpts = {}) {
+    if (!rows.length) return [];
+    const ids = rows.map((m) => m.id);
+    const replyIds = [...new Set(rows.map((m) => m.replyToId).filter((x): x is number => x !== null))];
+    const [files, reacts, replies] = await Promise.all([
+      db().select().from(attachments).where(inArray(attachments.messageId, ids)).orderBy(attachments.id),
+      db().select({ messageId: reactions.messageId, userId: reactions.userId, emoji: reactions.emoji }).from(reactions).where(inArray(reactions.messageId, ids)).orderBy(reactions.createdAt),
+      replyIds.length ? db().select({ id: messages.id, senderId: messages.senderId, body: messages.body }).from(messages).where(inArray(messages.id, replyIds)) : Promise.resolve([]),
+    ]);
+    const replyFiles = replyIds.length
+      ? new Set((await db().selectDistinct({ id: attachments.messageId }).from(attachments).where(inArray(attachments.messageId, replyIds))).map((r) => r.id))
+      : new Set<number>();
+    const senders = await usersById(viewer, rows.map((m) => m.senderId), opts);
+    const urls = new Map(await Promise.all(files.map(async (f) => [f.id, await ctx.storage.url(f.storageKey)] as const)));
+    const replyById = new Map(replies.map((r) => [r.id, r]));
+
+    return rows.map((m) => {
+      const byEmoji = new Map<string, number[]>();
+      for (const r of reacts) if (r.messageId === m.id) byEmoji.set(r.emoji, [...(byEmoji.get(r.emoji) ?? []), r.userId]);
+      const reply = m.replyToId !== null ? replyById.get(m.replyToId) : undefined;
+      return {
+        id: m.id,
+        thread: m.threadId,
+        thread_id: m.threadId,
+        sender: senders.get(m.senderId) ?? null,
+        sender_id: m.senderId,
+        reply_to: reply
+          ? { id: String(reply.id), sender_id: reply.senderId, text_preview: textPreview(reply.body), has_attachments: replyFiles.has(reply.id) }
+          : null,
+        body: m.body,
+        type: m.type,
+        meta: m.meta,
+        status: m.status,
+        delivered_at: m.deliveredAt?.toISOString() ?? null,
+        read_at: m.readAt?.toISOString() ?? null,
+        client_uuid: m.clientUuid,
+        created_at: m.createdAt.toISOString(),
+        edited_at: m.editedAt?.toISOString() ?? null,
+        attachments: files
+          .filter((f) => f.messageId === m.id)
+          .map((f) => ({ id: f.id, url: urls.get(f.id)!, type: f.type, mime_type: f.mimeType, width: null, height: null, duration: null })),
+        reactions: [...byEmoji].map(([emoji, userIds]) => {
+          const mine = viewer !== null && userIds.includes(viewer.id);
+          return { emoji, count: userIds.length, reacted_by_current_user: mine, reactedByCurrentUser: mine, user_ids: userIds };
+        }),
+      };
+    });
+  }
+
+  async function presentThreads(viewer: Viewer, rows: ThreadRow[], opts: PresentOpts = {}) {
+    if (!rows.length) return [];
+    const ids = rows.map((t) => t.id);
+    const [members, lastMessages, unread] = await Promise.all([
+      db().select().from(threadMembers).where(inArray(threadMembers.threadId, ids)).orderBy(threadMembers.id),
+      // Newest message per thread (DISTINCT ON walks the (thread_id, id) index).
+      db()
+        .selectDistinctOn([messages.threadId], { threadId: messages.threadId, body: messages.body, createdAt: messages.createdAt })
+        .from(messages)
+        .where(inArray(messages.threadId, ids))
+        .orderBy(messages.threadId, desc(messages.id)),
+      // Unread = messages from others after the viewer's read pointer.
+      db()
+        .select({ threadId: messages.threadId, n: sql<number>`count(*)::int` })
+        .from(messages)
+        .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, viewer.id)))
+        .where(
+          and(
+            inArray(messages.threadId, ids),
+            ne(messages.senderId, viewer.id),
+            or(isNull(threadMembers.lastReadMessageId), gt(messages.id, threadMembers.lastReadMessageId)),
+          ),
+        )
+        .groupBy(messages.threadId),
+    ]);
+    const people = await usersById(viewer, members.map((m) => m.userId), opts);
+    const last = new Map(lastMessages.map((m) => [m.threadId, m]));
+    const unreadBy = new Map(unread.map((u) => [u.threadId, Number(u.n)]));
+    return rows.map((t) => {
+      const mine = members.filter((m) => m.threadId === t.id && people.has(m.userId));
+      const lm = last.get(t.id);
+      return {
+        id: t.id,
+        is_group: t.isGroup,
+        title: t.title,
+        members: mine.map((m) => ({
+          id: m.id,
+          user: people.get(m.userId)!,
+          user_id: m.userId,
+          role: m.role,
+          created_at: m.createdAt.toISOString(),
+          updated_at: m.updatedAt.toISOString(),
+        })),
+        participants: mine.filter((m) => m.userId !== viewer.id).map((m) => people.get(m.userId)!),
+        last_message: lm ? { body: lm.body, created_at: lm.createdAt.toISOString() } : null,
+        unread_count: unreadBy.get(t.id) ?? 0,
+        created_at: t.createdAt.toISOString(),
+        updated_at: t.updatedAt.toISOString(),
+      };
+    });
+  }
+
+  return { presentMessages, presentThreads };
+}
+
+export type PresentedMessage = Awaited<ReturnType<ReturnType<typeof createMessagingPresenter>['presentMessages']>>[number];
+export type PresentedThread = Awaited<ReturnType<ReturnType<typeof createMessagingPresenter>['presentThreads']>>[number];

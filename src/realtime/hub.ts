@@ -1,0 +1,163 @@
+// Local fan-out for one gateway process: channel → sockets, one pub/sub subscription per channel
+// (the Redis adapter reference-counts SUBSCRIBE), caps and backpressure per socket.
+import type { Ctx } from '../context.js';
+import { systemChannel, wireChannel, type KillSignal } from './service.js';
+
+/** The part of a `ws` WebSocket the gateway uses (kept structural: no @types/ws needed). */
+export interface Socket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  ping(): void;
+  on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): void;
+  on(event: 'pong' | 'close', listener: () => void): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+}
+
+const OPEN = 1;
+
+export interface Conn {
+  socket: Socket;
+  userId: number;
+  sid: number;
+  channels: Set<string>;
+  alive: boolean;
+  openedAt: number;
+}
+
+export interface HubLimits {
+  maxBufferedBytes: number;
+  maxSocketsPerUser: number;
+}
+
+export const CLOSE = {
+  unauthorized: 4401,
+  sessionEnded: 4000,
+  tooSlow: 1013,
+  replaced: 4008,
+  goingAway: 1001,
+} as const;
+
+export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(): void; dec(): void }; channels: { inc(): void; dec(): void } }) {
+  const byChannel = new Map<string, { conns: Set<Conn>; unsubscribe: Promise<() => Promise<void>> }>();
+  const byUser = new Map<number, Set<Conn>>();
+
+  /** Sends unless the socket is closed; a consumer whose buffer overflows is dropped, not waited for. */
+  function send(conn: Conn, data: string) {
+    const s = conn.socket;
+    if (s.readyState !== OPEN) return;
+    if (s.bufferedAmount > limits.maxBufferedBytes) {
+      s.close(CLOSE.tooSlow, 'consumer too slow');
+      return;
+    }
+    try {
+      s.send(data);
+    } catch (err) {
+      ctx.log.debug({ err }, 'socket send failed');
+    }
+  }
+
+  function onSystem(userId: number, raw: string) {
+    let signal: KillSignal;
+    try {
+      signal = JSON.parse(raw) as KillSignal;
+    } catch {
+      return;
+    }
+    if (signal.kill !== true) return;
+    for (const c of byUser.get(userId) ?? []) {
+      // Not an "unauthorized" reason: the app reconnects, and is refused (4401) if its token is dead.
+      if (signal.sid === undefined || signal.sid === c.sid) c.socket.close(CLOSE.sessionEnded, 'session ended');
+    }
+  }
+
+  async function join(conn: Conn, channel: string, system = false) {
+    conn.channels.add(channel);
+    let entry = byChannel.get(channel);
+    if (!entry) {
+      const conns = new Set<Conn>();
+      const name = system ? systemChannel(conn.userId) : wireChannel(channel);
+      const userId = conn.userId;
+      const unsubscribe = ctx.pubsub.subscribe(name, (msg) => {
+        if (system) return onSystem(userId, msg);
+        for (const c of conns) send(c, msg);
+      });
+      entry = { conns, unsubscribe };
+      byChannel.set(channel, entry);
+      gauges.channels.inc();
+      // A failed SUBSCRIBE must not poison the channel for later sockets.
+      const failed = entry;
+      unsubscribe.catch(() => {
+        if (byChannel.get(channel) === failed) {
+          byChannel.delete(channel);
+          gauges.channels.dec();
+        }
+      });
+    }
+    entry.conns.add(conn);
+    await entry.unsubscribe; // subscribed before the caller acknowledges the connection
+  }
+
+  function leaveAll(conn: Conn) {
+    for (const ch of conn.channels) {
+      const entry = byChannel.get(ch);
+      if (!entry) continue;
+      entry.conns.delete(conn);
+      if (entry.conns.size === 0) {
+        byChannel.delete(ch);
+        gauges.channels.dec();
+        void entry.unsubscribe.then((off) => off()).catch(() => undefined);
+      }
+    }
+    conn.channels.clear();
+  }
+
+  /** Registers a socket; beyond the per-user cap the oldest socket of that user is closed. */
+  function add(conn: Conn) {
+    let set = byUser.get(conn.userId);
+    if (!set) byUser.set(conn.userId, (set = new Set()));
+    set.add(conn);
+    gauges.sockets.inc();
+    if (set.size > limits.maxSocketsPerUser) {
+      const oldest = [...set].sort((x, y) => x.openedAt - y.openedAt)[0];
+      oldest.socket.close(CLOSE.replaced, 'too many connections');
+    }
+  }
+
+  function remove(conn: Conn) {
+    const set = byUser.get(conn.userId);
+    if (set?.delete(conn)) {
+      if (!set.size) byUser.delete(conn.userId);
+      gauges.sockets.dec();
+    }
+    leaveAll(conn);
+  }
+
+  /** Ping sweep: a socket that did not answer the previous ping is terminated. */
+  function sweep() {
+    for (const set of byUser.values()) {
+      for (const c of set) {
+        if (!c.alive) {
+          c.socket.terminate();
+          continue;
+        }
+        c.alive = false;
+        try {
+          c.socket.ping();
+        } catch {
+          c.socket.terminate();
+        }
+      }
+    }
+  }
+
+  function closeAll() {
+    for (const set of byUser.values()) for (const c of set) c.socket.close(CLOSE.goingAway, 'server shutting down');
+  }
+
+  return { add, remove, join, send, sweep, closeAll, byUser };
+}
+
+export type Hub = ReturnType<typeof createHub>;

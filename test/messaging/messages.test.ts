@@ -1,0 +1,332 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+
+let t: TestApp;
+let a: TestUser;
+let b: TestUser;
+let outsider: TestUser;
+let thread: number;
+beforeAll(async () => {
+  t = await createTestApp();
+  [a, b, outsider] = await Promise.all([t.user(), t.user(), t.user()]);
+  thread = (await a.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: b.id } })).json().id;
+});
+afterAll(async () => t?.close());
+
+let n = 0;
+const send = (u: TestUser, body: Record<string, unknown>, th = thread) =>
+  u.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: String(th), client_uuid: `c-${++n}`, ...body } });
+
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 1)]);
+const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.alloc(64, 2)]);
+
+function multipart(fields: Record<string, string>, files: { name: string; filename: string; type: string; data: Buffer }[]) {
+  const boundary = '----sltest' + Math.random().toString(16).slice(2);
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  for (const f of files) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"; filename="${f.filename}"\r\nContent-Type: ${f.type}\r\n\r\n`));
+    parts.push(f.data, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+describe('sending', () => {
+  it('creates a message shaped as W-Message, echoing client_uuid, status sent', async () => {
+    const r = await send(a, { body: '  hello  ', client_uuid: 'uuid-shape' });
+    expect(r.statusCode).toBe(201);
+    const m = r.json();
+    expect(m).toMatchObject({ thread, body: 'hello', type: 'text', meta: {}, status: 'sent', client_uuid: 'uuid-shape', delivered_at: null, read_at: null, reply_to: null, attachments: [], reactions: [] });
+    expect(m.sender).toMatchObject({ id: a.id, handle: a.handle });
+    expect(typeof m.id).toBe('number');
+    expect(m.created_at).toMatch(/Z$/);
+  });
+
+  it('is idempotent per (thread, sender, client_uuid), also under concurrent retries', async () => {
+    const results = await Promise.all(Array.from({ length: 6 }, () => send(a, { body: 'once', client_uuid: 'dup-uuid' })));
+    const ids = new Set(results.map((r) => r.json().id));
+    expect(ids.size).toBe(1);
+    expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.statusCode === 200)).toHaveLength(5);
+    for (const r of results) expect(r.json().client_uuid).toBe('dup-uuid');
+    const list = (await a.req({ url: `/api/v1/messages/?thread=${thread}&page_size=100` })).json().results;
+    expect(list.filter((m: { client_uuid: string }) => m.client_uuid === 'dup-uuid')).toHaveLength(1);
+  });
+
+  it('never hands one sender\'s message to another sender reusing the uuid', async () => {
+    const mine = (await send(a, { body: 'from a', client_uuid: 'shared-uuid' })).json();
+    const theirs = await send(b, { body: 'from b', client_uuid: 'shared-uuid' });
+    expect(theirs.statusCode).toBe(201);
+    expect(theirs.json().id).not.toBe(mine.id);
+    expect(theirs.json().body).toBe('from b');
+  });
+
+  it('ids increase monotonically', async () => {
+    const x = (await send(a, { body: '1' })).json().id;
+    const y = (await send(b, { body: '2' })).json().id;
+    expect(y).toBeGreaterThan(x);
+  });
+
+  it('supports replies with a preview, only within the same thread', async () => {
+    const long = 'y'.repeat(130);
+    const orig = (await send(b, { body: long })).json();
+    const reply = await send(a, { body: 'answer', reply_to_message_id: String(orig.id) });
+    expect(reply.statusCode).toBe(201);
+    expect(reply.json().reply_to).toEqual({ id: String(orig.id), sender_id: b.id, text_preview: `${'y'.repeat(117)}...`, has_attachments: false });
+    const other = (await a.req({ method: 'POST', url: '/api/v1/threads/', body: { participant_ids: [b.id, outsider.id], title: 'g' } })).json().id;
+    const cross = await send(a, { body: 'x', reply_to_message_id: orig.id }, other);
+    expect(cross.statusCode).toBe(400);
+    expect(cross.json()).toEqual({ reply_to_message_id: ['Must reply within the same thread.'] });
+    expect((await send(a, { body: 'x', reply_to_message_id: 999_999_999 })).statusCode).toBe(400);
+  });
+
+  it.each([
+    [{ body: 'x'.repeat(10_001) }, 400],
+    [{ body: 5 }, 400],
+    [{ body: 'x', client_uuid: 'u'.repeat(65) }, 400],
+    [{ body: 'x', thread: 'abc' }, 400],
+    [{ body: 'x', thread: 999_999_999 }, 404],
+    [{ body: 'x', type: 'system' }, 400],
+    [{ body: 'x', unknown: 1 }, 400],
+    [{ body: '   ' }, 400],
+  ])('rejects bad input %j', async (body, code) => {
+    expect((await send(a, body)).statusCode).toBe(code);
+  });
+
+  it('hides threads from non-members (404)', async () => {
+    expect((await send(outsider, { body: 'let me in' })).statusCode).toBe(404);
+    expect((await outsider.req({ url: `/api/v1/messages/?thread=${thread}` })).statusCode).toBe(404);
+  });
+
+  it('refuses sending into a direct thread after a block (400 with code)', async () => {
+    const [x, y] = await Promise.all([t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    await t.ctx.services.users.block(y.id, x.id);
+    const r = await send(x, { body: 'hi' }, th);
+    expect(r.statusCode).toBe(400);
+    expect(r.json().code).toBe('messaging_blocked');
+  });
+
+  it('rate-limits sends (60/min per user)', async () => {
+    const [x, y] = await Promise.all([t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    const codes: number[] = [];
+    for (let i = 0; i < 61; i++) codes.push((await send(x, { body: `m${i}` }, th)).statusCode);
+    expect(codes.slice(0, 60).every((c) => c === 201)).toBe(true);
+    expect(codes[60]).toBe(429);
+  });
+});
+
+describe('multipart sends with attachments', () => {
+  it('stores up to 4 images sniffed by content; retry with the same uuid returns the same message (200)', async () => {
+    const files = Array.from({ length: 2 }, (_, i) => ({ name: 'attachments', filename: `attachment-${i}.png`, type: 'image/png', data: PNG }));
+    const mp = multipart({ body: 'pics', client_uuid: 'mp-1' }, files);
+    const r = await a.req({ method: 'POST', url: `/api/v1/threads/${thread}/messages/`, payload: mp.payload, headers: mp.headers });
+    expect(r.statusCode).toBe(201);
+    const m = r.json();
+    expect(m.type).toBe('image');
+    expect(m.attachments).toHaveLength(2);
+    expect(m.attachments[0]).toMatchObject({ type: 'image', mime_type: 'image/png', width: null, height: null, duration: null });
+    expect(m.attachments[0].url).toMatch(/^\/media\/messages\/attachments\/.+\.png$/);
+    const again = await a.req({ method: 'POST', url: `/api/v1/threads/${thread}/messages/`, payload: mp.payload, headers: mp.headers });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().id).toBe(m.id);
+    expect(again.json().attachments).toHaveLength(2);
+  });
+
+  it('accepts one video and a body-less multipart with an empty client_uuid', async () => {
+    const mp = multipart({ client_uuid: '' }, [{ name: 'attachments', filename: 'attachment-0.mp4', type: 'video/mp4', data: MP4 }]);
+    const r = await a.req({ method: 'POST', url: `/api/v1/threads/${thread}/messages/`, payload: mp.payload, headers: mp.headers });
+    expect(r.statusCode).toBe(201);
+    expect(r.json()).toMatchObject({ type: 'video', body: '', client_uuid: null });
+  });
+
+  it.each([
+    ['5 images', Array.from({ length: 5 }, () => ({ data: PNG, type: 'image/png' })), 'You can attach up to 4 images per message.'],
+    ['2 videos', [{ data: MP4, type: 'video/mp4' }, { data: MP4, type: 'video/mp4' }], 'Only one video can be attached per message.'],
+    ['mixed', [{ data: PNG, type: 'image/png' }, { data: MP4, type: 'video/mp4' }], 'Cannot mix images and videos in the same message.'],
+    ['a text file claiming to be an image', [{ data: Buffer.from('hello, this is not an image at all'), type: 'image/png' }], 'Unsupported attachment type.'],
+  ])('rejects %s', async (_label, specs, msg) => {
+    const mp = multipart({ body: 'x' }, specs.map((s, i) => ({ name: 'attachments', filename: `a${i}`, ...s })));
+    const r = await a.req({ method: 'POST', url: `/api/v1/threads/${thread}/messages/`, payload: mp.payload, headers: mp.headers });
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toEqual({ attachments: [msg] });
+  });
+
+  it('answers under /api/v1/messaging/messages/ too', async () => {
+    const r = await a.req({ method: 'POST', url: '/api/v1/messaging/messages/', body: { thread, body: 'prefixed', client_uuid: 'prefixed-1' } });
+    expect(r.statusCode).toBe(201);
+    expect((await b.req({ url: `/api/v1/messaging/messages/${r.json().id}/` })).json().body).toBe('prefixed');
+  });
+
+  it('also takes JSON on the thread route', async () => {
+    const r = await a.req({ method: 'POST', url: `/api/v1/messaging/threads/${thread}/messages/`, body: { body: 'json here', client_uuid: 'json-thread' } });
+    expect(r.statusCode).toBe(201);
+  });
+});
+
+describe('listing and sync', () => {
+  it('first page holds the most recent messages; the cursor walks to older ones', async () => {
+    const [x, y] = await Promise.all([t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await send(i % 2 ? y : x, { body: `m${i}` }, th)).json().id);
+    const p1 = (await y.req({ url: `/api/v1/messages/?thread=${th}&page_size=2` })).json();
+    expect(p1.results.map((m: { id: number }) => m.id)).toEqual([ids[4], ids[3]]);
+    const p2 = (await y.req({ url: `/api/v1/messages/?thread=${th}&page_size=2&cursor=${encodeURIComponent(p1.next)}` })).json();
+    expect(p2.results.map((m: { id: number }) => m.id)).toEqual([ids[2], ids[1]]);
+    const sync = (await y.req({ url: `/api/v1/threads/${th}/sync/?since=${ids[2]}` })).json();
+    expect(sync.results.map((m: { id: number }) => m.id)).toEqual([ids[3], ids[4]]);
+    expect(sync.messages).toEqual(sync.results);
+    const all = (await y.req({ url: `/api/v1/threads/${th}/sync/` })).json();
+    expect(all.results).toHaveLength(5);
+    const byTime = (await y.req({ url: `/api/v1/threads/${th}/sync/?since=2000-01-01T00:00:00Z` })).json();
+    expect(byTime.results).toHaveLength(5);
+  });
+
+  it('without ?thread lists messages of my threads only', async () => {
+    const [x, y, z] = await Promise.all([t.user(), t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    const other = (await y.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: z.id } })).json().id;
+    const mine = (await send(y, { body: 'for x' }, th)).json().id;
+    await send(y, { body: 'not for x' }, other);
+    const list = (await x.req({ url: '/api/v1/messages/' })).json().results;
+    expect(list.map((m: { id: number }) => m.id)).toEqual([mine]);
+  });
+
+  it('rejects bad query input', async () => {
+    expect((await a.req({ url: '/api/v1/messages/?thread=abc' })).statusCode).toBe(400);
+    expect((await a.req({ url: `/api/v1/messages/?thread=${thread}&cursor=%%%` })).statusCode).toBe(400);
+    expect((await a.req({ url: `/api/v1/messages/?thread=${thread}&page_size=5000` })).statusCode).toBe(400);
+    expect((await a.req({ url: `/api/v1/threads/${thread}/sync/?since=yesterday` })).statusCode).toBe(400);
+    expect((await a.req({ url: `/api/v1/threads/${thread}/sync/?since=2024-01-01T00:00:00` })).statusCode).toBe(400);
+  });
+});
+
+describe('read pointer and unread counts', () => {
+  it('counts only others\' messages after my pointer; read marks them read and moves forward only', async () => {
+    const [x, y] = await Promise.all([t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    const m1 = (await send(x, { body: '1' }, th)).json().id;
+    const m2 = (await send(x, { body: '2' }, th)).json().id;
+    await send(y, { body: 'mine' }, th);
+    const unread = async () => (await y.req({ url: `/api/v1/threads/${th}/` })).json().unread_count;
+    expect(await unread()).toBe(2);
+    const r = await y.req({ method: 'POST', url: `/api/v1/threads/${th}/read/`, body: { last_read_message_id: String(m1) } });
+    expect(r.json()).toEqual({ status: 'read', last_read_message_id: String(m1) });
+    expect(await unread()).toBe(1);
+    expect((await y.req({ url: `/api/v1/messages/${m1}/` })).json()).toMatchObject({ status: 'read' });
+    // Forward-only: pointing back does not un-read.
+    await y.req({ method: 'POST', url: `/api/v1/threads/${th}/read/`, body: { last_read_message_id: 1 } });
+    const all = await y.req({ method: 'POST', url: `/api/v1/threads/${th}/read/`, body: {} });
+    expect(all.json().last_read_message_id).not.toBe(String(m1));
+    expect(await unread()).toBe(0);
+    expect((await y.req({ url: `/api/v1/messages/${m2}/` })).json().status).toBe('read');
+    const list = (await y.req({ url: '/api/v1/threads/' })).json().results;
+    expect(list.find((x2: { id: number }) => x2.id === th).unread_count).toBe(0);
+  });
+
+  it('answers 204 for a thread without messages; 400 for a bad body', async () => {
+    const [x, y] = await Promise.all([t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    expect((await x.req({ method: 'POST', url: `/api/v1/threads/${th}/read/`, body: {} })).statusCode).toBe(204);
+    expect((await x.req({ method: 'POST', url: `/api/v1/threads/${th}/read/`, body: { foo: 1 } })).statusCode).toBe(400);
+  });
+});
+
+describe('reactions, ack, edit, delete', () => {
+  it('toggles a reaction with W-Reaction entries', async () => {
+    const m = (await send(b, { body: 'like me' })).json();
+    const add = await a.req({ method: 'POST', url: `/api/v1/messages/${m.id}/reactions/`, body: { emoji: '👍' } });
+    expect(add.json()).toEqual({ action: 'added', reactions: [{ emoji: '👍', count: 1, reacted_by_current_user: true, reactedByCurrentUser: true, user_ids: [a.id] }] });
+    const asB = (await b.req({ url: `/api/v1/messages/${m.id}/reactions/` })).json();
+    expect(asB.reactions[0]).toMatchObject({ count: 1, reacted_by_current_user: false });
+    const remove = await a.req({ method: 'POST', url: `/api/v1/messages/${m.id}/reactions/`, body: { emoji: '👍' } });
+    expect(remove.json()).toEqual({ action: 'removed', reactions: [] });
+    expect((await a.req({ method: 'POST', url: `/api/v1/messages/${m.id}/reactions/`, body: { emoji: '' } })).statusCode).toBe(400);
+    expect((await a.req({ method: 'POST', url: `/api/v1/messages/${m.id}/reactions/`, body: { emoji: 'x'.repeat(17) } })).statusCode).toBe(400);
+    expect((await outsider.req({ method: 'POST', url: `/api/v1/messages/${m.id}/reactions/`, body: { emoji: '👍' } })).statusCode).toBe(404);
+  });
+
+  it('lets only recipients ack, forward-only', async () => {
+    const m = (await send(a, { body: 'ack me' })).json();
+    const own = await a.req({ method: 'POST', url: `/api/v1/messages/${m.id}/ack/`, body: { status: 'delivered' } });
+    expect(own.statusCode).toBe(400);
+    expect(own.json().code).toBe('own_message');
+    const d = await b.req({ method: 'POST', url: `/api/v1/messages/${m.id}/ack/`, body: { status: 'delivered' } });
+    expect(d.json()).toMatchObject({ status: 'delivered', client_uuid: m.client_uuid });
+    expect(d.json().delivered_at).toMatch(/Z$/);
+    const rd = await b.req({ method: 'POST', url: `/api/v1/messages/${m.id}/ack/`, body: { status: 'read' } });
+    expect(rd.json().status).toBe('read');
+    const back = await b.req({ method: 'POST', url: `/api/v1/messages/${m.id}/ack/`, body: { status: 'delivered' } });
+    expect(back.json().status).toBe('read');
+    expect((await b.req({ method: 'POST', url: `/api/v1/messages/${m.id}/ack/`, body: { status: 'seen' } })).statusCode).toBe(400);
+    expect((await outsider.req({ method: 'POST', url: `/api/v1/messages/${m.id}/ack/`, body: { status: 'delivered' } })).statusCode).toBe(404);
+  });
+
+  it('lets only the sender edit and delete (others get 404)', async () => {
+    const m = (await send(a, { body: 'draft' })).json();
+    expect((await b.req({ method: 'PATCH', url: `/api/v1/messages/${m.id}/`, body: { body: 'hijack' } })).statusCode).toBe(404);
+    expect((await b.req({ method: 'DELETE', url: `/api/v1/messages/${m.id}/` })).statusCode).toBe(404);
+    const e = await a.req({ method: 'PATCH', url: `/api/v1/messages/${m.id}/`, body: { body: 'final' } });
+    expect(e.json()).toMatchObject({ body: 'final', client_uuid: m.client_uuid });
+    expect((await a.req({ method: 'PATCH', url: `/api/v1/messages/${m.id}/`, body: { body: 'x'.repeat(10_001) } })).statusCode).toBe(400);
+    expect((await a.req({ method: 'DELETE', url: `/api/v1/messages/${m.id}/` })).statusCode).toBe(204);
+    expect((await a.req({ url: `/api/v1/messages/${m.id}/` })).statusCode).toBe(404);
+  });
+});
+
+describe('typing', () => {
+  it('keeps typing state ephemeral, excludes the viewer, and takes strict booleans', async () => {
+    const r = await a.req({ method: 'POST', url: `/api/v1/threads/${thread}/typing/`, body: { is_typing: true } });
+    expect(r.json()).toEqual({ is_typing: true });
+    const seen = (await b.req({ url: `/api/v1/threads/${thread}/typing/` })).json();
+    expect(seen.typing_user_ids).toEqual([a.id]);
+    expect(seen.users[0]).toMatchObject({ id: a.id, handle: a.handle });
+    expect((await a.req({ url: `/api/v1/threads/${thread}/typing/` })).json().typing_user_ids).toEqual([]);
+    expect((await a.req({ method: 'POST', url: `/api/v1/threads/${thread}/typing/`, body: { is_typing: 'false' } })).statusCode).toBe(400);
+    expect((await b.req({ url: `/api/v1/threads/${thread}/typing/` })).json().typing_user_ids).toEqual([a.id]);
+    await a.req({ method: 'POST', url: `/api/v1/threads/${thread}/typing/`, body: { is_typing: false } });
+    expect((await b.req({ url: `/api/v1/threads/${thread}/typing/` })).json().typing_user_ids).toEqual([]);
+    expect((await outsider.req({ url: `/api/v1/threads/${thread}/typing/` })).statusCode).toBe(404);
+  });
+
+  it('drops entries older than the TTL', async () => {
+    await t.ctx.kv.hashSet(`typing:thread:${thread}`, String(b.id), String(Date.now() - 8000), 7000);
+    expect((await a.req({ url: `/api/v1/threads/${thread}/typing/` })).json().typing_user_ids).toEqual([]);
+  });
+});
+
+describe('events and delayed unread reminders', () => {
+  it('emits message.created and a reminder only while the message is still unread', async () => {
+    const created: unknown[] = [];
+    const reminders: { messageId: number; recipientId: number }[] = [];
+    t.ctx.events.on('message.created', (e) => void created.push(e));
+    t.ctx.events.on<{ messageId: number; recipientId: number }>('message.unread_reminder', (e) => void reminders.push(e));
+    const [x, y] = await Promise.all([t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    const unread = (await send(x, { body: 'are you there?' }, th)).json();
+    expect(created).toContainEqual({ messageId: unread.id, threadId: th, senderId: x.id, recipientIds: [y.id], body: 'are you there?' });
+    await t.drain();
+    expect(reminders.filter((r) => r.messageId === unread.id)).toEqual([
+      { messageId: unread.id, threadId: th, senderId: x.id, recipientId: y.id, preview: 'are you there?' },
+    ]);
+    const seen = (await send(x, { body: 'second' }, th)).json();
+    await y.req({ method: 'POST', url: `/api/v1/threads/${th}/read/`, body: {} });
+    await t.drain();
+    expect(reminders.filter((r) => r.messageId === seen.id)).toEqual([]);
+  });
+
+  it('in a group, one member reading does not silence the reminder of another', async () => {
+    const reminders: { messageId: number; recipientId: number }[] = [];
+    t.ctx.events.on<{ messageId: number; recipientId: number }>('message.unread_reminder', (e) => void reminders.push(e));
+    const [x, y, z] = await Promise.all([t.user(), t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/', body: { participant_ids: [y.id, z.id], title: 'g' } })).json().id;
+    const m = (await send(x, { body: 'group news' }, th)).json();
+    await y.req({ method: 'POST', url: `/api/v1/messages/${m.id}/ack/`, body: { status: 'read' } });
+    expect((await y.req({ url: `/api/v1/threads/${th}/` })).json().unread_count).toBe(0);
+    await t.drain();
+    expect(reminders.filter((r) => r.messageId === m.id).map((r) => r.recipientId)).toEqual([z.id]);
+  });
+});
