@@ -61,7 +61,7 @@ describe('POST moderation/admin/enforcements/', () => {
 
   it.each([
     [{ target_type: 'user', target_id: 999_999_999, action: 'warn' }, 'code', 'unknown_target'],
-    [{ target_type: 'message', target_id: 1, action: 'warn' }, 'code', 'target_type_unavailable'],
+    [{ target_type: 'message', target_id: 999_999_999, action: 'warn' }, 'code', 'unknown_target'],
     [{ target_type: 'post', target_id: 1, action: 'ban' }, 'code', 'invalid_action_for_target'],
     [{ target_type: 'user', target_id: 1, action: 'delete' }, 'field', 'action'],
     [{ target_type: 'user', target_id: 1, action: 'suspend', expires_at: 'tomorrow' }, 'field', 'expires_at'],
