@@ -4,10 +4,14 @@ import type { App } from './platform/http/app-type.js';
 import type { Platform } from './platform/index.js';
 import type { UsersService } from './modules/users/service.js';
 import type { FlagsService } from './modules/flags/service.js';
+import type { MediaService } from './modules/media/service.js';
+import type { SocialService } from './modules/social/service.js';
 
 export interface Services {
   users: UsersService;
   flags: FlagsService;
+  media: MediaService;
+  social: SocialService;
 }
 
 export interface Ctx extends Platform {

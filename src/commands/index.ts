@@ -4,6 +4,7 @@ import { bootstrapAdmin } from './bootstrap-admin.js';
 import { seedDemo } from './seed-demo.js';
 import { loadFixtures } from './load-fixtures.js';
 import { setPassword, flagsCommand } from './accounts.js';
+import { storageStatus } from './storage-status.js';
 
 export interface Command {
   help: string;
@@ -16,6 +17,7 @@ export const commands: Record<string, Command> = {
   'load-fixtures': loadFixtures,
   'set-password': setPassword,
   flags: flagsCommand,
+  'storage-status': storageStatus,
 };
 
 /** Parses `--name value` and `--flag` options. */

@@ -3,8 +3,10 @@ import type { Ctx, Module, Services } from '../context.js';
 import type { Platform } from '../platform/index.js';
 import { usersModule } from './users/module.js';
 import { flagsModule } from './flags/module.js';
+import { mediaModule } from './media/module.js';
+import { socialModule } from './social/module.js';
 
-export const modules: Module[] = [usersModule, flagsModule];
+export const modules: Module[] = [usersModule, flagsModule, mediaModule, socialModule];
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;
