@@ -31,7 +31,8 @@ const Mime = Type.String({ maxLength: 64, pattern: '^(image|video)/[A-Za-z0-9][A
 const Key = Type.String({ minLength: 1, maxLength: 255 });
 const Dim = Type.Union([Type.Integer({ minimum: 0, maximum: 100_000 }), Type.Null()]);
 const Duration = Type.Union([Type.Number({ minimum: 0, maximum: 86_400 }), Type.Null()]);
-const Meta = Type.Object({}, { additionalProperties: true, maxProperties: 50 });
+// Multipart forms carry `meta` as a JSON string; it is parsed (and must be an object) below.
+const Meta = Type.Union([Type.Object({}, { additionalProperties: true, maxProperties: 50 }), Type.String({ maxLength: 10_000 })]);
 
 const fields = { width: Type.Optional(Dim), height: Type.Optional(Dim), duration: Type.Optional(Duration), meta: Type.Optional(Meta) };
 const CreateBody = Type.Object({ s3_key: Type.Optional(Key), mime: Type.Optional(Mime), ...fields }, { additionalProperties: false });
