@@ -202,7 +202,8 @@ export function createSocialService(ctx: Ctx) {
             hasVideo: Boolean(video) || attached.some((a) => a.mime.startsWith('video/')),
           })
           .returning();
-        await linkStored(tx, author.id, stored, (s, mediaId, i) => ({ postId: p.id, mediaId, role: s.kind, position: s.kind === 'image' ? i : 0 }));
+        const ids = await recordStored(tx, author.id, stored);
+        if (ids.length) await tx.insert(postMedia).values(stored.map((s, i) => ({ postId: p.id, mediaId: ids[i], role: s.kind, position: s.kind === 'image' ? i : 0 })));
         if (attached.length) await tx.insert(postMedia).values(attached.map((a, i) => ({ postId: p.id, mediaId: a.id, role: 'attached' as const, position: i })));
         await users().adjustPostsCount(author.id, 1, tx);
         return p;
@@ -215,15 +216,12 @@ export function createSocialService(ctx: Ctx) {
     return post;
   }
 
-  /** Records stored files as media rows and links them (post or comment) in one go. */
-  async function linkStored<L>(tx: Tx, ownerId: number, stored: StoredUpload[], link: (s: StoredUpload, mediaId: number, index: number) => L) {
-    if (!stored.length) return;
+  /** Records stored files as media rows; their ids come back in the files' order. */
+  async function recordStored(tx: Tx, ownerId: number, stored: StoredUpload[]): Promise<number[]> {
+    if (!stored.length) return [];
     const rows = await media().insertStored(ownerId, stored, tx);
     const idByKey = new Map(rows.map((r) => [r.s3Key, r.id]));
-    const values = stored.map((s, i) => link(s, idByKey.get(s.key)!, i));
-    const first = values[0] as Record<string, unknown>;
-    if ('postId' in first) await tx.insert(postMedia).values(values as (typeof postMedia.$inferInsert)[]);
-    else await tx.insert(commentMedia).values(values as (typeof commentMedia.$inferInsert)[]);
+    return stored.map((s) => idByKey.get(s.key)!);
   }
 
   async function ownPostOr404(userId: number, id: number): Promise<PostRow> {
@@ -406,7 +404,8 @@ export function createSocialService(ctx: Ctx) {
           .insert(comments)
           .values({ postId: input.postId, authorId: author.id, parentId: input.parentId ?? null, text })
           .returning();
-        await linkStored(tx, author.id, stored, (_s, mediaId, i) => ({ commentId: c.id, mediaId, position: i }));
+        const ids = await recordStored(tx, author.id, stored);
+        if (ids.length) await tx.insert(commentMedia).values(ids.map((mediaId, i) => ({ commentId: c.id, mediaId, position: i })));
         return { comment: c, postAuthorId: locked.author, parentAuthorId };
       });
     } catch (err) {
@@ -448,7 +447,8 @@ export function createSocialService(ctx: Ctx) {
     const first = await commentRow(id);
     if (!first || (userId !== null && first.authorId !== userId)) throw commentNotFound();
     const { removed, keys } = await db().transaction(async (tx) => {
-      await tx.select({ id: posts.id }).from(posts).where(eq(posts.id, first.postId)).for('update');
+      // The same row lock comment creation takes (a counter update), without blocking likes' key-share locks.
+      await tx.select({ id: posts.id }).from(posts).where(eq(posts.id, first.postId)).for('no key update');
       const tree = await tx.execute(sql`
         with recursive tree as (
           select id from comments where id = ${id}
