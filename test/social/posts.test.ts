@@ -246,6 +246,36 @@ describe('visibility', () => {
   });
 });
 
+describe('listRecentVisible', () => {
+  it('refills pages thinned by suspended authors and keeps the cursor going', async () => {
+    const kept = await t.user();
+    const dropped = await t.user();
+    const keptIds = [];
+    for (let i = 0; i < 3; i++) keptIds.push(await seedPost(kept, { text: `k${i}` }));
+    for (let i = 0; i < 6; i++) await seedPost(dropped, { text: `d${i}` });
+    await t.ctx.services.users.setActive(dropped.id, false);
+    const s = t.ctx.services.social;
+    const first = await s.listRecentVisible({ viewerId: null, authorIds: [kept.id, dropped.id], limit: 2 });
+    expect(first.rows.map((r) => r.id)).toEqual([keptIds[2], keptIds[1]]);
+    expect(first.next).not.toBeNull();
+    const second = await s.listRecentVisible({ viewerId: null, authorIds: [kept.id, dropped.id], limit: 2, before: first.next });
+    expect(second.rows.map((r) => r.id)).toEqual([keptIds[0]]);
+    expect(second.next).toBeNull();
+  });
+
+  it('video-only listings skip posts whose attached video was deleted', async () => {
+    const vic = await t.user();
+    const m = multipart({}, [{ field: 'file', filename: 'v.mp4', type: 'video/mp4', data: mp4() }]);
+    const asset = (await vic.req({ method: 'POST', url: '/api/v1/media/', payload: m.payload, headers: m.headers })).json();
+    const post = (await createPost(vic, { text: 'reel', media_ids: [asset.id] })).json();
+    const videos = () => t.ctx.services.social.listRecentVisible({ viewerId: null, authorIds: [vic.id], limit: 10, videoOnly: true });
+    expect((await videos()).rows.map((r) => r.id)).toEqual([post.id]);
+    expect((await vic.req({ method: 'DELETE', url: `/api/v1/media/${asset.id}/` })).statusCode).toBe(204);
+    expect((await videos()).rows).toEqual([]);
+    expect((await vic.req({ url: `/api/v1/posts/${post.id}/` })).json().video).toBeNull();
+  });
+});
+
 describe('GET posts/ pagination', () => {
   it('walks every visible post once with the cursor envelope', async () => {
     const frank = await t.user();

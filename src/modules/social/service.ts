@@ -154,7 +154,8 @@ export function createSocialService(ctx: Ctx) {
         .limit(limit + 1);
       const unknown = [...new Set(batch.map((p) => p.authorId))].filter((id) => !inactive.has(id) && !active.has(id));
       for (const u of (await users().getMany(unknown)).values()) (u.isActive ? active : inactive).add(u.id);
-      for (const p of batch) if (active.has(p.authorId)) found.push(p);
+      const playable = opts.videoOnly ? await withPlayableVideo(batch.map((p) => p.id)) : null;
+      for (const p of batch) if (active.has(p.authorId) && (!playable || playable.has(p.id))) found.push(p);
       if (batch.length < limit + 1) {
         exhausted = true;
         break;
@@ -167,6 +168,17 @@ export function createSocialService(ctx: Ctx) {
       return { rows: found.slice(0, limit), next: { t: last.createdAt.toISOString(), id: last.id } };
     }
     return { rows: found, next: exhausted ? null : cursor };
+  }
+
+  /** Of these posts, the ones that still carry a video (an attached asset may have been deleted since). */
+  async function withPlayableVideo(ids: number[]): Promise<Set<number>> {
+    if (!ids.length) return new Set();
+    const links = await db()
+      .select({ postId: postMedia.postId, mediaId: postMedia.mediaId, role: postMedia.role })
+      .from(postMedia)
+      .where(and(inArray(postMedia.postId, ids), inArray(postMedia.role, ['video', 'attached'])));
+    const assets = await media().getMany(links.filter((l) => l.role === 'attached').map((l) => l.mediaId));
+    return new Set(links.filter((l) => l.role === 'video' || assets.get(l.mediaId)?.mime.startsWith('video/')).map((l) => l.postId));
   }
 
   const postExists = async (id: number) => (await postRow(id)) !== null;
