@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { imagePart, multipart, mp4, notMedia, png, videoPart } from './helpers.js';
 
@@ -293,6 +293,30 @@ describe('GET posts/ pagination', () => {
       if (body.next) expect(body.next).toMatch(/^https:\/\/api\.example\.test\/api\/v1\/posts\/\?/);
     }
     expect(seen).toEqual([...made].reverse());
+  });
+
+  it('hydrates a page in batches, not per post', async () => {
+    const authors = await Promise.all(Array.from({ length: 4 }, () => t.user()));
+    for (const [i, a] of authors.entries()) {
+      for (let j = 0; j < 3; j++) expect((await upload(a, { text: `batch ${i}.${j}` }, [imagePart()])).statusCode).toBe(201);
+    }
+    const spies = [
+      vi.spyOn(t.ctx.services.users, 'getMany'),
+      vi.spyOn(t.ctx.services.users, 'followingAmong'),
+      vi.spyOn(t.ctx.services.media, 'getMany'),
+    ];
+    try {
+      const res = await bob.req({ url: `/api/v1/posts/?page_size=12&${authors.map((a) => `author=${a.id}`).join('&')}` });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().results).toHaveLength(12);
+      expect(res.json().results.every((p: any) => p.images.length === 1)).toBe(true);
+      // One look-up each for the list's author check and for presenting (not one per post).
+      expect(spies[0].mock.calls.length).toBeLessThanOrEqual(2);
+      expect(spies[1].mock.calls.length).toBeLessThanOrEqual(2);
+      expect(spies[2].mock.calls.length).toBe(1);
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
   });
 
   it.each(['cursor=garbage', 'page_size=0', 'page_size=abc', 'author=abc'])('rejects %s with 400', async (q) => {

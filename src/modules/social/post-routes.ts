@@ -35,7 +35,8 @@ export async function postRoutes(app: App, ctx: Ctx) {
       config: { auth: 'optional' },
       schema: {
         tags: ['posts'],
-        querystring: Type.Object({ ...PageQuery, author: Type.Optional(Type.Integer({ minimum: 1, maximum: 999_999_999_999_999 })) }),
+        // `author` may repeat (profile grids use one; the feed-like views several).
+        querystring: Type.Object({ ...PageQuery, author: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 999_999_999_999_999 }), { maxItems: 50 })) }),
         response: { 200: Page(PostSchema) },
       },
     },
@@ -43,7 +44,7 @@ export async function postRoutes(app: App, ctx: Ctx) {
       const limit = clampPageSize(req.query.page_size);
       const page = await social.listRecentVisible({
         viewerId: req.user?.id ?? null,
-        authorIds: req.query.author ? [req.query.author] : undefined,
+        authorIds: req.query.author?.length ? req.query.author : undefined,
         before: decodeCursor(req.query.cursor),
         limit,
       });
