@@ -9,6 +9,8 @@ import type { ModerationService } from './modules/moderation/service.js';
 import type { AuditService } from './modules/audit/service.js';
 import type { MessagingService } from './modules/messaging/service.js';
 import type { RealtimeService } from './realtime/service.js';
+import type { MediaService } from './modules/media/service.js';
+import type { SocialService } from './modules/social/service.js';
 
 export interface Services {
   users: UsersService;
@@ -18,6 +20,8 @@ export interface Services {
   audit: AuditService;
   realtime: RealtimeService;
   messaging: MessagingService;
+  media: MediaService;
+  social: SocialService;
 }
 
 export interface Ctx extends Platform {

@@ -5,6 +5,7 @@ import { seedDemo } from './seed-demo.js';
 import { loadFixtures } from './load-fixtures.js';
 import { setPassword, flagsCommand } from './accounts.js';
 import { verifyAudit } from './verify-audit.js';
+import { storageStatus } from './storage-status.js';
 
 export interface Command {
   help: string;
@@ -18,6 +19,7 @@ export const commands: Record<string, Command> = {
   'set-password': setPassword,
   flags: flagsCommand,
   'verify-audit': verifyAudit,
+  'storage-status': storageStatus,
 };
 
 /** Parses `--name value` and `--flag` options. */

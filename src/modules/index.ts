@@ -8,8 +8,10 @@ import { moderationModule } from './moderation/module.js';
 import { auditModule } from './audit/module.js';
 import { realtimeModule } from '../realtime/module.js';
 import { messagingModule } from './messaging/module.js';
+import { mediaModule } from './media/module.js';
+import { socialModule } from './social/module.js';
 
-export const modules: Module[] = [usersModule, realtimeModule, flagsModule, notificationsModule, moderationModule, auditModule, messagingModule];
+export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, notificationsModule, moderationModule, auditModule, messagingModule];
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;

@@ -1,0 +1,5 @@
+import type { Module } from '../../context.js';
+import { createMediaService } from './service.js';
+import { mediaRoutes } from './routes.js';
+
+export const mediaModule: Module = { name: 'media', service: createMediaService, routes: mediaRoutes };

@@ -1,0 +1,168 @@
+// W-Post and W-Comment: every field the app reads, hydrated for a whole page in a few queries
+// (authors, liked state, media links, media rows) instead of per item.
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { Type } from 'typebox';
+import type { Ctx } from '../../context.js';
+import { UserSchema, type Viewer } from '../users/present.js';
+import { MediaSchema } from '../media/routes.js';
+import type { PresentedMedia } from '../media/service.js';
+import { commentLikes, commentMedia, postLikes, postMedia, type CommentRow, type PostRow } from './schema.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const ImageSchema = Type.Object({ id: Type.Integer(), url: Type.String(), order: Type.Integer() });
+const Open = Type.Object({}, { additionalProperties: true });
+
+export const VideoSchema = Type.Object({
+  id: Type.Integer(),
+  url: Type.String(),
+  thumbnail_url: Nullable(Type.String()),
+  duration: Nullable(Type.Number()),
+  width: Nullable(Type.Integer()),
+  height: Nullable(Type.Integer()),
+  mime_type: Type.String(),
+});
+
+const giftFields = { recent_gifts: Type.Array(Open), gift_summary: Open };
+
+export const PostSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    author: UserSchema,
+    text: Type.String(),
+    visibility: Type.String(),
+    language: Type.String(),
+    media: Type.Array(MediaSchema),
+    images: Type.Array(ImageSchema),
+    image_urls: Type.Array(Type.String()),
+    image_url: Nullable(Type.String()),
+    video: Nullable(VideoSchema),
+    like_count: Type.Integer(),
+    comment_count: Type.Integer(),
+    liked: Type.Boolean(),
+    viewer_has_liked: Type.Boolean(),
+    ...giftFields,
+    created_at: Type.String(),
+  },
+  { $id: 'Post' },
+);
+
+export const CommentSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    post: Type.Integer(),
+    author: UserSchema,
+    body: Type.String(),
+    text: Type.String(),
+    parent: Nullable(Type.Integer()),
+    images: Type.Array(ImageSchema),
+    image_urls: Type.Array(Type.String()),
+    image_url: Nullable(Type.String()),
+    media: Type.Array(MediaSchema),
+    like_count: Type.Integer(),
+    liked: Type.Boolean(),
+    viewer_has_liked: Type.Boolean(),
+    ...giftFields,
+    created_at: Type.String(),
+  },
+  { $id: 'Comment' },
+);
+
+export function createSocialPresenter(ctx: Ctx) {
+  const db = () => ctx.db;
+
+  async function authorsOf(viewer: Viewer | null, ids: number[], origin: string) {
+    const users = ctx.services.users;
+    const rows = [...(await users.getMany(ids)).values()];
+    const presented = await users.present(viewer, rows, { origin });
+    return new Map(presented.map((u) => [u.id, u]));
+  }
+
+  async function mediaById(ids: number[], origin: string): Promise<Map<number, PresentedMedia>> {
+    const rows = [...(await ctx.services.media.getMany(ids)).values()];
+    const presented = await ctx.services.media.present(rows, origin);
+    return new Map(presented.map((m) => [m.id, m]));
+  }
+
+  async function presentPosts(viewer: Viewer | null, rows: PostRow[], origin: string) {
+    if (!rows.length) return [];
+    const ids = rows.map((r) => r.id);
+    const [authors, liked, links] = await Promise.all([
+      authorsOf(viewer, rows.map((r) => r.authorId), origin),
+      viewer
+        ? db().select({ id: postLikes.postId }).from(postLikes).where(and(eq(postLikes.userId, viewer.id), inArray(postLikes.postId, ids))).then((r) => new Set(r.map((x) => x.id)))
+        : Promise.resolve(new Set<number>()),
+      db().select().from(postMedia).where(inArray(postMedia.postId, ids)).orderBy(asc(postMedia.position), asc(postMedia.createdAt)),
+    ]);
+    const media = await mediaById(links.map((l) => l.mediaId), origin);
+    return rows.map((p) => {
+      const own = links.filter((l) => l.postId === p.id && media.has(l.mediaId));
+      const images = own.filter((l) => l.role === 'image').map((l) => ({ id: l.mediaId, url: media.get(l.mediaId)!.url ?? '', order: l.position }));
+      const attached = own.filter((l) => l.role === 'attached').map((l) => media.get(l.mediaId)!);
+      // An uploaded video wins; otherwise an attached video asset plays, so video feeds find it.
+      const videoLink = own.find((l) => l.role === 'video') ?? own.find((l) => l.role === 'attached' && media.get(l.mediaId)!.mime.startsWith('video/') && media.get(l.mediaId)!.url);
+      const v = videoLink ? media.get(videoLink.mediaId)! : null;
+      const isLiked = liked.has(p.id);
+      return {
+        id: p.id,
+        author: authors.get(p.authorId)!,
+        text: p.text,
+        visibility: p.visibility,
+        language: p.language,
+        media: attached,
+        images,
+        image_urls: images.map((i) => i.url),
+        image_url: images[0]?.url ?? null,
+        video: v
+          ? { id: v.id, url: v.url ?? '', thumbnail_url: typeof v.meta.thumbnail_url === 'string' ? v.meta.thumbnail_url : null, duration: v.duration, width: v.width, height: v.height, mime_type: v.mime }
+          : null,
+        like_count: p.likeCount,
+        comment_count: p.commentCount,
+        liked: isLiked,
+        viewer_has_liked: isLiked,
+        recent_gifts: [] as Record<string, unknown>[],
+        gift_summary: {} as Record<string, unknown>,
+        created_at: p.createdAt.toISOString(),
+      };
+    });
+  }
+
+  async function presentComments(viewer: Viewer | null, rows: CommentRow[], origin: string) {
+    if (!rows.length) return [];
+    const ids = rows.map((r) => r.id);
+    const [authors, liked, links] = await Promise.all([
+      authorsOf(viewer, rows.map((r) => r.authorId), origin),
+      viewer
+        ? db().select({ id: commentLikes.commentId }).from(commentLikes).where(and(eq(commentLikes.userId, viewer.id), inArray(commentLikes.commentId, ids))).then((r) => new Set(r.map((x) => x.id)))
+        : Promise.resolve(new Set<number>()),
+      db().select().from(commentMedia).where(inArray(commentMedia.commentId, ids)).orderBy(asc(commentMedia.position)),
+    ]);
+    const media = await mediaById(links.map((l) => l.mediaId), origin);
+    return rows.map((c) => {
+      const images = links.filter((l) => l.commentId === c.id && media.has(l.mediaId)).map((l) => ({ id: l.mediaId, url: media.get(l.mediaId)!.url ?? '', order: l.position }));
+      const isLiked = liked.has(c.id);
+      return {
+        id: c.id,
+        post: c.postId,
+        author: authors.get(c.authorId)!,
+        body: c.text,
+        text: c.text,
+        parent: c.parentId,
+        images,
+        image_urls: images.map((i) => i.url),
+        image_url: images[0]?.url ?? null,
+        // The comment's pictures are already in `images`; repeating them here would show them twice.
+        media: [] as PresentedMedia[],
+        like_count: c.likeCount,
+        liked: isLiked,
+        viewer_has_liked: isLiked,
+        recent_gifts: [] as Record<string, unknown>[],
+        gift_summary: {} as Record<string, unknown>,
+        created_at: c.createdAt.toISOString(),
+      };
+    });
+  }
+
+  return { presentPosts, presentComments };
+}
+
+export type PresentedPost = Awaited<ReturnType<ReturnType<typeof createSocialPresenter>['presentPosts']>>[number];
