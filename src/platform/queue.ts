@@ -140,6 +140,8 @@ export class BullQueue implements JobQueue {
   private defs = new Map<string, Defined>();
   private queues = new Map<string, import('bullmq').Queue>();
   private workers: import('bullmq').Worker[] = [];
+  /** Bumped on every local enqueue and job outcome, so drain() can tell a quiet pass from a racing one. */
+  private activity = 0;
   constructor(
     private readonly bull: typeof import('bullmq'),
     private readonly connection: Redis,
@@ -163,6 +165,7 @@ export class BullQueue implements JobQueue {
   async enqueue<T>(name: string, data: T, opts: EnqueueOptions = {}) {
     const def = this.defs.get(name);
     if (!def) throw new Error(`unknown job ${name}`);
+    this.activity++;
     await this.queue(name).add(name, data, {
       jobId: opts.jobId,
       delay: opts.delayMs,
@@ -184,15 +187,21 @@ export class BullQueue implements JobQueue {
         prefix: this.prefix + 'bull',
         concurrency: def.opts.concurrency,
       });
-      w.on('failed', (job, err) => this.log.warn({ err, job: name, attempt: job?.attemptsMade }, 'job failed'));
+      w.on('completed', () => this.activity++);
+      w.on('failed', (job, err) => {
+        this.activity++;
+        this.log.warn({ err, job: name, attempt: job?.attemptsMade }, 'job failed');
+      });
       w.on('error', (err) => this.log.error({ err, job: name }, 'worker error'));
       this.workers.push(w);
     }
   }
 
   async drain() {
-    // Promote delayed jobs and wait for workers to empty every queue.
+    // Promote delayed jobs and wait for workers to empty every queue. A pass counts as quiet only
+    // if nothing was enqueued or finished while it ran (a job may enqueue into a queue already counted).
     for (;;) {
+      const before = this.activity;
       let busy = 0;
       for (const name of this.defs.keys()) {
         const q = this.queue(name);
@@ -201,7 +210,7 @@ export class BullQueue implements JobQueue {
         const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused');
         busy += Object.values(c).reduce((a, b) => a + b, 0);
       }
-      if (!busy) return;
+      if (!busy && this.activity === before) return;
       await new Promise((r) => setImmediate(r));
     }
   }
