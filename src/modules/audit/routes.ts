@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { notFound } from '../../platform/http/errors.js';
-import { clampPageSize, decodeCursor, paginate, pageUrl } from '../../platform/http/pagination.js';
+import { clampPageSize, decodeCursor, paginate, cursorPage } from '../../platform/http/pagination.js';
 import { Page, PageQuery } from '../../platform/http/schemas.js';
 import type { AuditEventRow } from './schema.js';
 
@@ -47,11 +47,7 @@ export async function auditRoutes(app: App, ctx: Ctx) {
       rows.map((r) => ({ ...r, id: r.seq, row: r })),
       limit,
     );
-    return {
-      next: page.nextCursor ? pageUrl(req, ctx.config.publicBaseUrl, page.nextCursor) : null,
-      previous: null,
-      results: page.rows.map((p) => presentAuditEvent(p.row)),
-    };
+    return cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, page.rows.map((p) => presentAuditEvent(p.row)));
   });
 
   app.get(

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { fieldError, fieldErrors, notFound, unauthorized } from '../../platform/http/errors.js';
-import { clampPageSize, decodeCursor, olderThan, originOf, paginate, pageUrl } from '../../platform/http/pagination.js';
+import { clampPageSize, decodeCursor, olderThan, originOf, paginate, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import { mediaAssets, type MediaRow } from './schema.js';
 
@@ -77,11 +77,7 @@ export async function mediaRoutes(app: App, ctx: Ctx) {
       .orderBy(desc(mediaAssets.createdAt), desc(mediaAssets.id))
       .limit(limit + 1);
     const page = paginate(rows, limit);
-    return {
-      next: page.nextCursor ? pageUrl(req, ctx.config.publicBaseUrl, page.nextCursor) : null,
-      previous: null,
-      results: await media.present(page.rows, origin(req)),
-    };
+    return cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, await media.present(page.rows, origin(req)));
   });
 
   const maxFile = Math.max(ctx.config.http.uploadMaxBytes, ctx.config.http.videoMaxBytes);

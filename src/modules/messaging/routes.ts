@@ -5,7 +5,7 @@ import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import type { RouteRate } from '../../platform/http/guard.js';
 import { badRequest, fieldError } from '../../platform/http/errors.js';
-import { clampPageSize, decodeCursor, originOf, pageUrl } from '../../platform/http/pagination.js';
+import { clampPageSize, decodeCursor, originOf, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, Loose, PageQuery } from '../../platform/http/schemas.js';
 import { me } from '../users/auth-routes.js';
 import { MAX_BODY, parseId } from './service.js';
@@ -110,11 +110,7 @@ async function messagingRoutes(app: App, ctx: Ctx) {
     },
     async (req) => {
       const page = await svc.listThreads(viewer(req).id, decodeCursor(req.query.cursor), clampPageSize(req.query.page_size, 20, 100));
-      return {
-        next: page.nextCursor ? pageUrl(req, ctx.config.publicBaseUrl, page.nextCursor) : null,
-        previous: null,
-        results: await svc.presentThreads(viewer(req), page.rows, origin(req)),
-      };
+      return cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, await svc.presentThreads(viewer(req), page.rows, origin(req)));
     },
   );
 
@@ -276,11 +272,7 @@ async function messagingRoutes(app: App, ctx: Ctx) {
     },
     async (req) => {
       const page = await svc.listMessages(viewer(req).id, req.query.thread ?? null, decodeCursor(req.query.cursor), clampPageSize(req.query.page_size, 30, 100));
-      return {
-        next: page.nextCursor ? pageUrl(req, ctx.config.publicBaseUrl, page.nextCursor) : null,
-        previous: null,
-        results: await svc.presentMessages(viewer(req), page.rows, origin(req)),
-      };
+      return cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, await svc.presentMessages(viewer(req), page.rows, origin(req)));
     },
   );
 

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { ApiError } from '../../platform/http/errors.js';
-import { clampPageSize, decodeCursor, pageUrl } from '../../platform/http/pagination.js';
+import { clampPageSize, decodeCursor, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import type { NotificationRow } from './schema.js';
 
@@ -35,7 +35,7 @@ export async function notificationRoutes(app: App, ctx: Ctx) {
   app.get('/notifications', { schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(NotificationSchema) } } }, async (req) => {
     const limit = clampPageSize(req.query.page_size);
     const page = await svc.list(me(req).id, { cursor: decodeCursor(req.query.cursor), limit });
-    return { next: page.nextCursor ? pageUrl(req, ctx.config.publicBaseUrl, page.nextCursor) : null, previous: null, results: page.rows.map(presentNotification) };
+    return cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, page.rows.map(presentNotification));
   });
 
   // The original let clients forge notifications for themselves; creation is server-side only now.

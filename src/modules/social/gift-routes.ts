@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { fieldError, notFound } from '../../platform/http/errors.js';
-import { clampPageSize, decodeCursor, olderThan, paginate, pageUrl } from '../../platform/http/pagination.js';
+import { clampPageSize, decodeCursor, olderThan, paginate, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import { gifts, type GiftRow } from './schema.js';
 import { author, IdLike, idOf } from './http.js';
@@ -59,7 +59,7 @@ export async function giftRoutes(app: App, ctx: Ctx) {
       .orderBy(desc(gifts.createdAt), desc(gifts.id))
       .limit(limit + 1);
     const page = paginate(rows, limit);
-    return { next: page.nextCursor ? pageUrl(req, ctx.config.publicBaseUrl, page.nextCursor) : null, previous: null, results: page.rows.map(present) };
+    return cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, page.rows.map(present));
   });
 
   app.post('/gifts', { schema: { tags: ['gifts'], body: PutBody, response: { 201: GiftSchema } } }, async (req, reply) => {

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { notFound } from '../../platform/http/errors.js';
-import { clampPageSize, decodeCursor, olderThan, paginate, pageUrl } from '../../platform/http/pagination.js';
+import { clampPageSize, decodeCursor, olderThan, paginate, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import { devices } from './schema.js';
 import { me } from './auth-routes.js';
@@ -33,7 +33,7 @@ export async function deviceRoutes(app: App, ctx: Ctx) {
       .orderBy(desc(devices.createdAt), desc(devices.id))
       .limit(limit + 1);
     const page = paginate(rows, limit);
-    return { next: page.nextCursor ? pageUrl(req, ctx.config.publicBaseUrl, page.nextCursor) : null, previous: null, results: page.rows.map(present) };
+    return cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, page.rows.map(present));
   });
 
   app.post(

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { fieldError, notFound } from '../../platform/http/errors.js';
-import { clampPageSize, decodeCursor, originOf, pageUrl } from '../../platform/http/pagination.js';
+import { clampPageSize, decodeCursor, originOf, cursorPage } from '../../platform/http/pagination.js';
 import { DateString, IdParam, isRealDate, Page, PageQuery, TimeString } from '../../platform/http/schemas.js';
 import { UserSchema, settingsOf } from './present.js';
 import { me } from './auth-routes.js';
@@ -60,11 +60,7 @@ export async function userRoutes(app: App, ctx: Ctx) {
     async (req) => {
       const limit = clampPageSize(req.query.page_size);
       const page = await users.list({ q: req.query.search ?? req.query.q, cursor: decodeCursor(req.query.cursor), limit });
-      return {
-        next: page.nextCursor ? pageUrl(req, ctx.config.publicBaseUrl, page.nextCursor) : null,
-        previous: null,
-        results: await users.present(viewerOf(req), page.rows, { origin: origin(req) }),
-      };
+      return cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, await users.present(viewerOf(req), page.rows, { origin: origin(req) }));
     },
   );
 

@@ -74,3 +74,8 @@ export function paginate<R extends { createdAt: Date; id: number }>(rows: R[], l
   const last = page[page.length - 1];
   return { rows: page, nextCursor: encodeCursor({ t: last.createdAt.toISOString(), id: last.id }) };
 }
+
+/** The `{next, previous, results}` envelope with an absolute `next` URL (previous is never offered). */
+export function cursorPage<T>(req: FastifyRequest, publicBaseUrl: string | null, nextCursor: string | null, results: T[]): Page<T> {
+  return { next: nextCursor ? pageUrl(req, publicBaseUrl, nextCursor) : null, previous: null, results };
+}
