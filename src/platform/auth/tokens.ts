@@ -24,9 +24,10 @@ export class TokenError extends Error {
 export const newJti = () => randomBytes(16).toString('hex');
 
 export class TokenSigner {
-  private readonly key: Uint8Array;
+  // Imported once: handing jose raw bytes would re-import the HMAC key on every sign and verify.
+  private readonly key: Promise<CryptoKey>;
   constructor(secret: string, readonly accessTtlSec: number, readonly refreshTtlSec: number) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   }
 
   async sign(type: TokenType, userId: number, sid: number, jti = newJti()): Promise<string> {
@@ -36,13 +37,13 @@ export class TokenSigner {
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt(iat)
       .setExpirationTime(iat + ttl)
-      .sign(this.key);
+      .sign(await this.key);
   }
 
   async verify(token: string, expected: TokenType): Promise<TokenClaims> {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] }));
+      ({ payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'] }));
     } catch (err) {
       throw new TokenError(err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid');
     }
