@@ -199,3 +199,17 @@ describe('imported users of the original server', () => {
     expect((await login({ email: 'legacy@example.com', password: 'legacy-pass-1' })).statusCode).toBe(200);
   });
 });
+
+describe('logout and password change: bad input', () => {
+  it('reject wrong types, unknown fields and missing auth', async () => {
+    const u = await t.user();
+    expect((await u.req({ method: 'POST', url: '/api/v1/auth/logout/', body: { all: 'yes' } })).json()).toHaveProperty('all');
+    expect((await u.req({ method: 'POST', url: '/api/v1/auth/logout/', body: { everything: true } })).json()).toHaveProperty('everything');
+    expect((await t.request({ method: 'POST', url: '/api/v1/auth/logout/' })).statusCode).toBe(401);
+    expect((await u.req({ method: 'POST', url: '/api/v1/auth/password/', body: { old_password: u.password, new_password: 'short' } })).json()).toHaveProperty('new_password');
+    expect((await u.req({ method: 'POST', url: '/api/v1/auth/password/', body: { new_password: 'long-enough-1' } })).json()).toEqual({ old_password: ['This field is required.'] });
+    expect((await t.request({ method: 'POST', url: '/api/v1/auth/password/', body: { old_password: 'x', new_password: 'long-enough-1' } })).statusCode).toBe(401);
+    // The session still works after all the refusals.
+    expect((await u.req({ url: '/api/v1/users/me/' })).statusCode).toBe(200);
+  });
+});

@@ -174,3 +174,28 @@ describe('users directory', () => {
     expect((await alice.req({ url: '/api/v1/users/?page_size=abc' })).statusCode).toBe(400);
   });
 });
+
+describe('blocks and mutes', () => {
+  it('mute/unmute are idempotent, reject self and unknown users, and require auth', async () => {
+    const a = await t.user();
+    const b = await t.user();
+    for (let i = 0; i < 2; i++) expect((await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/mute/` })).json()).toEqual({ muted: true });
+    expect(await t.ctx.services.users.hasMuted(a.id, b.id)).toBe(true);
+    expect(await t.ctx.services.users.hasMuted(b.id, a.id)).toBe(false);
+    expect((await a.req({ method: 'DELETE', url: `/api/v1/users/${b.id}/mute/` })).json()).toEqual({ muted: false });
+    expect(await t.ctx.services.users.hasMuted(a.id, b.id)).toBe(false);
+    expect((await a.req({ method: 'POST', url: `/api/v1/users/${a.id}/mute/` })).json().code).toBe('cannot_mute_self');
+    expect((await a.req({ method: 'POST', url: '/api/v1/users/987654321/mute/' })).statusCode).toBe(404);
+    expect((await a.req({ method: 'POST', url: '/api/v1/users/x/mute/' })).statusCode).toBe(400);
+    expect((await t.request({ method: 'POST', url: `/api/v1/users/${b.id}/mute/` })).statusCode).toBe(401);
+  });
+
+  it('block rejects self and unknown users; unblock of a stranger is a no-op', async () => {
+    const a = await t.user();
+    expect((await a.req({ method: 'POST', url: `/api/v1/users/${a.id}/block/` })).json().code).toBe('cannot_block_self');
+    expect((await a.req({ method: 'POST', url: '/api/v1/users/987654321/block/' })).statusCode).toBe(404);
+    const b = await t.user();
+    expect((await a.req({ method: 'DELETE', url: `/api/v1/users/${b.id}/block/` })).json()).toEqual({ blocked: false });
+    expect(await t.ctx.services.users.isBlockedEitherWay(a.id, b.id)).toBe(false);
+  });
+});
