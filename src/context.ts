@@ -11,6 +11,7 @@ import type { MessagingService } from './modules/messaging/service.js';
 import type { RealtimeService } from './realtime/service.js';
 import type { MediaService } from './modules/media/service.js';
 import type { SocialService } from './modules/social/service.js';
+import type { FeedService } from './modules/feed/service.js';
 
 export interface Services {
   users: UsersService;
@@ -22,6 +23,7 @@ export interface Services {
   messaging: MessagingService;
   media: MediaService;
   social: SocialService;
+  feed: FeedService;
 }
 
 export interface Ctx extends Platform {
