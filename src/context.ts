@@ -12,6 +12,7 @@ import type { RealtimeService } from './realtime/service.js';
 import type { MediaService } from './modules/media/service.js';
 import type { SocialService } from './modules/social/service.js';
 import type { FeedService } from './modules/feed/service.js';
+import type { SearchService } from './modules/search/service.js';
 
 export interface Services {
   users: UsersService;
@@ -24,6 +25,7 @@ export interface Services {
   media: MediaService;
   social: SocialService;
   feed: FeedService;
+  search: SearchService;
 }
 
 export interface Ctx extends Platform {
