@@ -127,6 +127,18 @@ describe('feed/home and feed/following', () => {
     expect(await walk(me, '/api/v1/feed/home/?page_size=2')).toEqual([...made].reverse());
   });
 
+  it('fans out posts created in parallel exactly once each', async () => {
+    const [me, hal, ivy] = await Promise.all([t.user(), t.user(), t.user()]);
+    await follow(me, hal);
+    await follow(me, ivy);
+    await t.drain();
+    const made = await Promise.all(Array.from({ length: 10 }, (_, i) => post(i % 2 ? hal : ivy, `parallel ${i}`)));
+    await t.drain();
+    const seen = ids((await me.req({ url: '/api/v1/feed/home/?page_size=100' })).json());
+    expect([...seen].sort()).toEqual([...made].sort());
+    expect((await t.ctx.kv.listRange(`feed:tl:${me.id}`, 0, -1)).length).toBe(10);
+  });
+
   it('feed/following_videos holds only posts with a video', async () => {
     const me = await t.user();
     await post(me, 'text only');
