@@ -10,6 +10,8 @@ export type SearchDoc = UserDoc | PostDoc;
 export interface SearchBackend {
   readonly name: string;
   upsert(doc: SearchDoc): Promise<void>;
+  /** Many documents at once (reindexing). */
+  upsertMany(docs: SearchDoc[]): Promise<void>;
   remove(type: DocType, refId: number): Promise<void>;
   /** Active users matching `q`, best first. */
   users(q: string, limit: number): Promise<number[]>;

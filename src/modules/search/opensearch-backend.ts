@@ -16,8 +16,11 @@ const notFound = (err: unknown) => (err as { meta?: { statusCode?: number } })?.
 
 export function createOpenSearchBackend(client: OpenSearchLike): SearchBackend {
   const ids = (r: { body: { hits: { hits: { _id: string }[] } } }) => r.body.hits.hits.map((h) => Number(h._id)).filter(Number.isSafeInteger);
-  return {
+  const backend: SearchBackend = {
     name: 'opensearch',
+    async upsertMany(docs) {
+      for (const d of docs) await backend.upsert(d);
+    },
     async upsert(doc: SearchDoc) {
       const body =
         doc.type === 'user'
@@ -68,6 +71,7 @@ export function createOpenSearchBackend(client: OpenSearchLike): SearchBackend {
       return ids(r);
     },
   };
+  return backend;
 }
 
 /** Builds the real client; the package is loaded only when OpenSearch is enabled. */

@@ -16,23 +16,31 @@ export function createPgBackend(ctx: Ctx): SearchBackend {
     return sql`setweight(to_tsvector('simple', ${doc.name}), 'A') || setweight(to_tsvector('simple', ${doc.handle}), 'A') || setweight(to_tsvector('simple', ${doc.bio}), 'C')`;
   }
 
+  const row = (doc: SearchDoc) => ({
+    type: doc.type,
+    refId: doc.refId,
+    ownerId: doc.ownerId,
+    visibility: doc.visibility,
+    tsv: vector(doc) as unknown as string,
+    handle: doc.type === 'user' ? doc.handle.toLowerCase() : '',
+    updatedAt: new Date(),
+  });
+
+  async function upsertMany(docs: SearchDoc[]) {
+    if (!docs.length) return;
+    await db()
+      .insert(searchDocuments)
+      .values(docs.map(row))
+      .onConflictDoUpdate({
+        target: [searchDocuments.type, searchDocuments.refId],
+        set: { ownerId: sql`excluded.owner_id`, visibility: sql`excluded.visibility`, tsv: sql`excluded.tsv`, handle: sql`excluded.handle`, updatedAt: sql`excluded.updated_at` },
+      });
+  }
+
   return {
     name: 'postgres',
-    async upsert(doc) {
-      const values = {
-        type: doc.type,
-        refId: doc.refId,
-        ownerId: doc.ownerId,
-        visibility: doc.visibility,
-        tsv: vector(doc) as unknown as string,
-        handle: doc.type === 'user' ? doc.handle.toLowerCase() : '',
-        updatedAt: new Date(),
-      };
-      await db()
-        .insert(searchDocuments)
-        .values(values)
-        .onConflictDoUpdate({ target: [searchDocuments.type, searchDocuments.refId], set: { ownerId: values.ownerId, visibility: values.visibility, tsv: values.tsv, handle: values.handle, updatedAt: values.updatedAt } });
-    },
+    upsert: (doc) => upsertMany([doc]),
+    upsertMany,
 
     async remove(type: DocType, refId: number) {
       await db().delete(searchDocuments).where(and(eq(searchDocuments.type, type), eq(searchDocuments.refId, refId)));

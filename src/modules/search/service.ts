@@ -2,7 +2,10 @@
 // posts through jobs, and answers queries with results re-checked by the owning modules.
 import type { Ctx } from '../../context.js';
 import type { Viewer } from '../users/present.js';
-import type { SearchBackend } from './backend.js';
+import type { PostDoc, SearchBackend, UserDoc } from './backend.js';
+import { decodeCursor, type Keyset } from '../../platform/http/pagination.js';
+import type { UserRow } from '../users/schema.js';
+import type { PostRow } from '../social/schema.js';
 import { createPgBackend } from './pg-backend.js';
 import { connectOpenSearch, createOpenSearchBackend } from './opensearch-backend.js';
 
@@ -16,11 +19,14 @@ export function createSearchService(ctx: Ctx) {
   const users = () => ctx.services.users;
   const social = () => ctx.services.social;
 
+  const userDoc = (u: UserRow): UserDoc => ({ type: 'user', refId: u.id, ownerId: u.id, visibility: u.isActive ? 'public' : 'inactive', name: u.name, bio: u.bio, handle: u.handle });
+  const postDoc = (p: PostRow): PostDoc => ({ type: 'post', refId: p.id, ownerId: p.authorId, visibility: p.visibility, text: p.text });
+
   async function indexUser(userId: number) {
     const u = await users().getById(userId);
     const b = await backend();
     if (!u) return b.remove('user', userId);
-    await b.upsert({ type: 'user', refId: u.id, ownerId: u.id, visibility: u.isActive ? 'public' : 'inactive', name: u.name, bio: u.bio, handle: u.handle });
+    await b.upsert(userDoc(u));
   }
 
   async function indexPost(postId: number, authorId: number) {
@@ -31,7 +37,7 @@ export function createSearchService(ctx: Ctx) {
       if (!(await social().postExists(postId))) await b.remove('post', postId);
       return;
     }
-    await b.upsert({ type: 'post', refId: p.id, ownerId: p.authorId, visibility: p.visibility, text: p.text });
+    await b.upsert(postDoc(p));
   }
 
   async function removePost(postId: number) {
@@ -55,18 +61,18 @@ export function createSearchService(ctx: Ctx) {
   async function reindex(progress: (msg: string) => void = () => undefined): Promise<{ users: number; posts: number }> {
     let nUsers = 0;
     let nPosts = 0;
-    const { decodeCursor } = await import('../../platform/http/pagination.js');
-    let cursor = null;
+    const b = await backend();
+    let cursor: Keyset | null = null;
     for (;;) {
       const page = await users().list({ cursor, limit: 500 });
+      await b.upsertMany(page.rows.map(userDoc));
+      nUsers += page.rows.length;
       for (const u of page.rows) {
-        await indexUser(u.id);
-        nUsers++;
-        let before = null;
+        // Each author sees all their own posts: the one read that covers every visibility.
+        let before: Keyset | null = null;
         for (;;) {
           const posts = await social().listRecentVisible({ viewerId: u.id, authorIds: [u.id], before, limit: 200 });
-          const b = await backend();
-          for (const p of posts.rows) await b.upsert({ type: 'post', refId: p.id, ownerId: p.authorId, visibility: p.visibility, text: p.text });
+          await b.upsertMany(posts.rows.map(postDoc));
           nPosts += posts.rows.length;
           if (!posts.next) break;
           before = posts.next;
