@@ -67,11 +67,14 @@ export function createTimeline(ctx: Ctx) {
     const ids = [...new Set(raw.map(Number))].filter(Number.isSafeInteger);
     if (!ids.length) return { ...(await fromDb(viewerId, before, limit, videoOnly)), cold: !built };
 
-    // Ids grow with creation time, so walking them newest first reaches the cursor's neighbourhood quickly.
-    ids.sort((a, b) => b - a);
+    // The list is newest first (rebuilds write it in (created_at, id) order, fan-out pushes at the head).
+    // Resume just before the cursor's entry (a little slack for concurrent pushes landing out of order);
+    // the keyset filter below keeps the result exact either way.
+    const at = before ? ids.indexOf(before.id) : -1;
+    const start = at >= 0 ? Math.max(0, at - 8) : 0;
     const found: PostRow[] = [];
     const chunk = Math.max(limit * 2, 40);
-    for (let i = 0; i < ids.length && found.length <= limit; i += chunk) {
+    for (let i = start; i < ids.length && found.length <= limit; i += chunk) {
       const rows = await social().getVisiblePostsByIds(viewerId, ids.slice(i, i + chunk));
       for (const r of rows) if (olderThanKeyset(r, before) && (!videoOnly || r.hasVideo)) found.push(r);
     }
