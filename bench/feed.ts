@@ -73,6 +73,8 @@ export async function run() {
     await load(homeUrl, { connections: CONNECTIONS, seconds: 2, headers });
     const b1 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
     const h = await load(homeUrl, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    // Reference: the social module's own newest-posts list, same presenter, no timeline.
+    const l = await load(`${base}/posts/?page_size=20`, { connections: CONNECTIONS, seconds: SECONDS, headers });
     const b2 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
     const p = await load(`${base}/posts/`, { connections: CONNECTIONS, seconds: SECONDS, ...postOpts });
     const b3 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
@@ -92,6 +94,7 @@ PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minut
 |---|---:|---:|---:|---:|---:|---:|
 | bare Fastify route | ${fmt(avg(b1, b2).rps)} | ${fmt(avg(b1, b2).p50, 1)} | ${fmt(avg(b1, b2).p99, 1)} | 0 | | |
 ${row('`GET feed/home/` (20 items, warm timeline)', h, avg(b1, b2))}
+${row('reference: `GET posts/?page_size=20` (social list, same presenter)', l, avg(b1, b2))}
 ${row('`POST posts/` (JSON, fan-out by the worker)', p, avg(b2, b3))}
 
 What bounds it: a home page reads the cached id list from Redis, hydrates ids through the social service

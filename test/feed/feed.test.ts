@@ -185,6 +185,17 @@ describe('feed/for_you', () => {
     expect([...seen].sort()).toEqual([...all].sort());
   });
 
+  it('reuses the first page for a minute, but the viewer\'s own new post shows at once', async () => {
+    const [me, other] = await Promise.all([t.user(), t.user()]);
+    const before = ids((await me.req({ url: '/api/v1/feed/for_you/?limit=100' })).json());
+    const theirs = await post(other, 'someone else, just now');
+    expect(ids((await me.req({ url: '/api/v1/feed/for_you/?limit=100' })).json())).toEqual(before);
+    const mine = await post(me, 'mine, just now');
+    const after = ids((await me.req({ url: '/api/v1/feed/for_you/?limit=100' })).json());
+    expect(after).toContain(mine);
+    expect(after).toContain(theirs);
+  });
+
   it('for_you_videos returns only video posts', async () => {
     const me = await t.user();
     const res = await me.req({ url: '/api/v1/feed/for_you_videos/' });

@@ -16,6 +16,9 @@ import type { RankCursor } from './cursor.js';
 /** Candidate window: the newest visible posts, at most this many. */
 export const WINDOW = 400;
 const SNAPSHOT_TTL_MS = 30 * 60_000;
+/** First pages are reused this long (the candidate query is the expensive part); own actions clear it. */
+const FIRST_PAGE_TTL_MS = 60_000;
+const firstPageKey = (viewerId: number, videoOnly: boolean) => `feed:fy:${videoOnly ? 'v' : 'p'}:${viewerId}:first`;
 
 export function createForYou(ctx: Ctx) {
   const social = () => ctx.services.social;
@@ -47,15 +50,19 @@ export function createForYou(ctx: Ctx) {
   async function page(viewerId: number, cursor: RankCursor | null, limit: number, videoOnly = false): Promise<{ rows: PostRow[]; next: RankCursor | null }> {
     let ids: number[];
     let anchor: Keyset | null;
-    const at = cursor?.at ?? Date.now();
+    let at = cursor?.at ?? Date.now();
     const offset = cursor?.offset ?? 0;
+    const first = cursor ? null : await ctx.kv.get(firstPageKey(viewerId, videoOnly));
     const cached = cursor ? await ctx.kv.get(snapshotKey(viewerId, videoOnly, cursor)) : null;
-    if (cached) {
+    if (first) {
+      ({ ids, anchor, at } = JSON.parse(first) as { ids: number[]; anchor: Keyset | null; at: number });
+    } else if (cached) {
       ids = JSON.parse(cached) as number[];
       anchor = cursor!.anchor;
     } else {
       ({ ids, anchor } = await rankedIds(viewerId, cursor?.anchor ?? null, at, videoOnly));
       if (anchor && ids.length > limit) await ctx.kv.set(snapshotKey(viewerId, videoOnly, { anchor, at }), JSON.stringify(ids), SNAPSHOT_TTL_MS);
+      if (!cursor) await ctx.kv.set(firstPageKey(viewerId, videoOnly), JSON.stringify({ ids, anchor, at }), FIRST_PAGE_TTL_MS);
     }
     // Visibility is re-checked on every page: a post hidden since page 1 simply drops out.
     const rows = await social().getVisiblePostsByIds(viewerId, ids.slice(offset, offset + limit));
@@ -63,5 +70,8 @@ export function createForYou(ctx: Ctx) {
     return { rows, next: anchor && end < ids.length ? { anchor, at, offset: end } : null };
   }
 
-  return { page };
+  /** Drops a viewer's reused first pages (after their own post, like, comment or follow change). */
+  const invalidate = (viewerId: number) => ctx.kv.del(firstPageKey(viewerId, false), firstPageKey(viewerId, true));
+
+  return { page, invalidate };
 }

@@ -7,5 +7,5 @@ export const feedModule: Module = {
   name: 'feed',
   service: createFeedService,
   routes: async (app, ctx) => feedRoutes(app, ctx, ctx.services.feed as FeedService),
-  jobs: (ctx) => defineFeedJobs(ctx, (ctx.services.feed as FeedService).timeline),
+  jobs: (ctx) => defineFeedJobs(ctx, (ctx.services.feed as FeedService).timeline, ctx.services.feed.forYou),
 };
