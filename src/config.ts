@@ -26,6 +26,7 @@ export interface Config {
   jwt: { signingKey: string | null; accessTtlSec: number; refreshTtlSec: number; realtimeKey: string | null };
   http: { bodyLimitBytes: number; uploadMaxBytes: number; videoMaxBytes: number; shutdownTimeoutMs: number };
   metricsToken: string | null;
+  opensearch: { enabled: boolean; url: string; username: string; password: string };
   rateLimits: {
     enabled: boolean;
     ip: RateSpec;
@@ -144,6 +145,12 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: str(env, 'LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info'),
     database: { url: databaseUrl, poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 500), migrateOnStart: bool(env, 'MIGRATE_ON_START', true) },
     redis: { url: redisUrl, prefix: str(env, 'REDIS_PREFIX', 'sl:') },
+    opensearch: {
+      enabled: bool(env, 'OPENSEARCH_ENABLED', false),
+      url: str(env, 'OPENSEARCH_URL', 'http://localhost:9200'),
+      username: str(env, 'OPENSEARCH_USERNAME', ''),
+      password: str(env, 'OPENSEARCH_PASSWORD', ''),
+    },
     jwt: {
       signingKey,
       accessTtlSec: int(env, 'JWT_ACCESS_MINUTES', 60 * 24 * 30, 1) * 60,

@@ -11,6 +11,8 @@ import type { MessagingService } from './modules/messaging/service.js';
 import type { RealtimeService } from './realtime/service.js';
 import type { MediaService } from './modules/media/service.js';
 import type { SocialService } from './modules/social/service.js';
+import type { FeedService } from './modules/feed/service.js';
+import type { SearchService } from './modules/search/service.js';
 
 export interface Services {
   users: UsersService;
@@ -22,6 +24,8 @@ export interface Services {
   messaging: MessagingService;
   media: MediaService;
   social: SocialService;
+  feed: FeedService;
+  search: SearchService;
 }
 
 export interface Ctx extends Platform {

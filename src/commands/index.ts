@@ -6,6 +6,7 @@ import { loadFixtures } from './load-fixtures.js';
 import { setPassword, flagsCommand } from './accounts.js';
 import { verifyAudit } from './verify-audit.js';
 import { storageStatus } from './storage-status.js';
+import { searchReindex } from './search-reindex.js';
 
 export interface Command {
   help: string;
@@ -20,6 +21,7 @@ export const commands: Record<string, Command> = {
   flags: flagsCommand,
   'verify-audit': verifyAudit,
   'storage-status': storageStatus,
+  'search-reindex': searchReindex,
 };
 
 /** Parses `--name value` and `--flag` options. */

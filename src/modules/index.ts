@@ -10,8 +10,10 @@ import { realtimeModule } from '../realtime/module.js';
 import { messagingModule } from './messaging/module.js';
 import { mediaModule } from './media/module.js';
 import { socialModule } from './social/module.js';
+import { feedModule } from './feed/module.js';
+import { searchModule } from './search/module.js';
 
-export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, notificationsModule, moderationModule, auditModule, messagingModule];
+export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule];
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;

@@ -30,6 +30,7 @@ export const USER_EVENTS = {
   followed: 'user.followed',
   unfollowed: 'user.unfollowed',
   deactivated: 'user.deactivated',
+  updated: 'user.updated',
 } as const;
 
 export interface FollowEvent {
@@ -233,6 +234,8 @@ export function createUsersService(ctx: Ctx) {
   async function update(userId: number, patch: Partial<typeof users.$inferInsert>, tx: DbOrTx = db()): Promise<UserRow> {
     const [row] = await tx.update(users).set({ ...patch, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
     if (!row) throw notFound();
+    // Inside a caller's transaction the caller emits after commit (listeners may read the row).
+    if (tx === db()) await ctx.events.emit(USER_EVENTS.updated, { userId });
     return row;
   }
 

@@ -1,0 +1,104 @@
+// Home/following timelines: post ids fanned out on write into each follower's list in ctx.kv,
+// hydrated and re-checked through the social service at read time.
+import type { Ctx } from '../../context.js';
+import type { Keyset } from '../../platform/http/pagination.js';
+import type { PostRow } from '../social/schema.js';
+
+/** Entries kept per timeline; older pages come from PostgreSQL. */
+export const TIMELINE_CAP = 800;
+const listKey = (userId: number) => `feed:tl:${userId}`;
+// Set once a timeline was (re)built from PostgreSQL: without it the list may be partial (fan-out only).
+const builtKey = (userId: number) => `feed:tl:${userId}:built`;
+
+const newer = (a: PostRow, b: PostRow) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id;
+const keysetOf = (p: PostRow): Keyset => ({ t: p.createdAt.toISOString(), id: p.id });
+const olderThanKeyset = (p: PostRow, k: Keyset | null) => {
+  if (!k) return true;
+  const t = Date.parse(k.t);
+  const pt = p.createdAt.getTime();
+  return pt < t || (pt === t && p.id < k.id);
+};
+
+export function createTimeline(ctx: Ctx) {
+  const kv = () => ctx.kv;
+  const social = () => ctx.services.social;
+
+  async function push(userIds: number[], postId: number) {
+    const v = [String(postId)];
+    for (let i = 0; i < userIds.length; i += 200) {
+      await Promise.all(userIds.slice(i, i + 200).map((u) => kv().listPush(listKey(u), v, TIMELINE_CAP)));
+    }
+  }
+
+  async function remove(userIds: number[], postId: number) {
+    const v = String(postId);
+    for (let i = 0; i < userIds.length; i += 200) {
+      await Promise.all(userIds.slice(i, i + 200).map((u) => kv().listRemove(listKey(u), v)));
+    }
+  }
+
+  const sources = async (userId: number) => [...(await ctx.services.users.followingIds(userId)), userId];
+
+  /** Replaces the timeline with the newest posts of the people the user follows and their own. */
+  async function rebuild(userId: number) {
+    const authorIds = await sources(userId);
+    const ids: number[] = [];
+    let before: Keyset | null = null;
+    while (ids.length < TIMELINE_CAP) {
+      const page = await social().listRecentVisible({ viewerId: userId, authorIds, before, limit: 200 });
+      ids.push(...page.rows.map((r) => r.id));
+      if (!page.next) break;
+      before = page.next;
+    }
+    await kv().del(listKey(userId));
+    // listPush puts values[0] at the head: newest first.
+    if (ids.length) await kv().listPush(listKey(userId), ids.slice(0, TIMELINE_CAP).map(String), TIMELINE_CAP);
+    await kv().set(builtKey(userId), '1');
+  }
+
+  /**
+   * One page in (created_at, id) desc order strictly after `before`. Reads the cached ids when the
+   * timeline was built; past the cached entries (or with a cold cache) it reads PostgreSQL, so a
+   * missing or evicted cache never shows an empty or truncated feed. Returns whether it was cold.
+   */
+  async function page(viewerId: number, before: Keyset | null, limit: number, videoOnly = false): Promise<{ rows: PostRow[]; next: Keyset | null; cold: boolean }> {
+    const built = await kv().exists(builtKey(viewerId));
+    const raw = built ? await kv().listRange(listKey(viewerId), 0, -1) : [];
+    const ids = [...new Set(raw.map(Number))].filter(Number.isSafeInteger);
+    if (!ids.length) return { ...(await fromDb(viewerId, before, limit, videoOnly)), cold: !built };
+
+    // The list is newest first (rebuilds write it in (created_at, id) order, fan-out pushes at the head).
+    // Resume just before the cursor's entry (a little slack for concurrent pushes landing out of order);
+    // the keyset filter below keeps the result exact either way.
+    const at = before ? ids.indexOf(before.id) : -1;
+    const start = at >= 0 ? Math.max(0, at - 8) : 0;
+    const found: PostRow[] = [];
+    const chunk = Math.max(limit * 2, 40);
+    for (let i = start; i < ids.length && found.length <= limit; i += chunk) {
+      const rows = await social().getVisiblePostsByIds(viewerId, ids.slice(i, i + chunk));
+      for (const r of rows) if (olderThanKeyset(r, before) && (!videoOnly || r.hasVideo)) found.push(r);
+    }
+    found.sort(newer);
+    if (found.length > limit) {
+      const rows = found.slice(0, limit);
+      return { rows, next: keysetOf(rows[rows.length - 1]), cold: false };
+    }
+    // A full list was trimmed: older posts may exist beyond it, continue from the database.
+    if (raw.length >= TIMELINE_CAP) {
+      const from = found.length ? keysetOf(found[found.length - 1]) : before;
+      const rest = await fromDb(viewerId, from, limit - found.length, videoOnly);
+      const rows = [...found, ...rest.rows];
+      return { rows, next: rest.next && rows.length ? keysetOf(rows[rows.length - 1]) : null, cold: false };
+    }
+    return { rows: found, next: null, cold: false };
+  }
+
+  async function fromDb(viewerId: number, before: Keyset | null, limit: number, videoOnly: boolean) {
+    if (limit <= 0) return { rows: [] as PostRow[], next: before };
+    return social().listRecentVisible({ viewerId, authorIds: await sources(viewerId), before, limit, videoOnly });
+  }
+
+  return { push, remove, rebuild, page, isBuilt: (userId: number) => kv().exists(builtKey(userId)) };
+}
+
+export type Timeline = ReturnType<typeof createTimeline>;

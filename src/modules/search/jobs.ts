@@ -1,0 +1,20 @@
+// Index-on-write: every change to users and posts becomes a small job updating the search index.
+import type { Ctx } from '../../context.js';
+import { SOCIAL_EVENTS, type PostCreatedEvent, type PostDeletedEvent, type PostUpdatedEvent } from '../social/service.js';
+import { USER_EVENTS } from '../users/service.js';
+import type { SearchService } from './service.js';
+
+export const SEARCH_JOBS = { indexUser: 'search.index-user', indexPost: 'search.index-post', removePost: 'search.remove-post' } as const;
+
+export function defineSearchJobs(ctx: Ctx, search: SearchService) {
+  ctx.queue.define<{ userId: number }>(SEARCH_JOBS.indexUser, ({ userId }) => search.indexUser(userId));
+  ctx.queue.define<{ postId: number; authorId: number }>(SEARCH_JOBS.indexPost, ({ postId, authorId }) => search.indexPost(postId, authorId));
+  ctx.queue.define<{ postId: number }>(SEARCH_JOBS.removePost, ({ postId }) => search.removePost(postId));
+
+  const user = (e: { userId: number }) => ctx.queue.enqueue(SEARCH_JOBS.indexUser, { userId: e.userId });
+  for (const name of [USER_EVENTS.created, USER_EVENTS.updated, USER_EVENTS.deactivated]) ctx.events.on(name, user);
+  const post = (e: PostCreatedEvent | PostUpdatedEvent) => ctx.queue.enqueue(SEARCH_JOBS.indexPost, { postId: e.postId, authorId: e.authorId });
+  ctx.events.on<PostCreatedEvent>(SOCIAL_EVENTS.postCreated, post);
+  ctx.events.on<PostUpdatedEvent>(SOCIAL_EVENTS.postUpdated, post);
+  ctx.events.on<PostDeletedEvent>(SOCIAL_EVENTS.postDeleted, (e) => ctx.queue.enqueue(SEARCH_JOBS.removePost, { postId: e.postId }));
+}
