@@ -2,6 +2,7 @@
 const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'users-me': () => import('./http-users-me.js'),
   startup: () => import('./startup.js'),
+  realtime: () => import('./realtime.js'),
 };
 
 const name = process.argv[2];
