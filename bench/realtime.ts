@@ -263,6 +263,21 @@ async function stopHard(p: Started) {
   clearTimeout(killer);
 }
 
+/** Deletes the run's keys (BullMQ jobs, rate-limit buckets) under its own prefix. */
+async function dropRedisPrefix(url: string, prefix: string) {
+  const r = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
 // ---- the two targets -------------------------------------------------------------------------
 
 interface Measured {
@@ -483,9 +498,10 @@ export async function run() {
       await stopHard(sl);
     }
   } finally {
-    console.log('  dropping the bench database');
+    console.log('  dropping the bench database and its Redis keys');
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();
+    await dropRedisPrefix(env.REDIS_URL, env.REDIS_PREFIX);
     agent.destroy();
   }
 
