@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   'users-me': () => import('./http-users-me.js'),
   startup: () => import('./startup.js'),
   feed: () => import('./feed.js'),
+  realtime: () => import('./realtime.js'),
 };
 
 const name = process.argv[2];

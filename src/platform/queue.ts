@@ -140,6 +140,7 @@ export class BullQueue implements JobQueue {
   private defs = new Map<string, Defined>();
   private queues = new Map<string, import('bullmq').Queue>();
   private workers: import('bullmq').Worker[] = [];
+  private workerConnections: Redis[] = [];
   /** Bumped on every local enqueue and job outcome, so drain() can tell a quiet pass from a racing one. */
   private activity = 0;
   constructor(
@@ -182,8 +183,11 @@ export class BullQueue implements JobQueue {
 
   async startWorkers() {
     for (const [name, def] of this.defs) {
+      // BullMQ never closes a connection it was handed, so we keep ours to close on shutdown.
+      const connection = this.connection.duplicate({ maxRetriesPerRequest: null });
+      this.workerConnections.push(connection);
       const w = new this.bull.Worker(name, async (job) => def.handler(job.data), {
-        connection: this.connection.duplicate({ maxRetriesPerRequest: null }),
+        connection,
         prefix: this.prefix + 'bull',
         concurrency: def.opts.concurrency,
       });
@@ -218,5 +222,6 @@ export class BullQueue implements JobQueue {
   async close() {
     await Promise.allSettled(this.workers.map((w) => w.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    await Promise.allSettled(this.workerConnections.map((c) => c.quit().catch(() => c.disconnect())));
   }
 }

@@ -26,9 +26,11 @@ export const posts = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index('posts_created_idx').on(t.createdAt.desc(), t.id.desc()),
-    index('posts_author_created_idx').on(t.authorId, t.createdAt.desc(), t.id.desc()),
-    index('posts_video_created_idx').on(t.createdAt.desc(), t.id.desc()).where(sql`${t.hasVideo}`),
+    // Ascending on purpose: drizzle writes DESC indexes as NULLS LAST, which `ORDER BY … DESC`
+    // (NULLS FIRST) cannot use; an ascending index scanned backwards matches it exactly.
+    index('posts_created_idx').on(t.createdAt, t.id),
+    index('posts_author_created_idx').on(t.authorId, t.createdAt, t.id),
+    index('posts_video_created_idx').on(t.createdAt, t.id).where(sql`${t.hasVideo}`),
   ],
 );
 
