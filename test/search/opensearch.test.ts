@@ -1,7 +1,7 @@
 // The OpenSearch adapter against a fake client: no cluster runs here, so this checks the requests
 // it builds and that results still go through the services' re-check.
 import { describe, expect, it } from 'vitest';
-import { createOpenSearchBackend, POSTS_INDEX, USERS_INDEX, type OpenSearchLike } from '../../src/modules/search/opensearch-backend.js';
+import { connectOpenSearch, createOpenSearchBackend, POSTS_INDEX, USERS_INDEX, type OpenSearchLike } from '../../src/modules/search/opensearch-backend.js';
 import { loadConfig } from '../../src/config.js';
 
 function fakeClient(hits: string[] = []) {
@@ -62,5 +62,12 @@ describe('OpenSearch backend', () => {
     const c = loadConfig({ NODE_ENV: 'test', OPENSEARCH_ENABLED: 'true', OPENSEARCH_URL: 'https://os:9200', OPENSEARCH_USERNAME: 'u', OPENSEARCH_PASSWORD: 'p' });
     expect(c.opensearch).toEqual({ enabled: true, url: 'https://os:9200', username: 'u', password: 'p' });
     expect(loadConfig({ NODE_ENV: 'test' }).opensearch.enabled).toBe(false);
+  });
+
+  it('builds the official client from the settings (no server contacted)', async () => {
+    const cfg = loadConfig({ OPENSEARCH_ENABLED: 'true', OPENSEARCH_URL: 'http://127.0.0.1:9', OPENSEARCH_USERNAME: 'u', OPENSEARCH_PASSWORD: 'p' }).opensearch;
+    const client = await connectOpenSearch(cfg);
+    expect(typeof client.index).toBe('function');
+    expect(typeof client.search).toBe('function');
   });
 });

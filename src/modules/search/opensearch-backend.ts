@@ -76,7 +76,7 @@ export function createOpenSearchBackend(client: OpenSearchLike): SearchBackend {
 
 /** Builds the real client; the package is loaded only when OpenSearch is enabled. */
 export async function connectOpenSearch(cfg: Config['opensearch']): Promise<OpenSearchLike> {
-  const pkg = '@opensearch-project/opensearch';
-  const { Client } = (await import(pkg)) as { Client: new (opts: Record<string, unknown>) => OpenSearchLike };
-  return new Client({ node: cfg.url, ...(cfg.username ? { auth: { username: cfg.username, password: cfg.password } } : {}) });
+  const { Client } = await import('@opensearch-project/opensearch');
+  const client = new Client({ node: cfg.url, ...(cfg.username ? { auth: { username: cfg.username, password: cfg.password } } : {}) });
+  return client as unknown as OpenSearchLike;
 }
