@@ -117,7 +117,10 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
   /** Registers a socket; beyond the per-user cap the oldest socket of that user is closed. */
   function add(conn: Conn) {
     let set = byUser.get(conn.userId);
-    if (!set) byUser.set(conn.userId, (set = new Set()));
+    if (!set) {
+      byUser.set(conn.userId, (set = new Set()));
+      void ctx.services.realtime.setPresence(conn.userId, true);
+    }
     set.add(conn);
     gauges.sockets.inc();
     if (set.size > limits.maxSocketsPerUser) {
@@ -129,7 +132,10 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
   function remove(conn: Conn) {
     const set = byUser.get(conn.userId);
     if (set?.delete(conn)) {
-      if (!set.size) byUser.delete(conn.userId);
+      if (!set.size) {
+        byUser.delete(conn.userId);
+        void ctx.services.realtime.setPresence(conn.userId, false);
+      }
       gauges.sockets.dec();
     }
     leaveAll(conn);
@@ -137,6 +143,7 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
 
   /** Ping sweep: a socket that did not answer the previous ping is terminated. */
   function sweep() {
+    void ctx.services.realtime.refreshPresence([...byUser.keys()]);
     for (const set of byUser.values()) {
       for (const c of set) {
         if (!c.alive) {

@@ -23,8 +23,14 @@ export function parseChannel(channel: string): { prefix: string; id: number } | 
   return m ? { prefix: m[1], id: Number(m[2]) } : null;
 }
 
+/** Presence lives in one hash per user: a field per gateway process holding a socket, with a TTL
+ * that the heartbeat sweep refreshes, so a crashed process stops counting on its own. */
+export const PRESENCE_TTL_MS = 90_000;
+const presenceKey = (userId: number) => `presence:${userId}`;
+
 export function createRealtimeService(ctx: Ctx) {
   const authorizers = new Map<string, ChannelAuthorizer>();
+  const processId = `${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
 
   /** Best-effort: a failing publish is logged, never thrown into the caller's request. */
   async function publish(channel: string, event: Record<string, unknown>): Promise<void> {
@@ -69,7 +75,40 @@ export function createRealtimeService(ctx: Ctx) {
     }
   }
 
-  return { publish, publishToUsers, killSessions, registerChannel, mayWatch };
+  /** Users who share a conversation with `userId` hear about its presence. */
+  async function announcePresence(userId: number, online: boolean) {
+    const peers = await ctx.services.messaging.peerIds(userId);
+    if (peers.length) await publishToUsers(peers, { type: 'presence', user_id: userId, online, status: online ? 'online' : 'offline', at: new Date().toISOString() });
+  }
+
+  /** Called by this process's gateway when a user's first socket opens or last socket closes here. */
+  async function setPresence(userId: number, here: boolean) {
+    try {
+      const was = await isOnline(userId);
+      if (here) await ctx.kv.hashSet(presenceKey(userId), processId, String(Date.now()), PRESENCE_TTL_MS);
+      else await ctx.kv.hashDel(presenceKey(userId), processId);
+      const now = here || (await isOnline(userId));
+      if (was !== now) await announcePresence(userId, now);
+    } catch (err) {
+      ctx.log.warn({ err }, 'presence update failed');
+    }
+  }
+
+  /** Heartbeat: keeps this process's presence entries alive. */
+  async function refreshPresence(userIds: number[]) {
+    await Promise.all(userIds.map((id) => ctx.kv.hashSet(presenceKey(id), processId, String(Date.now()), PRESENCE_TTL_MS).catch(() => undefined)));
+  }
+
+  async function isOnline(userId: number): Promise<boolean> {
+    return Object.keys(await ctx.kv.hashGetAll(presenceKey(userId))).length > 0;
+  }
+
+  async function onlineAmong(userIds: number[]): Promise<Set<number>> {
+    const flags = await Promise.all(userIds.map((id) => isOnline(id).catch(() => false)));
+    return new Set(userIds.filter((_, i) => flags[i]));
+  }
+
+  return { publish, publishToUsers, killSessions, registerChannel, mayWatch, setPresence, refreshPresence, isOnline, onlineAmong };
 }
 
 export type RealtimeService = ReturnType<typeof createRealtimeService>;

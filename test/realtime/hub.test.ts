@@ -19,10 +19,27 @@ function fakeSocket(bufferedAmount = 0) {
 }
 
 const noop = { inc: () => undefined, dec: () => undefined };
-const ctx = { log: { debug: () => undefined } } as unknown as Ctx;
+const presence: string[] = [];
+const ctx = {
+  log: { debug: () => undefined },
+  services: { realtime: { setPresence: async (u: number, on: boolean) => void presence.push(`${u}:${on}`), refreshPresence: async () => undefined } },
+} as unknown as Ctx;
 const conn = (socket: Socket, userId = 1, openedAt = 0): Conn => ({ socket, userId, sid: 1, channels: new Set(), alive: true, openedAt });
 
 describe('hub', () => {
+  it('reports presence on a user\'s first socket and after the last one', () => {
+    const hub = createHub(ctx, { maxBufferedBytes: 100, maxSocketsPerUser: 10 }, { sockets: noop, channels: noop });
+    presence.length = 0;
+    const c1 = conn(fakeSocket(), 7);
+    const c2 = conn(fakeSocket(), 7);
+    hub.add(c1);
+    hub.add(c2);
+    hub.remove(c1);
+    expect(presence).toEqual(['7:true']);
+    hub.remove(c2);
+    expect(presence).toEqual(['7:true', '7:false']);
+  });
+
   it('drops a slow consumer (1013) instead of buffering without bound', () => {
     const hub = createHub(ctx, { maxBufferedBytes: 100, maxSocketsPerUser: 10 }, { sockets: noop, channels: noop });
     const fast = fakeSocket(0);

@@ -412,7 +412,19 @@ export function createMessagingService(ctx: Ctx) {
     return row?.s ?? null;
   }
 
+  /** Everyone who shares a thread with `userId` (presence is announced to them). */
+  async function peerIds(userId: number): Promise<number[]> {
+    const mine = db().select({ t: threadMembers.threadId }).from(threadMembers).where(eq(threadMembers.userId, userId));
+    const rows = await db()
+      .selectDistinct({ u: threadMembers.userId })
+      .from(threadMembers)
+      .where(and(inArray(threadMembers.threadId, mine), ne(threadMembers.userId, userId)))
+      .limit(5000);
+    return rows.map((r) => r.u);
+  }
+
   return {
+    peerIds,
     senderOf,
     threadForMember,
     memberIds,

@@ -81,7 +81,11 @@ export function createPresenter(ctx: Ctx) {
 
   async function present(viewer: Viewer | null, rows: UserRow[], opts: PresentOptions = {}) {
     const others = rows.filter((r) => r.id !== viewer?.id).map((r) => r.id);
-    const following = viewer ? await ctx.services.users.followingAmong(viewer.id, others) : new Set<number>();
+    const [following, online] = await Promise.all([
+      viewer ? ctx.services.users.followingAmong(viewer.id, others) : Promise.resolve(new Set<number>()),
+      // Presence for the others (`flags.online`: the thread list's dot); a viewer is online by definition.
+      others.length ? ctx.services.realtime.onlineAmong(others) : Promise.resolve(new Set<number>()),
+    ]);
     return Promise.all(
       rows.map(async (u) => {
         const visible = opts.includePii || viewer?.id === u.id || viewer?.isStaff === true;
@@ -101,7 +105,7 @@ export function createPresenter(ctx: Ctx) {
           birth_time: visible ? u.birthTime : null,
           birth_place: visible ? u.birthPlace : null,
           locale: u.locale,
-          flags: { ...u.flags, following: isFollowing, is_following: isFollowing },
+          flags: { ...u.flags, following: isFollowing, is_following: isFollowing, online: viewer?.id === u.id || online.has(u.id) },
           followers_count: u.followersCount,
           following_count: u.followingCount,
           posts_count: u.postsCount,
