@@ -6,11 +6,10 @@ import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { fmt, load, ROOT, startProcess, writeSection, type LoadResult, type Started } from './lib.js';
+import { fmt, load, ROOT, startProcess, writeSection, type LoadResult, type Started, benchDatabase } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = 'redis://127.0.0.1:6379/14';
 const SCALE = { users: Number(process.env.BENCH_USERS ?? 10_000), follows: Number(process.env.BENCH_FOLLOWS ?? 500_000), posts: Number(process.env.BENCH_POSTS ?? 200_000) };
 
@@ -23,11 +22,8 @@ async function stopHard(p: Started, graceMs = 5000) {
 
 export async function run() {
   const dbName = `sl_bench_feed_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${dbName}`;
+  const benchDb = await benchDatabase(dbName);
+  const dbUrl = benchDb.url;
   const prefix = `benchfeed${process.pid}:`;
   const env = {
     NODE_ENV: 'production',
@@ -130,7 +126,6 @@ presenting the post; fan-out to the author's followers runs in the worker on the
     const keys = await redis.keys(`${prefix}*`);
     for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
     redis.disconnect();
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await benchDb.drop();
   }
 }

@@ -2,20 +2,15 @@
 // bare Fastify route, both measured here with autocannon at 100 connections.
 // Usage: npm run bench -- users-me   (needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379)
 import os from 'node:os';
-import pg from 'pg';
-import { fmt, freePort, load, startAndWait, startProcess, writeSection } from './lib.js';
+import { fmt, freePort, load, startAndWait, startProcess, writeSection, benchDatabase } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export async function run() {
   const dbName = `sl_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${dbName}`;
+  const benchDb = await benchDatabase(dbName);
+  const dbUrl = benchDb.url;
   const env = {
     NODE_ENV: 'production',
     SELFLINK_USE_DIST: '0',
@@ -82,7 +77,6 @@ bare route has no I/O at all. Request logging (two JSON lines a request) costs t
     console.log(body);
   } finally {
     await bare.stop();
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await benchDb.drop();
   }
 }

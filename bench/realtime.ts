@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { TokenSigner } from '../src/platform/auth/tokens.js';
-import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started } from './lib.js';
+import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started, benchDatabase } from './lib.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 5000);
 const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 10);
@@ -26,7 +26,6 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 2);
 const OPEN_BATCH = 250;
 const MAX_IN_FLIGHT = 1000;
 const DRAIN_MS = 15_000;
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SIGNING_KEY = 'bench-signing-key-0123456789abcdef0123456789';
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
@@ -378,11 +377,8 @@ export async function run() {
   // ---- SelfLink ----
   console.log('selflink serve');
   const dbName = `sl_bench_rt_${process.pid}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${dbName}`;
+  const benchDb = await benchDatabase(dbName);
+  const dbUrl = benchDb.url;
   const port = await freePort();
   const env = {
     NODE_ENV: 'production',
@@ -499,8 +495,7 @@ export async function run() {
     }
   } finally {
     console.log('  dropping the bench database and its Redis keys');
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await benchDb.drop();
     await dropRedisPrefix(env.REDIS_URL, env.REDIS_PREFIX);
     agent.destroy();
   }
