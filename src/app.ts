@@ -88,12 +88,12 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
       },
     });
     await app.register(import('@fastify/swagger-ui'), { routePrefix: '/api/docs', uiConfig: { deepLinking: false } });
-    app.get('/api/schema', { config: { auth: 'none' }, schema: { hide: true } }, async () => app.swagger());
+    app.get('/api/schema', { config: { auth: 'none' }, schema: { tags: ['ops'], description: 'This OpenAPI document.' } }, async () => app.swagger());
     app.get('/api/v1/health', { config: { auth: 'none' }, schema: { tags: ['ops'] } }, async (_req, reply) => {
       const h = await health();
       return reply.status(h.ok ? 200 : 503).send(h.body);
     });
-    app.get('/metrics', { config: { auth: 'none' }, schema: { hide: true } }, async (req, reply) => {
+    app.get('/metrics', { config: { auth: 'none' }, schema: { tags: ['ops'], description: 'Prometheus metrics (Bearer METRICS_TOKEN when set).' } }, async (req, reply) => {
       if (config.metricsToken && req.headers.authorization !== `Bearer ${config.metricsToken}`) {
         return reply.status(401).send({ detail: 'Metrics token required.', code: 'not_authenticated' });
       }

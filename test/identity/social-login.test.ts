@@ -118,7 +118,7 @@ describe('social login', () => {
   it('validates the request body and the provider', async () => {
     expect((await callback('google', {})).statusCode).toBe(400);
     expect((await callback('google', { id_token: 'a', code: 'b' })).statusCode).toBe(400);
-    expect((await callback('myspace', { code: 'x' })).statusCode).toBe(400);
+    expect((await callback('myspace', { code: 'x' })).json()).toEqual({ detail: 'Not found.', code: 'not_found' });
     expect((await callback('github', { code: 'x', extra: 1 })).json()).toHaveProperty('extra');
   });
 

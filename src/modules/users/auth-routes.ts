@@ -130,28 +130,31 @@ export async function authRoutes(app: App, ctx: Ctx) {
     },
   );
 
-  app.post(
-    '/auth/social/:provider/callback',
-    {
-      config: { auth: 'none', rateLimit: authRate },
-      schema: {
-        tags: ['auth'],
-        params: Type.Object({ provider: Type.Union(SOCIAL_PROVIDERS.map((p) => Type.Literal(p))) }),
-        body: Type.Object(
-          {
-            id_token: Type.Optional(Type.String({ maxLength: 8192 })),
-            access_token: Type.Optional(Type.String({ maxLength: 8192 })),
-            code: Type.Optional(Type.String({ maxLength: 2048 })),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: AuthPayload },
+  // One literal route per provider (as the contract lists them), so each shows in the OpenAPI document.
+  for (const provider of SOCIAL_PROVIDERS) {
+    app.post(
+      `/auth/social/${provider}/callback`,
+      {
+        config: { auth: 'none', rateLimit: authRate },
+        schema: {
+          tags: ['auth'],
+          body: Type.Object(
+            {
+              id_token: Type.Optional(Type.String({ maxLength: 8192 })),
+              access_token: Type.Optional(Type.String({ maxLength: 8192 })),
+              code: Type.Optional(Type.String({ maxLength: 2048 })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: AuthPayload },
+        },
       },
-    },
-    async (req) => {
-      const user = await socialLogin(ctx, req.params.provider as SocialProvider, req.body);
-      const tokens = await users.issueTokens(user.id, ua(req));
-      return payload(req, user, tokens, 'Social login successful.');
-    },
-  );
+      async (req) => {
+        const user = await socialLogin(ctx, provider as SocialProvider, req.body);
+        const tokens = await users.issueTokens(user.id, ua(req));
+        return payload(req, user, tokens, 'Social login successful.');
+      },
+    );
+  }
+
 }
