@@ -6,7 +6,7 @@ import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { fmt, load, ROOT, startProcess, writeSection, type LoadResult, type Started, benchDatabase } from './lib.js';
+import { fmt, load, ROOT, startProcess, writeSection, type LoadResult, type Started, benchDatabase, serverEnv } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -26,14 +26,8 @@ export async function run() {
   const dbUrl = benchDb.url;
   const prefix = `benchfeed${process.pid}:`;
   const env = {
-    NODE_ENV: 'production',
-    SELFLINK_USE_DIST: '0',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: dbUrl.toString(),
+    ...serverEnv(dbUrl, prefix),
     REDIS_URL,
-    REDIS_PREFIX: prefix,
     JWT_SIGNING_KEY: 'bench-signing-key-0123456789abcdef0123456789',
     THROTTLE_IP_RATE: '100000000/min',
     THROTTLE_USER_RATE: '100000000/min',

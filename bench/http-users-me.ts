@@ -2,7 +2,7 @@
 // bare Fastify route, both measured here with autocannon at 100 connections.
 // Usage: npm run bench -- users-me   (needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379)
 import os from 'node:os';
-import { fmt, freePort, load, startAndWait, startProcess, writeSection, benchDatabase } from './lib.js';
+import { fmt, freePort, load, startAndWait, startProcess, writeSection, benchDatabase, serverEnv } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -12,14 +12,7 @@ export async function run() {
   const benchDb = await benchDatabase(dbName);
   const dbUrl = benchDb.url;
   const env = {
-    NODE_ENV: 'production',
-    SELFLINK_USE_DIST: '0',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: dbUrl.toString(),
-    REDIS_URL: 'redis://127.0.0.1:6379/14',
-    REDIS_PREFIX: `bench${process.pid}:`,
+    ...serverEnv(dbUrl, `bench${process.pid}:`),
     JWT_SIGNING_KEY: 'bench-signing-key-0123456789abcdef0123456789',
     THROTTLE_IP_RATE: '100000000/min',
     THROTTLE_USER_RATE: '100000000/min',

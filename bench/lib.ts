@@ -121,3 +121,17 @@ export async function benchDatabase(name: string): Promise<{ url: URL; drop(): P
     },
   };
 }
+
+/** The environment every server-mode benchmark process starts from; each bench adds its own keys. */
+export function serverEnv(databaseUrl: URL, redisPrefix: string) {
+  return {
+    NODE_ENV: 'production',
+    SELFLINK_USE_DIST: '0',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl.toString(),
+    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14',
+    REDIS_PREFIX: redisPrefix,
+  };
+}

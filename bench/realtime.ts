@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { TokenSigner } from '../src/platform/auth/tokens.js';
-import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started, benchDatabase } from './lib.js';
+import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started, benchDatabase, serverEnv } from './lib.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 5000);
 const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 10);
@@ -381,15 +381,9 @@ export async function run() {
   const dbUrl = benchDb.url;
   const port = await freePort();
   const env = {
-    NODE_ENV: 'production',
-    SELFLINK_USE_DIST: '0',
-    HOST: '127.0.0.1',
+    ...serverEnv(dbUrl, `benchrt${process.pid}:`),
     PORT: String(port),
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: dbUrl.toString(),
     DATABASE_POOL_MAX: '20',
-    REDIS_URL: 'redis://127.0.0.1:6379/14',
-    REDIS_PREFIX: `benchrt${process.pid}:`,
     JWT_SIGNING_KEY: SIGNING_KEY,
     // Every request comes from 127.0.0.1: the ip/anon buckets would refuse the load generator. The
     // user bucket and the per-route messages_create (60/min per user) stay at production values.
