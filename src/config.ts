@@ -49,6 +49,15 @@ export interface Config {
   worker: { concurrency: number };
   moderation: { bannedWords: string[] };
   realtime: { publishToken: string | null; publishRate: RateSpec; maxSocketsPerUser: number; maxBufferedBytes: number; pingIntervalMs: number };
+  intelligence: {
+    astroRate: RateSpec;
+    matchingRate: RateSpec;
+    asyncDefault: boolean;
+    astroRulesVersion: string;
+    astroCacheTtlSec: number;
+    matchRulesVersion: string;
+    featureSoulmatch: boolean;
+  };
 }
 
 function str(env: Env, key: string, def: string): string {
@@ -106,6 +115,13 @@ function url(env: Env, key: string, protocols: string[]): string | null {
   }
   if (!protocols.includes(u.protocol)) throw new ConfigError(`${key} must use ${protocols.join(' or ')}, got ${u.protocol}`);
   return raw;
+}
+
+/** Rules versions partition caches: short, printable, default "v1". */
+function version(env: Env, key: string): string {
+  const v = str(env, key, 'v1').trim();
+  if (!/^[A-Za-z0-9._-]{1,32}$/.test(v)) throw new ConfigError(`${key} must be 1-32 letters, digits, ".", "_" or "-", got "${v}"`);
+  return v;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -210,6 +226,15 @@ export function loadConfig(env: Env = process.env): Config {
       maxSocketsPerUser: int(env, 'REALTIME_MAX_SOCKETS_PER_USER', 10, 1, 1000),
       maxBufferedBytes: int(env, 'REALTIME_MAX_BUFFERED_BYTES', 1_048_576, 1024),
       pingIntervalMs: int(env, 'REALTIME_PING_INTERVAL_MS', 30_000, 1000),
+    },
+    intelligence: {
+      astroRate: parseRate('THROTTLE_ASTRO_RATE', str(env, 'THROTTLE_ASTRO_RATE', '6/min')),
+      matchingRate: parseRate('THROTTLE_MATCHING_RATE', str(env, 'THROTTLE_MATCHING_RATE', '30/min')),
+      asyncDefault: bool(env, 'INTELLIGENCE_ASYNC_DEFAULT', false),
+      astroRulesVersion: version(env, 'ASTRO_RULES_VERSION'),
+      astroCacheTtlSec: int(env, 'ASTRO_CACHE_TTL_SECONDS', 604_800, 1),
+      matchRulesVersion: version(env, 'MATCH_RULES_VERSION'),
+      featureSoulmatch: bool(env, 'FEATURE_SOULMATCH', true),
     },
   };
 }

@@ -13,6 +13,9 @@ import type { MediaService } from './modules/media/service.js';
 import type { SocialService } from './modules/social/service.js';
 import type { FeedService } from './modules/feed/service.js';
 import type { SearchService } from './modules/search/service.js';
+import type { AstroService } from './modules/astro/service.js';
+import type { MatrixService } from './modules/matrix/service.js';
+import type { SoulmatchService } from './modules/soulmatch/service.js';
 
 export interface Services {
   users: UsersService;
@@ -26,6 +29,9 @@ export interface Services {
   social: SocialService;
   feed: FeedService;
   search: SearchService;
+  astro: AstroService;
+  matrix: MatrixService;
+  soulmatch: SoulmatchService;
 }
 
 export interface Ctx extends Platform {

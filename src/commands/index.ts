@@ -7,6 +7,7 @@ import { setPassword, flagsCommand } from './accounts.js';
 import { verifyAudit } from './verify-audit.js';
 import { storageStatus } from './storage-status.js';
 import { searchReindex } from './search-reindex.js';
+import { seedSoulmatch } from './seed-soulmatch.js';
 
 export interface Command {
   help: string;
@@ -22,6 +23,7 @@ export const commands: Record<string, Command> = {
   'verify-audit': verifyAudit,
   'storage-status': storageStatus,
   'search-reindex': searchReindex,
+  'seed-soulmatch': seedSoulmatch,
 };
 
 /** Parses `--name value` and `--flag` options. */

@@ -12,8 +12,12 @@ import { mediaModule } from './media/module.js';
 import { socialModule } from './social/module.js';
 import { feedModule } from './feed/module.js';
 import { searchModule } from './search/module.js';
+import { astroModule } from './astro/module.js';
+import { matrixModule } from './matrix/module.js';
+import { soulmatchModule } from './soulmatch/module.js';
 
 export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule];
+modules.push(astroModule, matrixModule, soulmatchModule);
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;

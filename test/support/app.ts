@@ -69,6 +69,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     THROTTLE_USER_RATE: '100000/min',
     THROTTLE_ANON_RATE: '100000/min',
     AUTH_RPS_IP: '100000',
+    THROTTLE_ASTRO_RATE: '100000/min',
+    THROTTLE_MATCHING_RATE: '100000/min',
   };
   let dbName: string | null = null;
   let database;

@@ -41,7 +41,8 @@ export async function feedRoutes(app: App, ctx: Ctx, feed: FeedService) {
       .filter((p) => !opts.videoOnly || Boolean((p as Record<string, unknown>).video))
       .map((p) => ({ type: 'post', id: (p as { id: number }).id, post: p as Record<string, unknown> }));
     // Video feeds carry posts only; the others go through the composer (insight-card slots).
-    const out = opts.videoOnly ? items : composeFeed(items, { viewer, page: opts.firstPage ? 1 : 2 });
+    const cards = !opts.videoOnly && opts.firstPage ? await feed.insights.cardsFor(viewer.id) : {};
+    const out = opts.videoOnly ? items : composeFeed(items, { viewer, page: opts.firstPage ? 1 : 2, cards });
     return { items: out, next: next ? pageUrl(req, ctx.config.publicBaseUrl, next) : null };
   }
 
@@ -65,10 +66,9 @@ export async function feedRoutes(app: App, ctx: Ctx, feed: FeedService) {
   app.get('/feed/for_you', { schema }, rankedRoute(false));
   app.get('/feed/for_you_videos', { schema }, rankedRoute(true));
 
-  app.get('/feed/health', { schema: { tags: ['feed'], response: { 200: Health } } }, async () => ({
+  app.get('/feed/health', { schema: { tags: ['feed'], response: { 200: Health } } }, async (req) => ({
     cache_connected: await ctx.kv.ping(),
-    // No insight cards are precomputed yet (see composeFeed).
-    insight_cache: { mentor: false, matrix: false, soulmatch: false },
+    insight_cache: await feed.insights.cached(req.user!.id),
   }));
 
   app.get('/home/highlights', { config: { auth: 'none' }, schema: { tags: ['feed'], response: { 200: Loose } } }, async () => HIGHLIGHTS);

@@ -1,5 +1,6 @@
 // The users module's rules: accounts, sessions and tokens, the follow graph, blocks, devices.
 import { and, desc, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
+import { createUserFacts } from './facts.js';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
 import { isUniqueViolation } from '../../platform/db/index.js';
@@ -448,6 +449,7 @@ export function createUsersService(ctx: Ctx) {
     unmute,
     hasMuted,
     adjustPostsCount,
+    ...createUserFacts(ctx),
   };
 }
 
