@@ -86,8 +86,10 @@ export function createAstroService(ctx: Ctx) {
       return finish({ date: stored.date, time: stored.time, city: stored.city, country: stored.country, timezone: stored.timezone, latitude: stored.latitude, longitude: stored.longitude }, false);
     }
 
-    const dateField = body.date_of_birth !== undefined ? 'date_of_birth' : 'birth_date';
-    const timeField = body.time_of_birth !== undefined ? 'time_of_birth' : 'birth_time';
+    // Errors name the spelling the client used: the contract's keys, or the app form's.
+    const formKeys = body.date_of_birth === undefined && body.time_of_birth === undefined && (body.birth_date !== undefined || body.birth_time !== undefined || body.source === 'form');
+    const dateField = formKeys ? 'birth_date' : 'date_of_birth';
+    const timeField = formKeys ? 'birth_time' : 'time_of_birth';
     const date = body.date_of_birth ?? body.birth_date;
     const time = body.time_of_birth ?? body.birth_time;
     if (date !== undefined) checkDate(dateField, date);
