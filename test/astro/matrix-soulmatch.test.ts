@@ -33,7 +33,7 @@ describe('SoulMatch scoring (§7.3–§7.5)', () => {
     expect(r.score).toBe(76);
     expect(r.tags).toEqual(['soulmate_like', 'aligned_lifestyle', 'values_aligned']);
     // Numerology lifts it high enough for KARMIC_TIE (unreachable in the original).
-    expect(calculate({ ...a, lifePath: 7 }, { ...b, lifePath: 7 }).score).toBe(91);
+    expect(calculate({ ...a, lifePath: 7 }, { ...b, lifePath: 7 }).score).toBe(90); // 90.5, half to even
   });
   it('round half to even', () => {
     expect(roundHalfEven(62.5)).toBe(62);
