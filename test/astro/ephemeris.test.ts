@@ -1,52 +1,18 @@
 // Accuracy against independent published values (J. Meeus, "Astronomical Algorithms", 2nd ed., and
 // USNO equinox/new-moon times). astronomy-engine is the computation; these numbers are not from it.
 import { describe, expect, it } from 'vitest';
-import * as A from 'astronomy-engine';
-import { angleDiff, longitude, positions, siderealFrame, signOf, julianDay } from '../../src/modules/astro/ephemeris.js';
+import { angleDiff, positions, siderealFrame, signOf, julianDay } from '../../src/modules/astro/ephemeris.js';
 import { angles, cusps } from '../../src/modules/astro/houses.js';
 import { localToUtc, isValidZone } from '../../src/modules/astro/civil-time.js';
 import { natalAspects } from '../../src/modules/astro/aspects.js';
 import { resolvePlace, zoneFor } from '../../src/modules/astro/location.js';
 
-/** A time given in TD (dynamical time), as Meeus tabulates. */
-const td = (jde: number) => A.AstroTime.FromTerrestrialTime(jde - 2451545.0);
-const utc = (iso: string) => A.MakeTime(new Date(iso));
-
-// [label, body, time, apparent ecliptic longitude of date in degrees, tolerance]
-const REFERENCE: [string, Parameters<typeof longitude>[0], A.AstroTime, number, number][] = [
-  // Meeus ex. 25.b (VSOP87): Sun 1992-10-13 0h TD, λ apparent = 199°54'21.818".
-  ['Meeus 25.b Sun 1992-10-13', 'sun', td(2448908.5), 199 + 54 / 60 + 21.818 / 3600, 0.01],
-  // Meeus ex. 47.a: Moon 1992-04-12 0h TD, λ apparent = 133.167265°.
-  ['Meeus 47.a Moon 1992-04-12', 'moon', td(2448724.5), 133.167265, 0.05],
-  // Meeus ex. 33.a: Venus 1992-12-20 0h TD, λ apparent = 313.08102°.
-  ['Meeus 33.a Venus 1992-12-20', 'venus', td(2448976.5), 313.08102, 0.01],
-  // USNO: March equinoxes (Sun at 0°) to the minute; the Sun moves 0.0007°/min.
-  ['Equinox 2000-03-20 07:35 UT', 'sun', utc('2000-03-20T07:35:00Z'), 0, 0.01],
-  ['Equinox 2020-03-20 03:50 UT', 'sun', utc('2020-03-20T03:50:00Z'), 0, 0.01],
-  ['Equinox 2024-03-20 03:06 UT', 'sun', utc('2024-03-20T03:06:00Z'), 0, 0.01],
-  // USNO: solstices (Sun at 90° / 270°).
-  ['Solstice 2000-06-21 01:48 UT', 'sun', utc('2000-06-21T01:48:00Z'), 90, 0.01],
-  ['Solstice 2000-12-21 13:37 UT', 'sun', utc('2000-12-21T13:37:00Z'), 270, 0.01],
-];
-
-export const measured: { label: string; error: number }[] = [];
+import { measureErrors } from './reference.js';
 
 describe('planet positions against published ephemerides', () => {
-  for (const [label, body, t, expected, tol] of REFERENCE) {
-    it(label, () => {
-      const err = Math.abs(angleDiff(expected, longitude(body, t)));
-      measured.push({ label, error: err });
-      expect(err).toBeLessThan(tol);
-    });
-  }
-
-  // USNO new moons (Moon − Sun = 0 at the published minute; the Moon gains 0.0085°/min).
-  for (const iso of ['2000-01-06T18:14:00Z', '2017-08-21T18:30:00Z', '1999-08-11T11:08:00Z']) {
-    it(`new moon ${iso}`, () => {
-      const t = utc(iso);
-      const err = Math.abs(angleDiff(longitude('sun', t), longitude('moon', t)));
-      measured.push({ label: `new moon ${iso}`, error: err });
-      expect(err).toBeLessThan(0.05);
+  for (const m of measureErrors()) {
+    it(`${m.label}: error ${m.error.toFixed(5)}° < ${m.tolerance}°`, () => {
+      expect(m.error).toBeLessThan(m.tolerance);
     });
   }
 
