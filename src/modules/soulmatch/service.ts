@@ -65,9 +65,15 @@ export function createSoulmatchService(ctx: Ctx) {
     return missing;
   }
 
-  async function sky() {
-    const t = await ctx.services.astro.transitsFor(new Date());
-    return { venus: t.planets.venus.sign, jupiter: t.planets.jupiter.sign, moon: t.planets.moon.sign };
+  // Today's sky changes slowly: computed once per hour per process.
+  let skyCache: { hour: number; value: Promise<{ venus: string; jupiter: string; moon: string }> } | null = null;
+  function sky() {
+    const hour = Math.floor(Date.now() / 3_600_000);
+    if (skyCache?.hour !== hour) {
+      const value = ctx.services.astro.transitsFor(new Date()).then((t) => ({ venus: t.planets.venus.sign, jupiter: t.planets.jupiter.sign, moon: t.planets.moon.sign }));
+      skyCache = { hour, value };
+    }
+    return skyCache.value;
   }
 
   async function photoOf(u: UserRow) {
