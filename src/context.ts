@@ -13,6 +13,7 @@ import type { MediaService } from './modules/media/service.js';
 import type { SocialService } from './modules/social/service.js';
 import type { FeedService } from './modules/feed/service.js';
 import type { SearchService } from './modules/search/service.js';
+import type { MentorService } from './modules/mentor/service.js';
 
 export interface Services {
   users: UsersService;
@@ -26,6 +27,7 @@ export interface Services {
   social: SocialService;
   feed: FeedService;
   search: SearchService;
+  mentor: MentorService;
 }
 
 export interface Ctx extends Platform {

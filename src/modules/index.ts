@@ -12,8 +12,10 @@ import { mediaModule } from './media/module.js';
 import { socialModule } from './social/module.js';
 import { feedModule } from './feed/module.js';
 import { searchModule } from './search/module.js';
+import { mentorModule } from './mentor/module.js';
 
 export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule];
+modules.push(mentorModule);
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;
