@@ -249,8 +249,8 @@ export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.me
     const rows = await db()
       .select({ answer: mentorSessions.answer, mode: mentorSessions.mode })
       .from(mentorSessions)
-      .where(and(eq(mentorSessions.userId, userId), sql`(${mentorSessions.date} = ${d} or ${mentorSessions.updatedAt} >= ${d}::date)`, sql`${mentorSessions.answer} <> ''`))
-      .orderBy(sql`case when ${mentorSessions.mode} = 'daily' then 0 else 1 end`, desc(mentorSessions.updatedAt))
+      .where(and(eq(mentorSessions.userId, userId), sql`(${mentorSessions.date} = ${d} or (${mentorSessions.date} is null and ${mentorSessions.updatedAt} >= ${d}::date))`, sql`${mentorSessions.answer} <> ''`))
+      .orderBy(sql`case when ${mentorSessions.mode} = 'daily' then 0 else 1 end`, desc(mentorSessions.updatedAt), desc(mentorSessions.id))
       .limit(1);
     if (rows[0]) return { title: "Today's insight", subtitle: shorten(rows[0].answer), cta: 'Open mentor' };
     return { title: "Today's insight", subtitle: 'Your daily insight is not ready yet. Tap to open the Mentor.', cta: 'Open mentor' };

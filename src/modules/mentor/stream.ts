@@ -68,7 +68,7 @@ export function registerStreamRoute(app: App, ctx: Ctx) {
         reply.hijack();
         raw.writeHead(200, { ...HEADERS, connection: 'keep-alive', 'x-request-id': req.id });
         raw.flushHeaders();
-        raw.socket?.setNoDelay(true);
+        if (typeof raw.socket?.setNoDelay === 'function') raw.socket.setNoDelay(true);
         heartbeat = setInterval(() => void write(': ping\n\n'), cfg.heartbeatMs);
         await write(frame({ event: 'start', session_id: turn.session.id, mode }));
         try {
