@@ -76,8 +76,8 @@ async function start(kind: 'openai' | 'ollama'): Promise<FakeLlm> {
           ? `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta: text === null ? { role: 'assistant' } : { content: text }, finish_reason: null, ...extra }] })}\n\n`
           : `${JSON.stringify({ model: body.model, message: { role: 'assistant', content: text ?? '' }, done: false })}\n`;
       if (sse) res.write(chunk(null)); // role-only first chunk
+      if (b === 'midclose') return void res.write(chunk(fake.tokens[0]), () => res.socket?.destroy());
       res.write(chunk(fake.tokens[0]));
-      if (b === 'midclose') return void res.socket?.destroy();
       if (b === 'gated') {
         await gate.promise;
         gate = deferred();
