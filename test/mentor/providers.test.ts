@@ -14,7 +14,7 @@ describe('openai provider', () => {
   let u: TestUser;
   beforeAll(async () => {
     fake = await startOpenAiFake();
-    t = await createTestApp({ MENTOR_LLM_PROVIDER: 'openai', MENTOR_LLM_BASE_URL: fake.url, MENTOR_LLM_MODEL: 'test-model', OPENAI_API_KEY: 'server-key', MENTOR_LLM_TIMEOUT: '0.4' });
+    t = await createTestApp({ MENTOR_LLM_PROVIDER: 'openai', MENTOR_LLM_BASE_URL: fake.url, MENTOR_LLM_MODEL: 'test-model', OPENAI_API_KEY: 'server-key', MENTOR_LLM_TIMEOUT: '2' });
     u = await t.user();
   });
   afterAll(async () => {
@@ -172,7 +172,7 @@ describe('ollama provider', () => {
   let u: TestUser;
   beforeAll(async () => {
     fake = await startOllamaFake();
-    t = await createTestApp({ MENTOR_LLM_PROVIDER: 'ollama', MENTOR_LLM_BASE_URL: fake.url, MENTOR_LLM_MODEL: 'llama-test', MENTOR_LLM_TIMEOUT: '0.4' });
+    t = await createTestApp({ MENTOR_LLM_PROVIDER: 'ollama', MENTOR_LLM_BASE_URL: fake.url, MENTOR_LLM_MODEL: 'llama-test', MENTOR_LLM_TIMEOUT: '2' });
     u = await t.user();
   });
   afterAll(async () => {

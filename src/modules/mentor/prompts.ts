@@ -31,7 +31,11 @@ export function contextMessage(f: PersonFacts): string {
       ['Venus', placement(p.venus)],
       ['Mars', placement(p.mars)],
     ];
-    for (const [k, v] of items) if (v) (lines.push(`- ${k}: ${v}`), (known = true));
+    for (const [k, v] of items) {
+      if (!v) continue;
+      lines.push(`- ${k}: ${v}`);
+      known = true;
+    }
   }
   if (f.lifePath !== null) {
     lines.push(`- Life path number: ${f.lifePath}`);
