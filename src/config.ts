@@ -158,7 +158,7 @@ function mentorConfig(env: Env, jwtKey: string | null): MentorConfig {
     rate: parseRate('THROTTLE_MENTOR_RATE', str(env, 'THROTTLE_MENTOR_RATE', '20/min')),
     rpsUser: int(env, 'MENTOR_RPS_USER', 2, 1),
     rpsGlobal: int(env, 'MENTOR_RPS_GLOBAL', 20, 1),
-    maxStreamsPerUser: int(env, 'MENTOR_MAX_STREAMS_PER_USER', 3, 1, 1000),
+    maxStreamsPerUser: int(env, 'MENTOR_MAX_STREAMS_PER_USER', 3, 1, 100_000),
     heartbeatMs: int(env, 'MENTOR_SSE_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     asyncDefault: bool(env, 'INTELLIGENCE_ASYNC_DEFAULT', false),
     keySecret: keySecret ?? jwtKey,

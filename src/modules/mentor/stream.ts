@@ -26,6 +26,11 @@ export function registerStreamRoute(app: App, ctx: Ctx) {
   const svc = ctx.services.mentor;
   const open = new Map<number, number>();
   const cfg = ctx.config.mentor;
+  // On shutdown, open streams are aborted (upstream calls cancelled, nothing partial stored) and closed.
+  const live = new Set<AbortController>();
+  app.addHook('preClose', async () => {
+    for (const c of live) c.abort();
+  });
 
   app.get(
     '/mentor/stream',
@@ -58,6 +63,7 @@ export function registerStreamRoute(app: App, ctx: Ctx) {
         if (!raw.writableFinished) abort.abort();
       };
       raw.on('close', onClose);
+      live.add(abort);
       let heartbeat: NodeJS.Timeout | null = null;
       const write = async (chunk: string) => {
         if (abort.signal.aborted || raw.destroyed) return;
@@ -88,6 +94,7 @@ export function registerStreamRoute(app: App, ctx: Ctx) {
       } finally {
         if (heartbeat) clearInterval(heartbeat);
         raw.off('close', onClose);
+        live.delete(abort);
         const n = (open.get(user.id) ?? 1) - 1;
         if (n > 0) open.set(user.id, n);
         else open.delete(user.id);
