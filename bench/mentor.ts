@@ -146,7 +146,7 @@ export async function run() {
       await autocannon({ url, method: 'POST', headers, body, idReplacement: true, connections: 20, duration: 2 });
       bareRes = await autocannon({ url: `http://127.0.0.1:${bare.port}/bare`, connections: 20, duration: 5 });
       chat = await autocannon({ url, method: 'POST', headers, body, idReplacement: true, connections: 20, duration: 5 });
-      if (chat.non2xx || chat.errors) throw new Error(`chat answered ${chat.non2xx} non-2xx, ${chat.errors} errors`);
+      if (chat.non2xx || chat.errors || !chat.requests.total) throw new Error(`chat answered ${chat.non2xx} non-2xx, ${chat.errors} errors, ${chat.timeouts} timeouts`);
     } finally {
       await api.stop();
     }
