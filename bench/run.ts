@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   feed: () => import('./feed.js'),
   realtime: () => import('./realtime.js'),
   astro: () => import('./astro.js'),
+  mentor: () => import('./mentor.js'),
 };
 
 const name = process.argv[2];

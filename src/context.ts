@@ -16,6 +16,7 @@ import type { SearchService } from './modules/search/service.js';
 import type { AstroService } from './modules/astro/service.js';
 import type { MatrixService } from './modules/matrix/service.js';
 import type { SoulmatchService } from './modules/soulmatch/service.js';
+import type { MentorService } from './modules/mentor/service.js';
 
 export interface Services {
   users: UsersService;
@@ -32,6 +33,7 @@ export interface Services {
   astro: AstroService;
   matrix: MatrixService;
   soulmatch: SoulmatchService;
+  mentor: MentorService;
 }
 
 export interface Ctx extends Platform {

@@ -15,9 +15,12 @@ import { searchModule } from './search/module.js';
 import { astroModule } from './astro/module.js';
 import { matrixModule } from './matrix/module.js';
 import { soulmatchModule } from './soulmatch/module.js';
+import { mentorModule } from './mentor/module.js';
 
-export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule];
-modules.push(astroModule, matrixModule, soulmatchModule);
+export const modules: Module[] = [
+  usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule,
+  astroModule, matrixModule, soulmatchModule, mentorModule,
+];
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;

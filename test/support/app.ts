@@ -71,6 +71,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     AUTH_RPS_IP: '100000',
     THROTTLE_ASTRO_RATE: '100000/min',
     THROTTLE_MATCHING_RATE: '100000/min',
+    THROTTLE_MENTOR_RATE: '100000/min',
+    MENTOR_RPS_USER: '100000',
+    MENTOR_RPS_GLOBAL: '100000',
   };
   let dbName: string | null = null;
   let database;
