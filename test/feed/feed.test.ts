@@ -14,7 +14,7 @@ const post = async (u: TestUser, text: string, visibility: 'public' | 'followers
   return res.json().id as number;
 };
 const follow = async (a: TestUser, b: TestUser) => expect((await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/follow/`, body: {} })).statusCode).toBeLessThan(300);
-const ids = (body: { items: { type: string; id: number; post: { id: number } }[] }) => body.items.map((i) => i.post.id);
+const ids = (body: { items: { type: string; id: number; post: { id: number } }[] }) => body.items.filter((i) => i.type === 'post').map((i) => i.post.id);
 
 /** Follows `next` verbatim, as the app does, and returns every post id seen. */
 async function walk(u: TestUser, url: string, between?: () => Promise<void>) {
