@@ -13,6 +13,8 @@ import type { MediaService } from './modules/media/service.js';
 import type { SocialService } from './modules/social/service.js';
 import type { FeedService } from './modules/feed/service.js';
 import type { SearchService } from './modules/search/service.js';
+import type { CoinService } from './modules/coin/service.js';
+import type { PaymentsService } from './modules/payments/service.js';
 
 export interface Services {
   users: UsersService;
@@ -26,6 +28,8 @@ export interface Services {
   social: SocialService;
   feed: FeedService;
   search: SearchService;
+  coin: CoinService;
+  payments: PaymentsService;
 }
 
 export interface Ctx extends Platform {

@@ -7,6 +7,7 @@ import { setPassword, flagsCommand } from './accounts.js';
 import { verifyAudit } from './verify-audit.js';
 import { storageStatus } from './storage-status.js';
 import { searchReindex } from './search-reindex.js';
+import { coinBackfillAccounts, coinInvariantCheck, coinPaymentAudit, coinSnapshot } from './coin.js';
 
 export interface Command {
   help: string;
@@ -22,6 +23,10 @@ export const commands: Record<string, Command> = {
   'verify-audit': verifyAudit,
   'storage-status': storageStatus,
   'search-reindex': searchReindex,
+  'coin-invariant-check': coinInvariantCheck,
+  'coin-snapshot': coinSnapshot,
+  'coin-backfill-accounts': coinBackfillAccounts,
+  'coin-payment-audit': coinPaymentAudit,
 };
 
 /** Parses `--name value` and `--flag` options. */

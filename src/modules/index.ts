@@ -12,8 +12,11 @@ import { mediaModule } from './media/module.js';
 import { socialModule } from './social/module.js';
 import { feedModule } from './feed/module.js';
 import { searchModule } from './search/module.js';
+import { coinModule } from './coin/module.js';
+import { paymentsModule } from './payments/module.js';
 
 export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule];
+modules.push(coinModule, paymentsModule);
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;
