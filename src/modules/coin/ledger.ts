@@ -58,9 +58,11 @@ export async function ensureUserAccount(q: DbOrTx, userId: number): Promise<Coin
 
 /** Locks the user's account row for the rest of the transaction (every debit does this first). */
 export async function lockUserAccount(tx: Tx, userId: number): Promise<CoinAccountRow> {
+  const lock = () => tx.select().from(coinAccounts).where(eq(coinAccounts.accountKey, userKey(userId))).for('update');
+  const [a] = await lock();
+  if (a) return a;
   await ensureUserAccount(tx, userId);
-  const [a] = await tx.select().from(coinAccounts).where(eq(coinAccounts.accountKey, userKey(userId))).for('update');
-  return a;
+  return (await lock())[0];
 }
 
 export async function balanceOf(q: DbOrTx, accountKey: string): Promise<number> {
@@ -82,10 +84,12 @@ function validate(entries: EntryInput[]) {
 }
 
 /** Posts one balanced event with its lines inside the caller's transaction. */
-export async function postEvent(tx: Tx, input: PostInput): Promise<CoinEventRow> {
+export async function postEvent(tx: Tx, input: PostInput, loaded: CoinAccountRow[] = []): Promise<CoinEventRow> {
   validate(input.entries);
   const keys = [...new Set(input.entries.map((e) => e.accountKey))];
-  const accounts = await tx.select().from(coinAccounts).where(inArray(coinAccounts.accountKey, keys));
+  const known = new Map(loaded.map((a) => [a.accountKey, a]));
+  const missing = keys.filter((k) => !known.has(k));
+  const accounts = [...known.values(), ...(missing.length ? await tx.select().from(coinAccounts).where(inArray(coinAccounts.accountKey, missing)) : [])];
   const byKey = new Map(accounts.map((a) => [a.accountKey, a]));
   const unknown = keys.filter((k) => !byKey.has(k));
   if (unknown.length) throw new CoinError(`Unknown account_key(s): ${unknown.sort().join(', ')}`, 'coin_error');

@@ -211,7 +211,7 @@ export function createCoinService(ctx: Ctx) {
         createdBy: senderId,
         metadata: { sender_user_id: senderId, to_user_id: input.toUserId, amount_cents: input.amountCents, fee_cents: fee },
         note: input.note ?? '',
-      });
+      }, [account, receiver]);
       const body = {
         event_id: event.id,
         to_user_id: input.toUserId,
