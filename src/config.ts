@@ -81,7 +81,7 @@ function skuMap(env: Env): Record<string, { amountCents: number; currency: strin
   if (raw === null) return { 'com.selflink.slc.499': { amountCents: 499, currency: 'USD' }, 'com.selflink.slc.999': { amountCents: 999, currency: 'USD' } };
   const out: Record<string, { amountCents: number; currency: string }> = {};
   for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^([\w.\-]{1,128})\s*=\s*(\d{1,9})(?:\s*:?\s*([A-Za-z]{3}))?$/.exec(part);
+    const m = /^([\w.-]{1,128})\s*=\s*(\d{1,9})(?:\s*:?\s*([A-Za-z]{3}))?$/.exec(part);
     if (!m || Number(m[2]) <= 0) throw new ConfigError(`IAP_SKU_MAP must look like "com.app.sku=499:USD,…", got "${part}"`);
     out[m[1]] = { amountCents: Number(m[2]), currency: (m[3] ?? 'USD').toUpperCase() };
   }
