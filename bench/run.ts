@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   realtime: () => import('./realtime.js'),
   astro: () => import('./astro.js'),
   mentor: () => import('./mentor.js'),
+  coin: () => import('./coin.js'),
 };
 
 const name = process.argv[2];

@@ -17,6 +17,8 @@ import type { AstroService } from './modules/astro/service.js';
 import type { MatrixService } from './modules/matrix/service.js';
 import type { SoulmatchService } from './modules/soulmatch/service.js';
 import type { MentorService } from './modules/mentor/service.js';
+import type { CoinService } from './modules/coin/service.js';
+import type { PaymentsService } from './modules/payments/service.js';
 
 export interface Services {
   users: UsersService;
@@ -34,6 +36,8 @@ export interface Services {
   matrix: MatrixService;
   soulmatch: SoulmatchService;
   mentor: MentorService;
+  coin: CoinService;
+  payments: PaymentsService;
 }
 
 export interface Ctx extends Platform {

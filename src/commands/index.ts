@@ -8,6 +8,7 @@ import { verifyAudit } from './verify-audit.js';
 import { storageStatus } from './storage-status.js';
 import { searchReindex } from './search-reindex.js';
 import { seedSoulmatch } from './seed-soulmatch.js';
+import { coinBackfillAccounts, coinInvariantCheck, coinPaymentAudit, coinSnapshot } from './coin.js';
 
 export interface Command {
   help: string;
@@ -24,6 +25,10 @@ export const commands: Record<string, Command> = {
   'storage-status': storageStatus,
   'search-reindex': searchReindex,
   'seed-soulmatch': seedSoulmatch,
+  'coin-invariant-check': coinInvariantCheck,
+  'coin-snapshot': coinSnapshot,
+  'coin-backfill-accounts': coinBackfillAccounts,
+  'coin-payment-audit': coinPaymentAudit,
 };
 
 /** Parses `--name value` and `--flag` options. */

@@ -16,10 +16,12 @@ import { astroModule } from './astro/module.js';
 import { matrixModule } from './matrix/module.js';
 import { soulmatchModule } from './soulmatch/module.js';
 import { mentorModule } from './mentor/module.js';
+import { coinModule } from './coin/module.js';
+import { paymentsModule } from './payments/module.js';
 
 export const modules: Module[] = [
   usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule,
-  astroModule, matrixModule, soulmatchModule, mentorModule,
+  astroModule, matrixModule, soulmatchModule, mentorModule, coinModule, paymentsModule,
 ];
 
 export function createContext(platform: Platform): Ctx {

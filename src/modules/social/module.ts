@@ -3,6 +3,7 @@ import { createSocialService } from './service.js';
 import { postRoutes } from './post-routes.js';
 import { commentRoutes } from './comment-routes.js';
 import { giftRoutes } from './gift-routes.js';
+import { paidGiftRoutes } from './paid-gift-routes.js';
 import { seedPosts } from './seed.js';
 import { wireSocial } from './wiring.js';
 
@@ -13,6 +14,7 @@ export const socialModule: Module = {
     await postRoutes(app, ctx);
     await commentRoutes(app, ctx);
     await giftRoutes(app, ctx);
+    await paidGiftRoutes(app, ctx);
   },
   seed: seedPosts,
   jobs: wireSocial,

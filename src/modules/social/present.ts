@@ -6,6 +6,7 @@ import type { Ctx } from '../../context.js';
 import { UserSchema, type Viewer } from '../users/present.js';
 import { MediaSchema } from '../media/routes.js';
 import type { PresentedMedia } from '../media/service.js';
+import { createPaidGifts } from './paid-gifts.js';
 import { commentLikes, commentMedia, postLikes, postMedia, type CommentRow, type PostRow } from './schema.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -69,6 +70,7 @@ export const CommentSchema = Type.Object(
 
 export function createSocialPresenter(ctx: Ctx) {
   const db = () => ctx.db;
+  const paid = createPaidGifts(ctx);
 
   async function authorsOf(viewer: Viewer | null, ids: number[], origin: string) {
     const users = ctx.services.users;
@@ -86,12 +88,13 @@ export function createSocialPresenter(ctx: Ctx) {
   async function presentPosts(viewer: Viewer | null, rows: PostRow[], origin: string) {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
-    const [authors, liked, links] = await Promise.all([
+    const [authors, liked, links, giftData] = await Promise.all([
       authorsOf(viewer, rows.map((r) => r.authorId), origin),
       viewer
         ? db().select({ id: postLikes.postId }).from(postLikes).where(and(eq(postLikes.userId, viewer.id), inArray(postLikes.postId, ids))).then((r) => new Set(r.map((x) => x.id)))
         : Promise.resolve(new Set<number>()),
       db().select().from(postMedia).where(inArray(postMedia.postId, ids)).orderBy(asc(postMedia.position), asc(postMedia.createdAt)),
+      paid.giftData('post', ids, origin),
     ]);
     const media = await mediaById(links.map((l) => l.mediaId), origin);
     return rows.map((p) => {
@@ -119,8 +122,8 @@ export function createSocialPresenter(ctx: Ctx) {
         comment_count: p.commentCount,
         liked: isLiked,
         viewer_has_liked: isLiked,
-        recent_gifts: [] as Record<string, unknown>[],
-        gift_summary: {} as Record<string, unknown>,
+        recent_gifts: giftData.get(p.id)!.recent,
+        gift_summary: giftData.get(p.id)!.summary as Record<string, unknown>,
         created_at: p.createdAt.toISOString(),
       };
     });
@@ -129,12 +132,13 @@ export function createSocialPresenter(ctx: Ctx) {
   async function presentComments(viewer: Viewer | null, rows: CommentRow[], origin: string) {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
-    const [authors, liked, links] = await Promise.all([
+    const [authors, liked, links, giftData] = await Promise.all([
       authorsOf(viewer, rows.map((r) => r.authorId), origin),
       viewer
         ? db().select({ id: commentLikes.commentId }).from(commentLikes).where(and(eq(commentLikes.userId, viewer.id), inArray(commentLikes.commentId, ids))).then((r) => new Set(r.map((x) => x.id)))
         : Promise.resolve(new Set<number>()),
       db().select().from(commentMedia).where(inArray(commentMedia.commentId, ids)).orderBy(asc(commentMedia.position)),
+      paid.giftData('comment', ids, origin),
     ]);
     const media = await mediaById(links.map((l) => l.mediaId), origin);
     return rows.map((c) => {
@@ -155,8 +159,8 @@ export function createSocialPresenter(ctx: Ctx) {
         like_count: c.likeCount,
         liked: isLiked,
         viewer_has_liked: isLiked,
-        recent_gifts: [] as Record<string, unknown>[],
-        gift_summary: {} as Record<string, unknown>,
+        recent_gifts: giftData.get(c.id)!.recent,
+        gift_summary: giftData.get(c.id)!.summary as Record<string, unknown>,
         created_at: c.createdAt.toISOString(),
       };
     });

@@ -1,6 +1,6 @@
 // Tables owned by the social module: posts, their media links, comments, likes and plain gifts.
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, varchar, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, varchar, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn, refColumn, updatedAt } from '../../platform/db/columns.js';
 import { users } from '../users/schema.js';
 import { mediaAssets } from '../media/schema.js';
@@ -125,3 +125,33 @@ export const gifts = pgTable(
 export type PostRow = typeof posts.$inferSelect;
 export type CommentRow = typeof comments.$inferSelect;
 export type GiftRow = typeof gifts.$inferSelect;
+
+/**
+ * Paid gifts on posts and comments: the charge (a coin `spend` event, by id: the ledger belongs to
+ * the coin module) and this row are written in one transaction. The Idempotency-Key is unique per
+ * sender; gift types belong to the payments catalogue (a plain id).
+ */
+export const paidReactions = pgTable(
+  'paid_reactions',
+  {
+    id: idColumn(),
+    senderId: refColumn('sender_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    targetType: varchar('target_type', { length: 8 }).$type<'post' | 'comment'>().notNull(),
+    postId: refColumn('post_id').references(() => posts.id, { onDelete: 'cascade' }),
+    commentId: refColumn('comment_id').references(() => comments.id, { onDelete: 'cascade' }),
+    giftTypeId: bigint('gift_type_id', { mode: 'number' }).notNull(),
+    quantity: integer('quantity').notNull().default(1),
+    totalAmountCents: bigint('total_amount_cents', { mode: 'number' }).notNull(),
+    coinEventId: bigint('coin_event_id', { mode: 'number' }).notNull(),
+    idempotencyKey: varchar('idempotency_key', { length: 128 }).notNull(),
+    note: varchar('note', { length: 255 }).notNull().default(''),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('paid_reactions_sender_key_uq').on(t.senderId, t.idempotencyKey),
+    index('paid_reactions_post_idx').on(t.postId, t.createdAt, t.id),
+    index('paid_reactions_comment_idx').on(t.commentId, t.createdAt, t.id),
+  ],
+);
+
+export type PaidReactionRow = typeof paidReactions.$inferSelect;

@@ -493,6 +493,7 @@ export function createSocialService(ctx: Ctx) {
   return {
     // reads and visibility (used by feed, search, moderation, realtime)
     getPost,
+    getCommentForViewer: getComment,
     canViewPost,
     canViewComment,
     getVisiblePostsByIds,

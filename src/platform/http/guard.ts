@@ -30,6 +30,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: AuthMode;
     rateLimit?: RouteRate[];
+    /** false: exempt from every throttle (provider webhooks must never be rate-limited into losing a payment). */
+    throttle?: boolean;
   }
 }
 
@@ -89,7 +91,7 @@ export function registerGuard(app: App, deps: { config: Config; tokens: TokenSig
       if (!req.user.isStaff) throw forbidden();
     }
 
-    if (!config.rateLimits.enabled || !req.routeOptions.url) return;
+    if (!config.rateLimits.enabled || !req.routeOptions.url || req.routeOptions.config.throttle === false) return;
     const rl = config.rateLimits;
     const buckets: { name: string; key: string; spec: RateSpec }[] = [{ name: 'ip', key: `ip:${req.ip}`, spec: rl.ip }];
     buckets.push(req.user ? { name: 'user', key: `user:${req.user.id}`, spec: rl.user } : { name: 'anon', key: `anon:${req.ip}`, spec: rl.anon });

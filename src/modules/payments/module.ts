@@ -1,0 +1,9 @@
+import type { Module } from '../../context.js';
+import { createPaymentsService } from './service.js';
+import { paymentsRoutes } from './routes.js';
+
+export const paymentsModule: Module = {
+  name: 'payments',
+  service: createPaymentsService,
+  routes: paymentsRoutes,
+};
