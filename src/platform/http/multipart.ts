@@ -4,6 +4,7 @@
 // A malformed body (no boundary, truncated, bad part headers) is a 400 in the DRF shape.
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { once } from 'node:events';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -103,8 +104,9 @@ export async function registerMultipart(app: App, opts: MultipartOptions) {
     // The client may go away before a response is written: onResponse does not run then.
     reply.raw.once('close', () => void removeFiles(req.uploads, (req as unknown as Record<symbol, Set<string>>)[writing]));
   });
-  app.addHook('onResponse', async (req: FastifyRequest) => {
-    await removeFiles(req.uploads, (req as unknown as Record<symbol, Set<string>>)[writing]);
+  // Handlers are done with the files once a reply is being sent (errors included).
+  app.addHook('onSend', async (req: FastifyRequest) => {
+    if (req.uploads?.length) await removeFiles(req.uploads, (req as unknown as Record<symbol, Set<string>>)[writing]);
   });
   app.addHook('preValidation', async (req: FastifyRequest) => {
     if (!req.isMultipart()) return;
@@ -127,7 +129,16 @@ export async function registerMultipart(app: App, opts: MultipartOptions) {
           const tmp = path.join(opts.tmpDir, `selflink-upload-${randomBytes(12).toString('hex')}`);
           pending.add(tmp);
           const meter = new Meter(part.fieldname, fileLimit, total);
-          await pipeline(part.file, meter, fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+          const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o600 });
+          try {
+            await pipeline(part.file, meter, out);
+          } catch (err) {
+            // The file may still be opening: wait for it to close, then remove it before answering.
+            if (!out.closed) await once(out, 'close').catch(() => undefined);
+            await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+            pending.delete(tmp);
+            throw err;
+          }
           pending.delete(tmp);
           req.uploads.push({ field: part.fieldname, filename: part.filename, mimetype: part.mimetype, path: tmp, size: meter.bytes, sha256: meter.hash.digest('hex'), head: meter.head() });
         } else {
