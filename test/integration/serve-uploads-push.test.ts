@@ -1,6 +1,8 @@
-// A real `selflink serve` child process receives three 99 MiB parts (declared with Content-Length,
-// and chunked without one): it answers 413 and its resident memory (peak, from /proc) grows by far
-// less than the body, because parts are streamed to disk and cut off at UPLOAD_MAX_TOTAL_BYTES.
+// A real `selflink serve` child process:
+// - receives three 99 MiB parts (declared with Content-Length, and chunked without one): it answers
+//   413 and its resident memory (peak, from /proc) grows by far less than the body, because parts are
+//   streamed to disk and cut off at UPLOAD_MAX_TOTAL_BYTES;
+// - delivers a follow's push to EXPO_PUSH_URL by itself (its own worker runs the delivery jobs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,6 +19,18 @@ let child: ChildProcess;
 let base: string;
 let dataDir: string;
 let token: string;
+let pushes: { path: string; body: any }[] = [];
+let pushed: (() => void) | null = null;
+const pushServer = http.createServer((req, res) => {
+  let raw = '';
+  req.on('data', (d) => (raw += d));
+  req.on('end', () => {
+    pushes.push({ path: req.url ?? '', body: JSON.parse(raw) });
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(req.url?.endsWith('/send') ? { data: [{ status: 'ok', id: 'ticket-1' }] } : { data: {} }));
+    pushed?.();
+  });
+});
 
 function procKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -27,8 +41,10 @@ function procKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 beforeAll(async () => {
   if (!onLinux) return;
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'selflink-mem-'));
+  await new Promise<void>((r) => pushServer.listen(0, '127.0.0.1', r));
+  const pushUrl = `http://127.0.0.1:${(pushServer.address() as import('node:net').AddressInfo).port}/--/api/v2/push/send`;
   child = spawn(process.execPath, [BIN, 'serve'], {
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', THROTTLE_IP_RATE: '100000/min', AUTH_RPS_IP: '1000' },
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', EXPO_PUSH_URL: pushUrl, THROTTLE_IP_RATE: '100000/min', AUTH_RPS_IP: '1000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -51,6 +67,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  pushServer.close();
   if (!child) return;
   const exited = new Promise((r) => child.on('exit', r));
   child.kill('SIGTERM');
@@ -119,4 +136,25 @@ describe.runIf(onLinux)('upload memory', () => {
     const tmp = path.join(dataDir, 'tmp', 'uploads');
     expect(fs.existsSync(tmp) ? fs.readdirSync(tmp) : []).toEqual([]);
   }, 120_000);
+});
+
+describe.runIf(onLinux)('push from the serve process', () => {
+  it('a follow reaches EXPO_PUSH_URL with the token from POST devices/ (the worker inside serve runs it)', async () => {
+    const reg = await fetch(`${base}/api/v1/auth/register/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'followee@example.com', password: 'password123', name: 'Followee' }),
+    });
+    const followee = await reg.json();
+    const auth = (tk: string) => ({ authorization: `Bearer ${tk}`, 'content-type': 'application/json' });
+    const dev = await fetch(`${base}/api/v1/devices/`, { method: 'POST', headers: auth(followee.token), body: JSON.stringify({ device_type: 'android', push_token: 'ExponentPushToken[serve-test]' }) });
+    expect(dev.status).toBe(201);
+    pushes = [];
+    const arrived = new Promise<void>((r) => (pushed = r));
+    const f = await fetch(`${base}/api/v1/users/${followee.user.id}/follow/`, { method: 'POST', headers: auth(token) });
+    expect(f.status).toBe(200);
+    await arrived; // no drain hook here: the process delivers on its own (vitest's timeout bounds the wait)
+    expect(pushes[0].path).toBe('/--/api/v2/push/send');
+    expect(pushes[0].body[0]).toMatchObject({ to: 'ExponentPushToken[serve-test]', title: 'New follower', body: 'Mem started following you' });
+  }, 10_000);
 });
