@@ -150,6 +150,10 @@ export class S3Storage implements Storage {
         endpoint: this.cfg.endpoint || undefined,
         forcePathStyle: this.cfg.forcePathStyle,
         credentials: { accessKeyId: this.cfg.accessKeyId, secretAccessKey: this.cfg.secretAccessKey },
+        // Checksums only where S3 requires them: the SDK's default (CRC32 trailers in aws-chunked
+        // streaming bodies) is stored verbatim, framing included, by several S3-compatible servers.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
       });
     }
     return this.client;
