@@ -44,6 +44,9 @@ describe('DM attachments', () => {
     expect(Buffer.compare(signed.rawPayload, image)).toBe(0);
     expect(signed.headers['x-content-type-options']).toBe('nosniff');
     expect(signed.headers['cache-control']).toMatch(/^private, max-age=\d+$/);
+    const range = await t.request({ url: pathOf(url), headers: { range: 'bytes=0-7' } }); // video players seek
+    expect(range.statusCode).toBe(206);
+    expect(Buffer.compare(range.rawPayload, image.subarray(0, 8))).toBe(0);
     const bare = new URL(url, 'http://x').pathname;
     for (const member of [alice, bob]) {
       const r = await member.req({ url: bare });
