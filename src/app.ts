@@ -1,5 +1,4 @@
 // Builds the Fastify application from the platform plumbing and the modules' routes.
-import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -60,7 +59,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
     }
   });
 
-  await registerMultipart(app, config.http.uploadMaxBytes);
+  await registerMultipart(app, { fileSize: config.http.uploadMaxBytes, totalBytes: config.uploads.maxTotalBytes, tmpDir: config.uploads.tmpDir });
   registerGuard(app, {
     config,
     tokens: ctx.tokens,
@@ -99,18 +98,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
       }
       return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
     });
-    if (ctx.storage.kind === 'local' && config.storage.serveMedia) {
-      fs.mkdirSync(config.storage.mediaDir, { recursive: true });
-      await app.register(import('@fastify/static'), {
-        root: config.storage.mediaDir,
-        prefix: '/media/',
-        decorateReply: false,
-        index: false,
-        dotfiles: 'deny',
-        maxAge: '365d',
-        immutable: true,
-      });
-    }
+    // Stored files (/media/…) are served by the media module: private unless signed or authorised.
     for (const m of modules) {
       if (m.routes) await app.register(async (scope) => m.routes!(scope, ctx), { prefix: '/api/v1' });
       if (m.rootRoutes) await app.register(async (scope) => m.rootRoutes!(scope, ctx));

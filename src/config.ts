@@ -60,6 +60,14 @@ export interface Config {
   };
   mentor: MentorConfig;
   money: MoneyConfig;
+  /** Multipart uploads: every part of one request together, and where parts are spooled. */
+  uploads: { maxTotalBytes: number; tmpDir: string };
+  /** Signed URLs of private media (local storage); null key = derived from the JWT signing key. */
+  mediaUrls: { signingKey: string | null; ttlSec: number };
+  delivery: {
+    push: { backend: 'log' | 'expo'; sendUrl: string; receiptsUrl: string; accessToken: string | null; receiptDelayMs: number };
+    email: { smtpUrl: string | null; from: string };
+  };
 }
 
 export interface MentorConfig {
@@ -287,7 +295,7 @@ export function loadConfig(env: Env = process.env): Config {
     bucket: str(env, 'S3_BUCKET', ''),
     accessKeyId: str(env, 'S3_ACCESS_KEY_ID', ''),
     secretAccessKey: str(env, 'S3_SECRET_ACCESS_KEY', ''),
-    presignSeconds: int(env, 'S3_PRESIGN_SECONDS', 3600, 1, 604800),
+    presignSeconds: int(env, 'S3_PRESIGN_SECONDS', 900, 60, 604800),
     forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', true),
   };
   if (backend === 's3') {
@@ -300,6 +308,15 @@ export function loadConfig(env: Env = process.env): Config {
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const signingKey = optStr(env, 'JWT_SIGNING_KEY') ?? optStr(env, 'SECRET_KEY');
   if (signingKey !== null && signingKey.length < 32) throw new ConfigError('JWT_SIGNING_KEY must be at least 32 characters');
+  const uploadMax = int(env, 'UPLOAD_MAX_BYTES', 10 * 1_048_576, 1024);
+  const videoMax = int(env, 'VIDEO_MAX_BYTES', 100 * 1_048_576, 1024);
+  const mediaUrlKey = optStr(env, 'MEDIA_URL_SIGNING_KEY');
+  if (mediaUrlKey !== null && mediaUrlKey.length < 32) throw new ConfigError('MEDIA_URL_SIGNING_KEY must be at least 32 characters');
+  const expoPushUrl = url(env, 'EXPO_PUSH_URL', ['http:', 'https:']);
+  const pushBackend = str(env, 'PUSH_BACKEND', expoPushUrl ? 'expo' : 'log');
+  if (pushBackend !== 'log' && pushBackend !== 'expo') throw new ConfigError(`PUSH_BACKEND must be log or expo, got "${pushBackend}"`);
+  const sendUrl = expoPushUrl ?? 'https://exp.host/--/api/v2/push/send';
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
   const defaultRedirect = (p: string) => `http://localhost:8000/api/v1/auth/social/${p}/callback/`;
 
   return {
@@ -326,8 +343,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     http: {
       bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024),
-      uploadMaxBytes: int(env, 'UPLOAD_MAX_BYTES', 10 * 1_048_576, 1024),
-      videoMaxBytes: int(env, 'VIDEO_MAX_BYTES', 100 * 1_048_576, 1024),
+      uploadMaxBytes: uploadMax,
+      videoMaxBytes: videoMax,
       shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     },
     metricsToken: optStr(env, 'METRICS_TOKEN'),
@@ -389,5 +406,28 @@ export function loadConfig(env: Env = process.env): Config {
     },
     mentor: mentorConfig(env, signingKey),
     money: moneyConfig(env),
+    uploads: {
+      maxTotalBytes: int(env, 'UPLOAD_MAX_TOTAL_BYTES', videoMax + uploadMax, 1024),
+      tmpDir: path.resolve(str(env, 'UPLOAD_TMP_DIR', path.join(dataDir, 'tmp', 'uploads'))),
+    },
+    mediaUrls: { signingKey: mediaUrlKey, ttlSec: int(env, 'MEDIA_URL_TTL_SECONDS', 900, 60, 604800) },
+    delivery: {
+      push: {
+        backend: pushBackend,
+        sendUrl,
+        receiptsUrl: expoReceiptsUrl(sendUrl),
+        accessToken: optStr(env, 'EXPO_ACCESS_TOKEN'),
+        receiptDelayMs: int(env, 'EXPO_RECEIPT_DELAY_SECONDS', 900, 0, 86_400) * 1000,
+      },
+      email: { smtpUrl, from: str(env, 'EMAIL_FROM', 'SelfLink <no-reply@selflink.app>') },
+    },
   };
+}
+
+/** Receipts live beside the send endpoint: `…/push/send` → `…/push/getReceipts`, same origin. */
+export function expoReceiptsUrl(sendUrl: string): string {
+  const u = new URL(sendUrl);
+  u.pathname = /\/send\/?$/.test(u.pathname) ? u.pathname.replace(/\/send\/?$/, '/getReceipts') : '/--/api/v2/push/getReceipts';
+  u.search = '';
+  return u.toString();
 }

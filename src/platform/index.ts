@@ -1,7 +1,7 @@
 // Wires the adapters chosen by the configuration: embedded (PGlite, memory) or server (PostgreSQL, Redis).
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ConfigError, type Config } from '../config.js';
 import { createLogger, type Logger } from './log.js';
@@ -10,7 +10,7 @@ import { MemoryKeyValue, RedisKeyValue, type KeyValue } from './cache.js';
 import { MemoryPubSub, RedisPubSub, type PubSub } from './pubsub.js';
 import { BullQueue, MemoryQueue, type JobQueue } from './queue.js';
 import { RateLimiter } from './rate-limit.js';
-import { createStorage, type Storage } from './storage/index.js';
+import { createStorage, UrlSigner, type Storage } from './storage/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { TokenSigner } from './auth/tokens.js';
 import { DomainEvents } from './events.js';
@@ -49,7 +49,10 @@ function signingKey(config: Config): string {
 
 export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const tokens = new TokenSigner(signingKey(config), config.jwt.accessTtlSec, config.jwt.refreshTtlSec);
+  const jwtKey = signingKey(config);
+  const tokens = new TokenSigner(jwtKey, config.jwt.accessTtlSec, config.jwt.refreshTtlSec);
+  // Private media URLs: their own key when set, else one derived from (never equal to) the JWT key.
+  const mediaUrlKey = config.mediaUrls.signingKey ?? createHmac('sha256', jwtKey).update('selflink/media-urls').digest('base64url');
   const database =
     opts.database ??
     (config.database.url
@@ -85,7 +88,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     pubsub,
     queue,
     limiter: new RateLimiter(kv),
-    storage: createStorage(config.storage),
+    storage: createStorage(config.storage, new UrlSigner(mediaUrlKey, config.mediaUrls.ttlSec)),
     metrics: createMetrics(),
     tokens,
     events: new DomainEvents(log),

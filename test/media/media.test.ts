@@ -18,6 +18,10 @@ const uploadFile = (u: TestUser, data: Buffer, opts: { field?: string; filename?
   const m = multipart(opts.fields ?? {}, [{ field: opts.field ?? 'file', filename: opts.filename ?? 'photo.jpg', type: opts.type ?? 'image/jpeg', data }]);
   return u.req({ method: 'POST', url: '/api/v1/media/', payload: m.payload, headers: m.headers });
 };
+const pathOf = (url: string) => {
+  const u = new URL(url);
+  return u.pathname + u.search;
+};
 const createMeta = (u: TestUser, body: Record<string, unknown>) => u.req({ method: 'POST', url: '/api/v1/media/', body });
 
 describe('POST media/', () => {
@@ -29,10 +33,17 @@ describe('POST media/', () => {
     expect(a).toMatchObject({ mime: 'image/png', width: 12, height: 34, duration: null, status: 'ready', meta: {} });
     expect(a.checksum).toBe(createHash('sha256').update(data).digest('hex'));
     expect(a.s3_key).toMatch(new RegExp(`^media/${alice.id}/[0-9a-f]+\\.png$`));
-    expect(a.url).toMatch(new RegExp(`^http://localhost(:\\d+)?/media/${a.s3_key}$`));
-    const file = await t.request({ url: `/media/${a.s3_key}` });
+    expect(a.url).toMatch(new RegExp(`^http://localhost(:\\d+)?/media/${a.s3_key}\\?exp=\\d+&sig=[\\w-]+$`));
+    const file = await t.request({ url: pathOf(a.url) });
     expect(file.statusCode).toBe(200);
+    expect(file.headers['x-content-type-options']).toBe('nosniff');
+    expect(file.headers['content-type']).toBe('image/png');
     expect(Buffer.compare(file.rawPayload, data)).toBe(0);
+    // Private: the bare path, a tampered signature and another user's token all answer 404.
+    expect((await t.request({ url: `/media/${a.s3_key}` })).statusCode).toBe(404);
+    expect((await t.request({ url: pathOf(a.url).replace(/sig=./, 'sig=A') })).statusCode).toBe(404);
+    expect((await bob.req({ url: `/media/${a.s3_key}` })).statusCode).toBe(404);
+    expect((await alice.req({ url: `/media/${a.s3_key}` })).statusCode).toBe(200);
   });
 
   it('accepts videos and JPEGs, with optional meta (JSON string in multipart)', async () => {
@@ -136,7 +147,7 @@ describe('media/ and media/{id}/', () => {
     expect(post.media).toHaveLength(1);
     expect((await alice.req({ method: 'DELETE', url: `/api/v1/media/${a.id}/` })).statusCode).toBe(204);
     expect((await alice.req({ url: `/api/v1/media/${a.id}/` })).statusCode).toBe(404);
-    expect((await t.request({ url: `/media/${a.s3_key}` })).statusCode).toBe(404);
+    expect((await t.request({ url: pathOf(a.url) })).statusCode).toBe(404);
     expect((await alice.req({ url: `/api/v1/posts/${post.id}/` })).json().media).toEqual([]);
   });
 });

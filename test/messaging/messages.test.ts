@@ -17,7 +17,8 @@ let n = 0;
 const send = (u: TestUser, body: Record<string, unknown>, th = thread) =>
   u.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: String(th), client_uuid: `c-${++n}`, ...body } });
 
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 1)]);
+// A PNG signature and IHDR chunk: an image is accepted only when its size can be read.
+const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452000000100000001008060000001ff3ff61', 'hex'), Buffer.alloc(64, 1)]);
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.alloc(64, 2)]);
 
 function multipart(fields: Record<string, string>, files: { name: string; filename: string; type: string; data: Buffer }[]) {
@@ -128,7 +129,7 @@ describe('multipart sends with attachments', () => {
     expect(m.type).toBe('image');
     expect(m.attachments).toHaveLength(2);
     expect(m.attachments[0]).toMatchObject({ type: 'image', mime_type: 'image/png', width: null, height: null, duration: null });
-    expect(m.attachments[0].url).toMatch(/^\/media\/messages\/attachments\/.+\.png$/);
+    expect(m.attachments[0].url).toMatch(/^http:\/\/localhost(:\d+)?\/media\/messages\/attachments\/.+\.png\?exp=\d+&sig=[\w-]+$/);
     const again = await a.req({ method: 'POST', url: `/api/v1/threads/${thread}/messages/`, payload: mp.payload, headers: mp.headers });
     expect(again.statusCode).toBe(200);
     expect(again.json().id).toBe(m.id);

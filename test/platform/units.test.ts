@@ -120,7 +120,10 @@ describe('identity helpers', () => {
 
   it('sniffs media by content', () => {
     expect(sniffMedia(Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ', 'base64'))?.mime).toBe('image/png');
-    expect(sniffMedia(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(12)]))?.mime).toBe('image/jpeg');
+    // Magic bytes alone are not an image: the header must decode to a size.
+    expect(sniffMedia(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(12)]))).toBeNull();
+    const sof = Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x02, 0x00, 0x03, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+    expect(sniffMedia(sof)).toMatchObject({ mime: 'image/jpeg', width: 3, height: 2 });
     expect(sniffMedia(Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42'), Buffer.alloc(8)]))?.kind).toBe('video');
     expect(sniffMedia(Buffer.from('GIF89a......xx'))?.mime).toBe('image/gif');
     expect(sniffMedia(Buffer.from('<html>hello</html>'))).toBeNull();

@@ -36,8 +36,11 @@ export function png(width = 640, height = 480, pad = 64): Buffer {
   return b;
 }
 
-export function jpeg(pad = 64): Buffer {
-  return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(pad)]);
+/** A JPEG header: SOI, a JFIF APP0 segment and a baseline frame header (SOF0) giving its size. */
+export function jpeg(pad = 64, width = 320, height = 240): Buffer {
+  const app0 = Buffer.from([0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
+  const sof0 = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, sof0, Buffer.alloc(pad), Buffer.from([0xff, 0xd9])]);
 }
 
 /** An MP4 `ftyp` box followed by padding. */

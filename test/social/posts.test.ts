@@ -91,8 +91,8 @@ describe('POST posts/', () => {
     expect(p.images.map((i: any) => i.order)).toEqual([0, 1, 2]);
     expect(p.image_urls).toEqual(p.images.map((i: any) => i.url));
     expect(p.image_url).toBe(p.images[0].url);
-    expect(p.images[0].url).toMatch(/^https:\/\/api\.example\.test\/media\/posts\/images\/\d+\/[0-9a-f]+\.png$/);
-    const file = await t.request({ url: new URL(p.images[0].url).pathname });
+    expect(p.images[0].url).toMatch(/^https:\/\/api\.example\.test\/media\/posts\/images\/\d+\/[0-9a-f]+\.png\?exp=\d+&sig=[\w-]+$/);
+    const file = await t.request({ url: new URL(p.images[0].url).pathname + new URL(p.images[0].url).search });
     expect(file.statusCode).toBe(200);
     expect(file.rawPayload.subarray(0, 4)).toEqual(png().subarray(0, 4));
   });
@@ -373,7 +373,7 @@ describe('PUT/PATCH/DELETE posts/{id}/', () => {
     expect(del.statusCode).toBe(204);
     expect((await alice.req({ url: `/api/v1/posts/${p.id}/` })).statusCode).toBe(404);
     expect((await me(alice)).posts_count).toBe(before - 1);
-    expect((await t.request({ url: new URL(p.images[0].url).pathname })).statusCode).toBe(404);
+    expect((await t.request({ url: new URL(p.images[0].url).pathname + new URL(p.images[0].url).search })).statusCode).toBe(404);
     expect(events).toContainEqual({ name: 'post.deleted', payload: { postId: p.id, authorId: alice.id } });
     expect(await t.ctx.services.social.removePost(p.id)).toBe(false);
   });

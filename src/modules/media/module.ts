@@ -1,5 +1,6 @@
 import type { Module } from '../../context.js';
 import { createMediaService } from './service.js';
 import { mediaRoutes } from './routes.js';
+import { mediaFileRoutes } from './files.js';
 
-export const mediaModule: Module = { name: 'media', service: createMediaService, routes: mediaRoutes };
+export const mediaModule: Module = { name: 'media', service: createMediaService, routes: mediaRoutes, rootRoutes: mediaFileRoutes };

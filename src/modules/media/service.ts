@@ -1,13 +1,12 @@
 // The media module's rules: files are accepted by their bytes (never by name or declared type),
 // stored through ctx.storage, recorded as MediaAsset rows and presented with absolute or presigned URLs.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
 import { fieldError } from '../../platform/http/errors.js';
 import type { UploadedFile } from '../../platform/http/multipart.js';
 import { sniffMedia } from '../../platform/storage/sniff.js';
-import { imageSize } from './dimensions.js';
 import { mediaAssets, type MediaRow } from './schema.js';
 
 export type MediaKind = 'image' | 'video';
@@ -42,11 +41,11 @@ export function createMediaService(ctx: Ctx) {
   /** Checks a file's real type and size; throws a field error naming `rules.field`. */
   function inspect(file: UploadedFile, rules: UploadRules) {
     const accept = rules.accept ?? ['image', 'video'];
-    const sniffed = sniffMedia(file.data);
+    const sniffed = sniffMedia(file.head);
     if (!sniffed || !accept.includes(sniffed.kind)) {
       throw fieldError(rules.field, accept.length === 1 && accept[0] === 'video' ? NOT_A_VIDEO : accept.length === 1 ? NOT_AN_IMAGE : 'Upload a valid image or video file.');
     }
-    if (file.data.length > limits()[sniffed.kind]) {
+    if (file.size > limits()[sniffed.kind]) {
       throw fieldError(rules.field, sniffed.kind === 'video' ? 'Video file is too large.' : `Image file is too large (max ${limits().image} bytes).`);
     }
     return sniffed;
@@ -59,17 +58,9 @@ export function createMediaService(ctx: Ctx) {
     try {
       for (const { file, rules, sniffed } of checked) {
         const key = `${rules.prefix ?? 'media'}/${ownerId}/${randomBytes(12).toString('hex')}.${sniffed.ext}`;
-        await ctx.storage.put(key, file.data, sniffed.mime);
-        const dims = sniffed.kind === 'image' ? imageSize(file.data, sniffed.mime) : null;
-        stored.push({
-          key,
-          mime: sniffed.mime,
-          kind: sniffed.kind,
-          size: file.data.length,
-          checksum: createHash('sha256').update(file.data).digest('hex'),
-          width: dims?.width ?? null,
-          height: dims?.height ?? null,
-        });
+        // Streamed from the upload's temporary file: never read whole into memory.
+        await ctx.storage.put(key, file, sniffed.mime);
+        stored.push({ key, mime: sniffed.mime, kind: sniffed.kind, size: file.size, checksum: file.sha256, width: sniffed.width, height: sniffed.height });
       }
     } catch (err) {
       await discard(stored.map((s) => s.key));
@@ -143,7 +134,11 @@ export function createMediaService(ctx: Ctx) {
     return gone.filter((g) => g.stored).map((g) => g.key);
   }
 
-  /** A URL the app can load: presigned (S3), or `/media/<key>` made absolute with the public origin. */
+  /**
+   * A URL the app can load: presigned (S3), or `/media/<key>` made absolute with the public origin;
+   * short-lived and signed for every key outside the public prefixes (see platform/storage). Callers
+   * present it only to viewers allowed to see the post, message or asset it belongs to.
+   */
   async function urlFor(key: string, origin: string | undefined): Promise<string> {
     const url = await ctx.storage.url(key);
     return url.startsWith('/') ? (ctx.config.publicBaseUrl ?? origin ?? '') + url : url;

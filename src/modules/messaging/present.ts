@@ -38,7 +38,8 @@ export function createMessagingPresenter(ctx: Ctx) {
       ? new Set((await db().selectDistinct({ id: attachments.messageId }).from(attachments).where(inArray(attachments.messageId, replyIds))).map((r) => r.id))
       : new Set<number>();
     const senders = await usersById(viewer, rows.map((m) => m.senderId), opts);
-    const urls = new Map(await Promise.all(files.map(async (f) => [f.id, await ctx.storage.url(f.storageKey)] as const)));
+    // Short-lived signed URLs (or presigned S3 GETs): only thread members are ever shown them.
+    const urls = new Map(await Promise.all(files.map(async (f) => [f.id, await ctx.services.media.urlFor(f.storageKey, opts.origin)] as const)));
     const replyById = new Map(replies.map((r) => [r.id, r]));
 
     return rows.map((m) => {

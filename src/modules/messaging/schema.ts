@@ -70,7 +70,7 @@ export const attachments = pgTable(
     mimeType: varchar('mime_type', { length: 128 }).notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index('msg_attachments_message_idx').on(t.messageId)],
+  (t) => [index('msg_attachments_message_idx').on(t.messageId), index('msg_attachments_key_idx').on(t.storageKey)],
 );
 
 export const reactions = pgTable(

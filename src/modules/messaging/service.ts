@@ -241,7 +241,7 @@ export function createMessagingService(ctx: Ctx) {
 
   function checkFiles(files: UploadedFile[]) {
     const sniffed = files.map((f) => {
-      const s = sniffMedia(f.data);
+      const s = sniffMedia(f.head);
       if (!s) throw fieldError('attachments', 'Unsupported attachment type.');
       return { file: f, ...s };
     });
@@ -284,7 +284,7 @@ export function createMessagingService(ctx: Ctx) {
     const stored = await Promise.all(
       files.map(async (f) => {
         const key = `messages/attachments/${randomUUID()}.${f.ext}`;
-        await ctx.storage.put(key, f.file.data, f.mime);
+        await ctx.storage.put(key, f.file, f.mime);
         return { key, kind: f.kind, mime: f.mime };
       }),
     );
@@ -423,7 +423,20 @@ export function createMessagingService(ctx: Ctx) {
     return rows.map((r) => r.u);
   }
 
+  /** Whether `userId` is a member of the thread holding the attachment stored under `key` (GET /media/). */
+  async function canReadAttachment(userId: number, key: string): Promise<boolean> {
+    const [row] = await db()
+      .select({ id: attachments.id })
+      .from(attachments)
+      .innerJoin(messages, eq(messages.id, attachments.messageId))
+      .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, userId)))
+      .where(eq(attachments.storageKey, key))
+      .limit(1);
+    return Boolean(row);
+  }
+
   return {
+    canReadAttachment,
     peerIds,
     senderOf,
     threadForMember,

@@ -17,6 +17,11 @@ export function notificationJobs(ctx: Ctx) {
     attempts: 5,
     backoffMs: 5000,
   });
+  // Receipts are asked for some minutes after sending (EXPO_RECEIPT_DELAY_SECONDS); not ready yet = retried.
+  ctx.queue.define<{ ticketId: string; deviceId: number; pushToken: string }>(NOTIFICATION_JOBS.pushReceipt, (d) => svc().checkPushReceipt(d), {
+    attempts: 5,
+    backoffMs: 60_000,
+  });
   ctx.queue.define<{ notificationId: number }>(NOTIFICATION_JOBS.email, (d) => svc().sendEmail(d.notificationId), { attempts: 5, backoffMs: 10_000 });
 
   // Listeners stay cheap: they only enqueue; lookups and inserts happen in the job.

@@ -5,12 +5,13 @@ import { notFound } from '../../platform/http/errors.js';
 import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
 import { notifications, type NotificationRow } from './schema.js';
 import { EMAIL_TYPES, inQuietHours, messageText, type QuietHours } from './delivery.js';
-import { logProviders, type Providers } from './providers.js';
+import { fingerprint, PermanentDeliveryError, providersFromConfig, type Providers } from './providers.js';
 
 export const NOTIFICATION_JOBS = {
   event: 'notifications.event',
   push: 'notifications.push',
   pushDevice: 'notifications.push-device',
+  pushReceipt: 'notifications.push-receipt',
   email: 'notifications.email',
 } as const;
 
@@ -38,7 +39,7 @@ const settingsOf = (raw: Record<string, unknown> | null | undefined): DeliverySe
 const missing = () => notFound('No Notification matches the given query.');
 
 export function createNotificationsService(ctx: Ctx) {
-  let providers: Providers = logProviders(ctx.log);
+  let providers: Providers = providersFromConfig(ctx.config, ctx.log);
   const users = () => ctx.services.users;
 
   /**
@@ -156,16 +157,53 @@ export function createNotificationsService(ctx: Ctx) {
     const device = (await users().listDevices(n.userId)).find((d) => d.id === deviceId);
     if (!device) return;
     const text = messageText(n.type, await actorName(n.payload), n.payload);
-    await providers.push.send({
-      userId: n.userId,
-      deviceId: device.id,
-      deviceType: device.deviceType,
-      pushToken: device.pushToken,
-      notificationId: n.id,
-      type: n.type,
-      ...text,
-      data: { notification_id: n.id, type: n.type, ...n.payload },
-    });
+    const where = { deviceId: device.id, tokenFp: fingerprint(device.pushToken), notificationId: n.id };
+    let result;
+    try {
+      result = await providers.push.send({
+        userId: n.userId,
+        deviceId: device.id,
+        deviceType: device.deviceType,
+        pushToken: device.pushToken,
+        notificationId: n.id,
+        type: n.type,
+        ...text,
+        data: { notification_id: n.id, type: n.type, ...n.payload },
+      });
+    } catch (err) {
+      if (!(err instanceof PermanentDeliveryError)) throw err; // the queue retries with backoff
+      ctx.log.warn({ ...where, reason: err.message }, 'push not delivered');
+      return;
+    }
+    if (result?.status === 'invalid_token') {
+      await users().pruneDevice(device.id, device.pushToken);
+      ctx.log.info(where, 'push token no longer registered: device removed');
+    } else if (result?.status === 'sent' && result.ticketId && providers.push.receipts) {
+      await ctx.queue.enqueue(
+        NOTIFICATION_JOBS.pushReceipt,
+        { ticketId: result.ticketId, deviceId: device.id, pushToken: device.pushToken },
+        { delayMs: ctx.config.delivery.push.receiptDelayMs, jobId: `push-receipt-${result.ticketId}` },
+      );
+    }
+  }
+
+  /** Reads a push ticket's receipt later; a token the push service no longer knows is removed. */
+  async function checkPushReceipt(job: { ticketId: string; deviceId: number; pushToken: string }) {
+    if (!providers.push.receipts) return;
+    let status;
+    try {
+      status = (await providers.push.receipts([job.ticketId]))[job.ticketId];
+    } catch (err) {
+      if (!(err instanceof PermanentDeliveryError)) throw err;
+      ctx.log.warn({ deviceId: job.deviceId, reason: err.message }, 'push receipt unavailable');
+      return;
+    }
+    if (status === 'pending') throw new Error('push receipt not ready yet'); // retried with backoff
+    if (status === 'invalid_token' && (await users().pruneDevice(job.deviceId, job.pushToken))) {
+      ctx.log.info({ deviceId: job.deviceId, tokenFp: fingerprint(job.pushToken) }, 'push token no longer registered: device removed');
+    } else if (status === 'error') {
+      ctx.log.warn({ deviceId: job.deviceId }, 'push delivery failed (receipt)');
+    }
   }
 
   async function sendEmail(notificationId: number) {
@@ -174,7 +212,12 @@ export function createNotificationsService(ctx: Ctx) {
     const recipient = await users().getById(n.userId);
     if (!recipient?.email || !recipient.isActive) return;
     const text = messageText(n.type, await actorName(n.payload), n.payload);
-    await providers.email.send({ userId: n.userId, to: recipient.email, notificationId: n.id, type: n.type, subject: text.title, text: text.body });
+    try {
+      await providers.email.send({ userId: n.userId, to: recipient.email, notificationId: n.id, type: n.type, subject: text.title, text: text.body });
+    } catch (err) {
+      if (!(err instanceof PermanentDeliveryError)) throw err;
+      ctx.log.warn({ notificationId: n.id, userId: n.userId, reason: err.message }, 'e-mail not delivered');
+    }
   }
 
   return {
@@ -187,6 +230,7 @@ export function createNotificationsService(ctx: Ctx) {
     unreadCount,
     fanOutPush,
     sendPush,
+    checkPushReceipt,
     sendEmail,
     /** Installs real delivery providers (or test doubles); the default only logs. */
     useProviders(p: Partial<Providers>) {

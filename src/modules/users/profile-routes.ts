@@ -151,7 +151,7 @@ export async function profileRoutes(app: App, ctx: Ctx) {
     const avatar = req.uploads.find((f) => f.field === 'avatar_image');
     const unknownFile = req.uploads.find((f) => f.field !== 'avatar_image');
     if (unknownFile) errors[unknownFile.field] = ['Unknown field.'];
-    const sniffed = avatar ? sniffMedia(avatar.data) : null;
+    const sniffed = avatar ? sniffMedia(avatar.head) : null;
     if (avatar && sniffed?.kind !== 'image') errors.avatar_image = ['Upload a valid image. The file you uploaded was either not an image or a corrupted image.'];
     if (Object.keys(errors).length) throw fieldErrors(errors);
 
@@ -169,7 +169,7 @@ export async function profileRoutes(app: App, ctx: Ctx) {
     let newKey: string | null = null;
     if (avatar && sniffed) {
       newKey = `avatars/${user.id}/${randomBytes(8).toString('hex')}.${sniffed.ext}`;
-      await ctx.storage.put(newKey, avatar.data, sniffed.mime);
+      await ctx.storage.put(newKey, avatar, sniffed.mime);
       patch.avatarKey = newKey;
     }
     const saved = await ctx.db.transaction(async (tx) => {

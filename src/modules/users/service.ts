@@ -407,6 +407,15 @@ export function createUsersService(ctx: Ctx) {
     return db().select().from(devices).where(eq(devices.userId, userId)).orderBy(desc(devices.createdAt), desc(devices.id));
   }
 
+  /**
+   * Removes a device whose push token the push service reports as no longer registered. The token
+   * must still match: a token re-registered meanwhile (it moves between accounts) is kept.
+   */
+  async function pruneDevice(deviceId: number, pushToken: string): Promise<boolean> {
+    const gone = await db().delete(devices).where(and(eq(devices.id, deviceId), eq(devices.pushToken, pushToken))).returning({ id: devices.id });
+    return gone.length > 0;
+  }
+
   /** Users by handle, case-insensitively (mentions); unknown handles are simply absent. */
   async function findByHandles(handles: string[]): Promise<UserRow[]> {
     const wanted = [...new Set(handles.map((h) => h.toLowerCase()))];
@@ -417,6 +426,7 @@ export function createUsersService(ctx: Ctx) {
   return {
     getById,
     listDevices,
+    pruneDevice,
     findByHandles,
     getActive,
     getMany,

@@ -1,0 +1,1 @@
+CREATE INDEX "msg_attachments_key_idx" ON "msg_attachments" USING btree ("storage_key");
