@@ -49,6 +49,12 @@ async function runRole(role: Role, ctx: Ctx) {
     await app.listen({ host: config.host, port: config.port });
     closers.push(() => app!.close());
   }
+  if ((role === 'worker' || role === 'scheduler') && config.healthPort !== null) {
+    // Background roles answer GET /health only (Kubernetes probes), on their own port.
+    app = await buildApp(ctx, { api: false });
+    await app.listen({ host: config.host, port: config.healthPort });
+    closers.push(() => app!.close());
+  }
   if (role === 'serve' || role === 'worker') await ctx.queue.startWorkers();
   if (role === 'serve' || role === 'scheduler') for (const m of modules) await m.schedules?.(ctx);
   log.info({ role, mode: ctx.database.kind, redis: Boolean(ctx.redis) }, 'selflink started');
