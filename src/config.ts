@@ -51,6 +51,8 @@ export interface Config {
   realtime: { publishToken: string | null; publishRate: RateSpec; maxSocketsPerUser: number; maxBufferedBytes: number; pingIntervalMs: number };
   /** `worker` and `scheduler` serve GET /health on this port when set (probes); other roles use PORT. */
   healthPort: number | null;
+  /** PostgreSQL without the pooler, for backup/restore (pg_dump holds a session); null = DATABASE_URL. */
+  databaseDirectUrl: string | null;
 }
 
 function str(env: Env, key: string, def: string): string {
@@ -213,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxBufferedBytes: int(env, 'REALTIME_MAX_BUFFERED_BYTES', 1_048_576, 1024),
       pingIntervalMs: int(env, 'REALTIME_PING_INTERVAL_MS', 30_000, 1000),
     },
+    databaseDirectUrl: url(env, 'DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']),
     healthPort: env.HEALTH_PORT === undefined || env.HEALTH_PORT === '' ? null : int(env, 'HEALTH_PORT', 0, 0, 65535),
   };
 }

@@ -7,9 +7,15 @@ import { setPassword, flagsCommand } from './accounts.js';
 import { verifyAudit } from './verify-audit.js';
 import { storageStatus } from './storage-status.js';
 import { searchReindex } from './search-reindex.js';
+import { backup, restore } from './backup.js';
+import { doctor } from './doctor.js';
 
 export interface Command {
   help: string;
+  /** Longer `--help` text (options); `selflink <command> --help` prints it and exits 0. */
+  usage?: string;
+  /** false: the command runs without applying migrations first (doctor reports them instead). */
+  migrate?: boolean;
   run(ctx: Ctx, args: string[]): Promise<number | void>;
 }
 
@@ -22,6 +28,9 @@ export const commands: Record<string, Command> = {
   'verify-audit': verifyAudit,
   'storage-status': storageStatus,
   'search-reindex': searchReindex,
+  backup,
+  restore,
+  doctor,
 };
 
 /** Parses `--name value` and `--flag` options. */
