@@ -27,12 +27,11 @@ function libpq(url: string): { dbname: string; env: NodeJS.ProcessEnv } {
 }
 
 /** Runs a program; rejects with its stderr when it exits non-zero. */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, stdin?: NodeJS.ReadableStream): Promise<void> {
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    if (stdin) stdin.pipe(child.stdin!);
+    child.stderr.on('data', (d) => (err += d));
     child.on('error', (e) => reject(new Error(`${cmd}: ${e.message}`)));
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}: ${err.trim().slice(0, 2000)}`))));
   });
@@ -89,7 +88,7 @@ export const restore: Command = {
     '',
     'Replaces the whole database with the backup in FILE, then applies pending migrations.',
     '  server mode  drops the public and drizzle schemas and loads the pg_dump file through',
-    '               pg_restore | psql in ONE transaction: on any error nothing changes.',
+    '               psql in ONE transaction: on any error nothing changes.',
     '               Stop api/worker/scheduler first (or expect their writes to be lost).',
     '  embedded     moves DATA_DIR/pgdata aside (pgdata.before-restore-<time>) and loads the dump there.',
     '--yes is required: the current data is replaced.',
@@ -112,19 +111,20 @@ export const restore: Command = {
     }
     if (ctx.database.kind === 'postgres') {
       const { dbname, env } = libpq(serverUrl(ctx));
-      // pg_restore turns the archive into SQL; psql runs it after the drops, all in one transaction.
-      const sqlText = spawn('pg_restore', ['--no-owner', '--no-privileges', '--file', '-', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let restoreErr = '';
-      sqlText.stderr.on('data', (d) => (restoreErr += d));
-      const restoreExit = new Promise<number | null>((resolve) => sqlText.on('exit', resolve));
-      await run(
-        'psql',
-        ['--no-psqlrc', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '--dbname', dbname,
-          '-c', 'drop schema if exists drizzle cascade; drop schema if exists public cascade; create schema public;', '-f', '-'],
-        env,
-        sqlText.stdout,
-      );
-      if ((await restoreExit) !== 0) throw new Error(`pg_restore failed: ${restoreErr.trim().slice(0, 2000)}`);
+      // pg_restore turns the whole archive into SQL first (a damaged archive fails here, before any
+      // change); then psql runs the drops and that script in one transaction.
+      const script = `${file}.restore-${process.pid}.sql`;
+      try {
+        await run('pg_restore', ['--no-owner', '--no-privileges', '--file', script, file], process.env);
+        await run(
+          'psql',
+          ['--no-psqlrc', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '--dbname', dbname,
+            '-c', 'drop schema if exists drizzle cascade; drop schema if exists public cascade; create schema public;', '-f', script],
+          env,
+        );
+      } finally {
+        fs.rmSync(script, { force: true });
+      }
       await ctx.database.migrate();
       console.log(`restored ${file} into ${new URL(dbname).pathname.slice(1)} (postgres)`);
       return 0;
