@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 const compose = parse(fs.readFileSync('deploy/compose.yaml', 'utf8'), { merge: true }) as { services: Record<string, any> };
 const s = compose.services;
 

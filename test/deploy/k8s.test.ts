@@ -27,7 +27,7 @@ const MODELS: Record<string, Ctor> = {
   'networking.k8s.io/v1/Ingress': networking.Ingress as unknown as Ctor,
 };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Doc = Record<string, any>;
 interface Loaded {
   file: string;
