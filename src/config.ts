@@ -60,6 +60,10 @@ export interface Config {
   };
   mentor: MentorConfig;
   money: MoneyConfig;
+  /** `worker` and `scheduler` serve GET /health on this port when set (probes); other roles use PORT. */
+  healthPort: number | null;
+  /** PostgreSQL without the pooler, for backup/restore (pg_dump holds a session); null = DATABASE_URL. */
+  databaseDirectUrl: string | null;
   /** Multipart uploads: every part of one request together, and where parts are spooled. */
   uploads: { maxTotalBytes: number; tmpDir: string };
   /** Signed URLs of private media (local storage); null key = derived from the JWT signing key. */
@@ -421,6 +425,8 @@ export function loadConfig(env: Env = process.env): Config {
       },
       email: { smtpUrl, from: str(env, 'EMAIL_FROM', 'SelfLink <no-reply@selflink.app>') },
     },
+    databaseDirectUrl: url(env, 'DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']),
+    healthPort: env.HEALTH_PORT === undefined || env.HEALTH_PORT === '' ? null : int(env, 'HEALTH_PORT', 0, 0, 65535),
   };
 }
 

@@ -57,6 +57,8 @@ export interface Module {
   jobs?: (ctx: Ctx) => void;
   /** Repeating jobs, installed by the scheduler role. */
   schedules?: (ctx: Ctx) => Promise<void>;
+  /** Invariant checks `selflink doctor` runs (ledger balances, hash chains…); each says ok, warn or fail. */
+  invariants?: (ctx: Ctx) => import('./commands/doctor.js').DoctorCheck[];
   /** Adds the module's demo data (seed-demo). */
   seed?: (ctx: Ctx, opts: import('./commands/seed-demo.js').SeedOptions) => Promise<void>;
 }

@@ -40,6 +40,7 @@ async function runRole(role: Role, ctx: Ctx) {
   if (role === 'migrate' || (config.database.migrateOnStart && role !== 'worker' && role !== 'scheduler')) await ctx.database.migrate();
   if (role === 'migrate') {
     log.info('migrations applied');
+    await ctx.close(); // Redis connections would keep the process (and a deploy's migrate step) alive
     return;
   }
   if (role === 'serve' || role === 'api' || role === 'realtime') {
@@ -47,6 +48,12 @@ async function runRole(role: Role, ctx: Ctx) {
     const gateway = role === 'api' ? undefined : (a: App) => registerGateway(a, ctx);
     app = await buildApp(ctx, { api: role !== 'realtime', extend: gateway });
     await app.listen({ host: config.host, port: config.port });
+    closers.push(() => app!.close());
+  }
+  if ((role === 'worker' || role === 'scheduler') && config.healthPort !== null) {
+    // Background roles answer GET /health only (Kubernetes probes), on their own port.
+    app = await buildApp(ctx, { api: false });
+    await app.listen({ host: config.host, port: config.healthPort });
     closers.push(() => app!.close());
   }
   if (role === 'serve' || role === 'worker') await ctx.queue.startWorkers();
@@ -76,6 +83,12 @@ async function runRole(role: Role, ctx: Ctx) {
 async function main() {
   const [name = 'serve', ...args] = process.argv.slice(2);
   if (name === '--help' || name === '-h' || name === 'help') usage();
+  // `selflink <command> --help` needs no configuration, database or Redis.
+  const helped = commands[name];
+  if (helped && (args.includes('--help') || args.includes('-h'))) {
+    console.log(helped.usage ?? `usage: selflink ${name}\n\n${helped.help}`);
+    process.exit(0);
+  }
   let config;
   try {
     config = loadConfig();
@@ -96,7 +109,7 @@ async function main() {
   const ctx = createContext(await createPlatform(config));
   let code = 0;
   try {
-    await ctx.database.migrate();
+    if (cmd.migrate !== false) await ctx.database.migrate();
     code = (await cmd.run(ctx, args)) ?? 0;
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);

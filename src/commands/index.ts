@@ -9,9 +9,15 @@ import { storageStatus } from './storage-status.js';
 import { searchReindex } from './search-reindex.js';
 import { seedSoulmatch } from './seed-soulmatch.js';
 import { coinBackfillAccounts, coinInvariantCheck, coinPaymentAudit, coinSnapshot } from './coin.js';
+import { backup, restore } from './backup.js';
+import { doctor } from './doctor.js';
 
 export interface Command {
   help: string;
+  /** Longer `--help` text (options); `selflink <command> --help` prints it and exits 0. */
+  usage?: string;
+  /** false: the command runs without applying migrations first (doctor reports them instead). */
+  migrate?: boolean;
   run(ctx: Ctx, args: string[]): Promise<number | void>;
 }
 
@@ -29,6 +35,9 @@ export const commands: Record<string, Command> = {
   'coin-snapshot': coinSnapshot,
   'coin-backfill-accounts': coinBackfillAccounts,
   'coin-payment-audit': coinPaymentAudit,
+  backup,
+  restore,
+  doctor,
 };
 
 /** Parses `--name value` and `--flag` options. */

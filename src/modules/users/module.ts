@@ -5,6 +5,7 @@ import { authRoutes } from './auth-routes.js';
 import { userRoutes } from './routes.js';
 import { profileRoutes } from './profile-routes.js';
 import { deviceRoutes } from './device-routes.js';
+import { usersRetentionJobs, usersSchedules } from './retention.js';
 
 export const usersModule: Module = {
   name: 'users',
@@ -15,4 +16,6 @@ export const usersModule: Module = {
     await profileRoutes(app, ctx);
     await deviceRoutes(app, ctx);
   },
+  jobs: usersRetentionJobs,
+  schedules: usersSchedules,
 };
