@@ -10,6 +10,7 @@ import { errorHandler, notFound } from './platform/http/errors.js';
 import { validatorCompiler } from './platform/http/validation.js';
 import { registerMultipart } from './platform/http/multipart.js';
 import { registerGuard } from './platform/http/guard.js';
+import { sameSecret } from './platform/auth/secrets.js';
 
 export interface AppOptions {
   /** REST API, OpenAPI, SSE. */
@@ -94,7 +95,8 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
       return reply.status(h.ok ? 200 : 503).send(h.body);
     });
     app.get('/metrics', { config: { auth: 'none' }, schema: { tags: ['ops'], description: 'Prometheus metrics (Bearer METRICS_TOKEN when set).' } }, async (req, reply) => {
-      if (config.metricsToken && req.headers.authorization !== `Bearer ${config.metricsToken}`) {
+      const given = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
+      if (config.metricsToken && !sameSecret(given, `Bearer ${config.metricsToken}`)) {
         return reply.status(401).send({ detail: 'Metrics token required.', code: 'not_authenticated' });
       }
       return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

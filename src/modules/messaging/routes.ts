@@ -68,6 +68,12 @@ const MessageInput = {
 };
 
 const perMinute = (name: string, limit: number): RouteRate[] => [{ name, by: 'user', limit, windowMs: 60_000 }];
+/**
+ * Sends: a token bucket of 300 refilled at 60 a minute per user. A phone flushing its offline
+ * queue sends a burst (the app does not retry a 429); a sustained flood is still stopped.
+ */
+export const SEND_BURST = 300;
+const sendRate: RouteRate[] = [{ name: 'messages_create', by: 'user', limit: 60, windowMs: 60_000, burst: SEND_BURST, replacesUserBucket: true }];
 const tags = ['messaging'];
 
 function textOf(b: { body?: string; text?: string; content?: string }): string {
@@ -237,7 +243,7 @@ async function messagingRoutes(app: App, ctx: Ctx) {
   app.post(
     '/threads/:id/messages',
     {
-      config: { rateLimit: perMinute('messages_create', 60), multipart: { files: 5, fileSize: ctx.config.http.videoMaxBytes } },
+      config: { rateLimit: sendRate, multipart: { files: 5, fileSize: ctx.config.http.videoMaxBytes } },
       schema: {
         tags,
         params: IdParam,
@@ -279,7 +285,7 @@ async function messagingRoutes(app: App, ctx: Ctx) {
   app.post(
     '/messages',
     {
-      config: { rateLimit: perMinute('messages_create', 60) },
+      config: { rateLimit: sendRate },
       schema: {
         tags,
         body: Type.Object(

@@ -41,6 +41,8 @@ export const PostSchema = Type.Object(
     liked: Type.Boolean(),
     viewer_has_liked: Type.Boolean(),
     ...giftFields,
+    /** Hidden by moderation (only its author and staff still receive it). */
+    hidden: Type.Boolean(),
     created_at: Type.String(),
   },
   { $id: 'Post' },
@@ -62,6 +64,7 @@ export const CommentSchema = Type.Object(
     liked: Type.Boolean(),
     viewer_has_liked: Type.Boolean(),
     ...giftFields,
+    hidden: Type.Boolean(),
     created_at: Type.String(),
   },
   { $id: 'Comment' },
@@ -121,6 +124,7 @@ export function createSocialPresenter(ctx: Ctx) {
         viewer_has_liked: isLiked,
         recent_gifts: [] as Record<string, unknown>[],
         gift_summary: {} as Record<string, unknown>,
+        hidden: p.hidden,
         created_at: p.createdAt.toISOString(),
       };
     });
@@ -157,6 +161,7 @@ export function createSocialPresenter(ctx: Ctx) {
         viewer_has_liked: isLiked,
         recent_gifts: [] as Record<string, unknown>[],
         gift_summary: {} as Record<string, unknown>,
+        hidden: c.hidden,
         created_at: c.createdAt.toISOString(),
       };
     });
