@@ -149,7 +149,15 @@ export async function registerGateway(app: App, ctx: Ctx) {
     });
   };
   // The request line carries ?token=<JWT>: the logger scrubs it from every line (src/platform/log.ts).
-  app.get('/ws', { websocket: true, config: { auth: 'none' }, schema: { hide: true } } as never, handler as never);
+  // A plain HTTP request (no upgrade) gets the contract's error shape, not an empty 404.
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    config: { auth: 'none' },
+    schema: { hide: true },
+    handler: async (_req: FastifyRequest, res: FastifyReply) => res.status(426).header('upgrade', 'websocket').send({ detail: 'Upgrade required: connect with a WebSocket.', code: 'upgrade_required' }),
+    wsHandler: handler,
+  } as never);
 
   // Internal publish for producers outside this code base (gift events), as the original gateway.
   const publishAuth = async (req: FastifyRequest, _reply: FastifyReply) => {

@@ -5,7 +5,7 @@ import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import type { RouteRate } from '../../platform/http/guard.js';
 import { badRequest, fieldError } from '../../platform/http/errors.js';
-import { clampPageSize, decodeCursor, originOf, cursorPage } from '../../platform/http/pagination.js';
+import { clampPageSize, decodeCursor, originOf, cursorPage, parseInstant } from '../../platform/http/pagination.js';
 import { IdParam, Loose, PageQuery } from '../../platform/http/schemas.js';
 import { me } from '../users/auth-routes.js';
 import { MAX_BODY, parseId } from './service.js';
@@ -85,7 +85,8 @@ function parseSince(raw: string | undefined): { id?: number; at?: Date } {
   if (raw === undefined || raw.trim() === '') return {};
   const id = parseId(raw);
   if (id !== null) return { id };
-  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(raw.trim()) && !Number.isNaN(Date.parse(raw))) return { at: new Date(raw) };
+  const at = /(Z|[+-]\d{2}:?\d{2})$/i.test(raw.trim()) ? parseInstant(raw.trim()) : null;
+  if (at) return { at };
   throw fieldError('since', 'Expected a message id or an ISO datetime with a time zone.');
 }
 

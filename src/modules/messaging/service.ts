@@ -446,7 +446,23 @@ export function createMessagingService(ctx: Ctx) {
     return rows.map((r) => r.u);
   }
 
+  /**
+   * Of `candidates`, the users who share a thread with `userId`: the one rule for presence, both
+   * for the frames (peerIds) and for `flags.online` in user objects.
+   */
+  async function peersAmong(userId: number, candidates: number[]): Promise<Set<number>> {
+    const wanted = [...new Set(candidates)].filter((id) => id !== userId);
+    if (!wanted.length) return new Set();
+    const mine = db().select({ t: threadMembers.threadId }).from(threadMembers).where(eq(threadMembers.userId, userId));
+    const rows = await db()
+      .selectDistinct({ u: threadMembers.userId })
+      .from(threadMembers)
+      .where(and(inArray(threadMembers.threadId, mine), inArray(threadMembers.userId, wanted)));
+    return new Set(rows.map((r) => r.u));
+  }
+
   return {
+    peersAmong,
     hideMessage,
     peerIds,
     senderOf,

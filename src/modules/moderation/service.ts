@@ -3,7 +3,7 @@ import { and, desc, eq, gt, inArray, isNull, lte, ne, or } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
 import { badRequest, conflict, fieldError, notFound } from '../../platform/http/errors.js';
-import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
+import { olderThan, paginate, parseInstant, type Keyset } from '../../platform/http/pagination.js';
 import { isModerator as isModeratorUser } from '../../platform/http/guard.js';
 import { enforcements, reports, type EnforcementRow, type ReportRow } from './schema.js';
 import { bannedWordMatcher } from './words.js';
@@ -245,8 +245,8 @@ export function createModerationService(ctx: Ctx) {
     if (input.target_type === 'user' && input.target_id === actor.id) throw badRequest('You cannot enforce on yourself.', 'cannot_enforce_self');
     let expiresAt: Date | null = null;
     if (input.expires_at) {
-      expiresAt = new Date(input.expires_at);
-      if (Number.isNaN(expiresAt.getTime())) throw fieldError('expires_at', 'Datetime has wrong format.');
+      expiresAt = parseInstant(input.expires_at);
+      if (!expiresAt) throw fieldError('expires_at', 'Datetime has wrong format.');
       if (expiresAt.getTime() <= Date.now()) throw fieldError('expires_at', 'Must be in the future.');
     }
     const row = await ctx.db.transaction(async (tx) => {
