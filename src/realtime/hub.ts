@@ -145,7 +145,10 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     }
     await Promise.all(
       todo.map(async ([c, ch]) => {
-        if (!(await ctx.services.realtime.mayWatch(c.userId, ch))) leave(c, ch);
+        if (await ctx.services.realtime.mayWatch(c.userId, ch)) return;
+        leave(c, ch);
+        // Tell the client, so it can stop showing live updates for that object.
+        send(c, JSON.stringify({ type: 'unsubscribed', channel: ch, reason: 'forbidden' }));
       }),
     );
   }
