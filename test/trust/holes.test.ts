@@ -276,3 +276,25 @@ describe('hole 8: bounded work', () => {
     expect(msgs.every((m: { status: string }) => m.status === 'read')).toBe(true);
   });
 });
+
+describe('leaks: database errors in the log', () => {
+  it('a failed query is logged with its code and constraint, never its parameters', async () => {
+    const { createLogger } = await import('../../src/platform/log.js');
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (l: string) => void lines.push(l) } as never);
+    const u = await t.user();
+    const hash = 'pbkdf2_sha256$secret-hash-value';
+    let err: unknown;
+    try {
+      await t.ctx.db.insert(usersTable).values({ email: u.email, handle: `dup${u.id}`, name: 'x', password: hash });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeDefined();
+    log.error({ err }, 'unhandled error');
+    const out = lines.join('');
+    expect(out).toContain('23505');
+    expect(out).not.toContain(u.email);
+    expect(out).not.toContain(hash);
+  });
+});
