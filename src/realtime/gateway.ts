@@ -68,11 +68,12 @@ export async function registerGateway(app: App, ctx: Ctx) {
   );
   const heartbeat = setInterval(() => hub.sweep(), cfg.pingIntervalMs);
   heartbeat.unref();
+  // Subscriptions are re-checked when visibility, blocks or takedowns change (RECHECK_CHANNEL).
+  const stopRechecks = await hub.listenForRechecks();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
-    await hub.stopRecheck();
+    await stopRechecks().catch(() => undefined);
   });
-  await hub.ready;
 
   const reply = (conn: Conn, frame: Record<string, unknown>) => hub.send(conn, JSON.stringify(frame));
 

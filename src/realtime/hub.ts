@@ -153,16 +153,18 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     );
   }
 
-  const recheckSub = ctx.pubsub.subscribe(RECHECK_CHANNEL, (raw) => {
-    let signal: RecheckSignal;
-    try {
-      signal = JSON.parse(raw) as RecheckSignal;
-    } catch {
-      return;
-    }
-    recheck(signal).catch((err) => ctx.log.warn({ err }, 'realtime recheck failed'));
-  });
-  recheckSub.catch((err) => ctx.log.warn({ err }, 'realtime recheck subscription failed'));
+  /** Subscribes this process to re-check requests (the gateway calls it once); returns the unsubscribe. */
+  function listenForRechecks(): Promise<() => Promise<void>> {
+    return ctx.pubsub.subscribe(RECHECK_CHANNEL, (raw) => {
+      let signal: RecheckSignal;
+      try {
+        signal = JSON.parse(raw) as RecheckSignal;
+      } catch {
+        return;
+      }
+      recheck(signal).catch((err) => ctx.log.warn({ err }, 'realtime recheck failed'));
+    });
+  }
 
   /** Registers a socket; beyond the per-user cap the oldest socket of that user is closed. */
   function add(conn: Conn) {
@@ -210,15 +212,11 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     }
   }
 
-  async function stopRecheck() {
-    await (await recheckSub.catch(() => async () => undefined))();
-  }
-
   function closeAll() {
     for (const set of byUser.values()) for (const c of set) c.socket.close(CLOSE.goingAway, 'server shutting down');
   }
 
-  return { add, remove, join, leave, send, sweep, closeAll, byUser, recheck, stopRecheck, ready: recheckSub.then(() => undefined) };
+  return { add, remove, join, leave, send, sweep, closeAll, byUser, recheck, listenForRechecks };
 }
 
 export type Hub = ReturnType<typeof createHub>;
