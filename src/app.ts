@@ -9,6 +9,7 @@ import { errorHandler, notFound } from './platform/http/errors.js';
 import { validatorCompiler } from './platform/http/validation.js';
 import { registerMultipart } from './platform/http/multipart.js';
 import { registerGuard } from './platform/http/guard.js';
+import { sameSecret } from './platform/auth/secrets.js';
 
 export interface AppOptions {
   /** REST API, OpenAPI, SSE. */
@@ -18,6 +19,11 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+function refuseProto(key: string, value: unknown) {
+  if (key === '__proto__') throw new SyntaxError('"__proto__" is not allowed as a key.');
+  return value;
+}
 
 export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
   const { config } = ctx;
@@ -32,6 +38,24 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Malformed percent-encoding and the like: the contract's error shape, not Fastify's.
+    frameworkErrors: (err, _req, reply) => {
+      const bad = (err as { code?: string }).code === 'FST_ERR_BAD_URL';
+      void (reply as unknown as { status(n: number): { send(b: unknown): unknown } }).status(400).send(bad ? { detail: 'Malformed URL: invalid percent-encoding.', code: 'bad_url' } : { detail: 'Bad request.', code: 'bad_request' });
+    },
+    // Errors the HTTP parser raises before any route runs (over-large headers, garbage requests).
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const code = (err as { code?: string }).code;
+      const [status, text, body] =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', { detail: 'Request header fields too large.', code: 'headers_too_large' }]
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'Request Timeout', { detail: 'Request timeout.', code: 'request_timeout' }]
+            : [400, 'Bad Request', { detail: 'Malformed HTTP request.', code: 'bad_request' }];
+      const payload = JSON.stringify(body);
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);
@@ -53,7 +77,8 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
     const text = (body as string).trim();
     if (text === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      // "__proto__" keys are refused (as Fastify's own parser does); the reviver only runs when one may be there.
+      done(null, text.includes('"__proto__"') ? JSON.parse(text, refuseProto) : JSON.parse(text));
     } catch (err) {
       done(Object.assign(err as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
     }
@@ -93,7 +118,8 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
       return reply.status(h.ok ? 200 : 503).send(h.body);
     });
     app.get('/metrics', { config: { auth: 'none' }, schema: { tags: ['ops'], description: 'Prometheus metrics (Bearer METRICS_TOKEN when set).' } }, async (req, reply) => {
-      if (config.metricsToken && req.headers.authorization !== `Bearer ${config.metricsToken}`) {
+      const given = typeof req.headers.authorization === 'string' ? req.headers.authorization : '';
+      if (config.metricsToken && !sameSecret(given, `Bearer ${config.metricsToken}`)) {
         return reply.status(401).send({ detail: 'Metrics token required.', code: 'not_authenticated' });
       }
       return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

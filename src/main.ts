@@ -37,11 +37,16 @@ async function runRole(role: Role, ctx: Ctx) {
   const closers: (() => Promise<void>)[] = [];
   let app: App | null = null;
 
-  if (role === 'migrate' || (config.database.migrateOnStart && role !== 'worker' && role !== 'scheduler')) await ctx.database.migrate();
+  // Only `migrate` (and `serve` with MIGRATE_ON_START) migrates: the other roles may sit behind
+  // PgBouncer, where the migration advisory lock does not hold. An embedded database belongs to
+  // one process, so the other roles bring it up to date themselves.
+  if (role === 'migrate' || (config.database.migrateOnStart && (role === 'serve' || ctx.database.kind === 'pglite'))) await ctx.database.migrate();
   if (role === 'migrate') {
     log.info('migrations applied');
-    await ctx.close(); // Redis connections would keep the process (and a deploy's migrate step) alive
-    return;
+    // Close every pool, queue and Redis connection so the process ends (a compose service or a
+    // Kubernetes Job completes); exit explicitly in case a client library keeps a handle open.
+    await ctx.close();
+    process.exit(0);
   }
   if (role === 'serve' || role === 'api' || role === 'realtime') {
     // The WebSocket gateway runs in `realtime` and inside `serve`.
@@ -109,7 +114,9 @@ async function main() {
   const ctx = createContext(await createPlatform(config));
   let code = 0;
   try {
-    if (cmd.migrate !== false) await ctx.database.migrate();
+    // Admin commands never migrate a server database (PgBouncer breaks the migration lock):
+    // `selflink migrate` does. An embedded one is private to this process and migrated here.
+    if (cmd.migrate !== false && ctx.database.kind === 'pglite') await ctx.database.migrate();
     code = (await cmd.run(ctx, args)) ?? 0;
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);

@@ -10,9 +10,18 @@ export interface KeyValue {
   incr(key: string, ttlMs: number): Promise<{ value: number; ttlMs: number }>;
   /** Several `incr`s in one round trip. */
   incrMany(items: { key: string; ttlMs: number }[]): Promise<{ value: number; ttlMs: number }[]>;
+  /**
+   * Token bucket: takes one token from a bucket of `capacity` that refills at `perMs` tokens per
+   * millisecond. Atomic (a Lua script in Redis). `retryMs` is the wait for the next token.
+   */
+  takeToken(key: string, capacity: number, perMs: number): Promise<{ allowed: boolean; remaining: number; retryMs: number }>;
   /** Pushes to the head of a list and trims it to maxLen. */
   listPush(key: string, values: string[], maxLen: number): Promise<void>;
   listRange(key: string, start: number, stop: number): Promise<string[]>;
+  /** `listPush` of the same values onto many lists in one round trip (a pipeline in Redis). */
+  listPushMany(keys: string[], values: string[], maxLen: number): Promise<void>;
+  /** `listRemove` of one value from many lists in one round trip. */
+  listRemoveMany(keys: string[], value: string): Promise<void>;
   listRemove(key: string, value: string): Promise<void>;
   hashSet(key: string, field: string, value: string, ttlMs?: number): Promise<void>;
   hashGetAll(key: string): Promise<Record<string, string>>;
@@ -74,12 +83,34 @@ export class MemoryKeyValue implements KeyValue {
     for (const i of items) out.push(await this.incr(i.key, i.ttlMs));
     return out;
   }
+  async takeToken(key: string, capacity: number, perMs: number) {
+    const now = Date.now();
+    const e = this.live(key);
+    let tokens = capacity;
+    let at = now;
+    if (e && typeof e.value === 'string') {
+      const [t, ts] = e.value.split(':').map(Number);
+      tokens = Math.min(capacity, t + (now - ts) * perMs);
+      at = now;
+    }
+    const allowed = tokens >= 1;
+    if (allowed) tokens -= 1;
+    const fullInMs = Math.ceil((capacity - tokens) / perMs);
+    this.put(key, { value: `${tokens}:${at}`, expiresAt: now + Math.max(1000, fullInMs) });
+    return { allowed, remaining: Math.floor(tokens), retryMs: allowed ? 0 : Math.ceil((1 - tokens) / perMs) };
+  }
   async listPush(key: string, values: string[], maxLen: number) {
     const e = this.live(key);
     const list = Array.isArray(e?.value) ? e.value : [];
     list.unshift(...values);
     if (list.length > maxLen) list.length = maxLen;
     this.put(key, { value: list, expiresAt: e?.expiresAt ?? null });
+  }
+  async listPushMany(keys: string[], values: string[], maxLen: number) {
+    for (const k of keys) await this.listPush(k, values, maxLen);
+  }
+  async listRemoveMany(keys: string[], value: string) {
+    for (const k of keys) await this.listRemove(k, value);
   }
   async listRange(key: string, start: number, stop: number) {
     const e = this.live(key);
@@ -124,6 +155,24 @@ end
 return out
 `;
 
+// Token bucket on the server's clock: [tokens, last-refill-ms] in a hash, expiring once full again.
+const BUCKET_SCRIPT = `
+local cap = tonumber(ARGV[1])
+local per = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local v = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = cap
+if v[1] then tokens = math.min(cap, tonumber(v[1]) + (now - tonumber(v[2])) * per) end
+local allowed = 0
+if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.max(1000, math.ceil((cap - tokens) / per)))
+local retry = 0
+if allowed == 0 then retry = math.ceil((1 - tokens) / per) end
+return {allowed, math.floor(tokens), retry}
+`;
+
 export class RedisKeyValue implements KeyValue {
   constructor(private readonly redis: Redis, private readonly prefix: string) {}
   private k(key: string) {
@@ -147,10 +196,27 @@ export class RedisKeyValue implements KeyValue {
     const r = (await this.redis.eval(INCR_SCRIPT, items.length, ...items.map((i) => this.k(i.key)), ...items.map((i) => String(i.ttlMs)))) as number[];
     return items.map((_, n) => ({ value: r[2 * n], ttlMs: r[2 * n + 1] }));
   }
+  async takeToken(key: string, capacity: number, perMs: number) {
+    const [allowed, remaining, retryMs] = (await this.redis.eval(BUCKET_SCRIPT, 1, this.k(key), String(capacity), String(perMs))) as number[];
+    return { allowed: allowed === 1, remaining, retryMs };
+  }
   async listPush(key: string, values: string[], maxLen: number) {
     if (!values.length) return;
     // LPUSH reverses its arguments; push the last first so values[0] ends up at the head.
     await this.redis.multi().lpush(this.k(key), ...[...values].reverse()).ltrim(this.k(key), 0, maxLen - 1).exec();
+  }
+  async listPushMany(keys: string[], values: string[], maxLen: number) {
+    if (!keys.length || !values.length) return;
+    const m = this.redis.pipeline();
+    const rev = [...values].reverse();
+    for (const k of keys) m.lpush(this.k(k), ...rev).ltrim(this.k(k), 0, maxLen - 1);
+    await m.exec();
+  }
+  async listRemoveMany(keys: string[], value: string) {
+    if (!keys.length) return;
+    const m = this.redis.pipeline();
+    for (const k of keys) m.lrem(this.k(k), 0, value);
+    await m.exec();
   }
   async listRange(key: string, start: number, stop: number) {
     return this.redis.lrange(this.k(key), start, stop);

@@ -22,14 +22,72 @@ export const REDACT_PATHS = [
   'req.body',
 ];
 
+/**
+ * Credentials in URLs (`/ws?token=…`, `?refresh=…`, `?password=…`) are scrubbed from every line
+ * the logger writes, whatever the level, the route or the serializer that produced it.
+ */
+const SECRET_QUERY = /([?&](?:access_?token|token|refresh_?token|refresh|password|code|secret|key|signature|sig)=)[^&"\s\\#]*/gi;
+const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/g;
+
+export function scrubSecrets(line: string): string {
+  if (!line.includes('=') && !line.includes('Bearer')) return line;
+  return line.replace(SECRET_QUERY, '$1[redacted]').replace(BEARER, '$1[redacted]');
+}
+
+function scrubbing(dest: pino.DestinationStream): pino.DestinationStream {
+  const out = {
+    write: (line: string) => dest.write(scrubSecrets(line)),
+  } as pino.DestinationStream & { flushSync?: () => void };
+  const d = dest as pino.DestinationStream & { flushSync?: () => void };
+  if (typeof d.flushSync === 'function') out.flushSync = () => d.flushSync!();
+  return out;
+}
+
+const PG_CODE = /^[0-9A-Z]{5}$/;
+
+/**
+ * A database error as it may be logged: the SQL state, constraint, table and column, and the
+ * server's message, never the query's parameters or the row's values (`detail`), which carry
+ * e-mails, password hashes and message bodies. Other errors pass through unchanged.
+ */
+export function safeError(err: unknown): unknown {
+  if (!err || typeof err !== 'object') return err;
+  const e = err as { name?: string; message?: string; query?: unknown; params?: unknown; cause?: unknown; code?: unknown; stack?: string };
+  const db = (e.query !== undefined && e.params !== undefined ? e.cause : err) as Record<string, unknown> | undefined;
+  const code = db && typeof db === 'object' ? db.code : undefined;
+  const isDb = e.query !== undefined || (typeof code === 'string' && PG_CODE.test(code) && ('severity' in (db ?? {}) || 'routine' in (db ?? {})));
+  if (!isDb) return err;
+  const pick = (k: string) => (db && typeof db[k] === 'string' ? (db[k] as string) : undefined);
+  return {
+    type: 'DatabaseError',
+    message: pick('message') ?? 'database error',
+    code: typeof code === 'string' ? code : undefined,
+    constraint: pick('constraint'),
+    table: pick('table'),
+    column: pick('column'),
+    routine: pick('routine'),
+    query: typeof e.query === 'string' ? e.query.slice(0, 300) : undefined,
+    // Frames only: the first lines repeat the message, which for a failed query lists its params.
+    stack: typeof e.stack === 'string' ? e.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 8).join('\n') : undefined,
+  };
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const dest = scrubbing(destination ?? pino.destination({ dest: 1, sync: true }));
   return pino(
     {
       level,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: { service: 'selflink' },
+      formatters: {
+        log(obj) {
+          if (obj.err) obj.err = safeError(obj.err);
+          if (obj.error) obj.error = safeError(obj.error);
+          return obj;
+        },
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination,
+    dest,
   );
 }

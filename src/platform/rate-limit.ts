@@ -23,4 +23,10 @@ export class RateLimiter {
       return { allowed: value <= limit, limit, remaining: Math.max(0, limit - value), resetMs: ttlMs > 0 ? ttlMs : windowMs };
     });
   }
+
+  /** One token from a token bucket: `burst` capacity refilled at `limit` per `windowMs`. */
+  async take(key: string, limit: number, windowMs: number, burst: number): Promise<RateResult> {
+    const r = await this.kv.takeToken(`tb:${key}`, burst, limit / windowMs);
+    return { allowed: r.allowed, limit: burst, remaining: r.remaining, resetMs: r.allowed ? Math.ceil(windowMs / limit) : r.retryMs };
+  }
 }

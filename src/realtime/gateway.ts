@@ -1,12 +1,12 @@
 // The WebSocket gateway: GET /ws?token=<access JWT>&channels=post:1,comment:2 and
 // POST /internal/publish. Served by the `realtime` role and inside `serve`.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from 'typebox';
 import client from 'prom-client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../platform/http/app-type.js';
 import type { Ctx } from '../context.js';
 import { TokenError } from '../platform/auth/tokens.js';
+import { sameSecret } from '../platform/auth/secrets.js';
 import { ApiError, badRequest, notFound } from '../platform/http/errors.js';
 import { CLOSE, createHub, type Conn, type Socket } from './hub.js';
 import { wireChannel } from './service.js';
@@ -22,11 +22,6 @@ function gauge(ctx: Ctx, name: string, help: string) {
   return (existing as client.Gauge | undefined) ?? new client.Gauge({ name, help, registers: [ctx.metrics.registry] });
 }
 
-/** Equal-time comparison of two secrets of any length (hashing first equalises the lengths). */
-function sameSecret(a: string, b: string): boolean {
-  const h = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(h(a), h(b));
-}
 
 type AuthResult = { userId: number; sid: number } | { error: string };
 
@@ -73,7 +68,12 @@ export async function registerGateway(app: App, ctx: Ctx) {
   );
   const heartbeat = setInterval(() => hub.sweep(), cfg.pingIntervalMs);
   heartbeat.unref();
-  app.addHook('onClose', async () => clearInterval(heartbeat));
+  // Subscriptions are re-checked when visibility, blocks or takedowns change (RECHECK_CHANNEL).
+  const stopRechecks = await hub.listenForRechecks();
+  app.addHook('onClose', async () => {
+    clearInterval(heartbeat);
+    await stopRechecks().catch(() => undefined);
+  });
 
   const reply = (conn: Conn, frame: Record<string, unknown>) => hub.send(conn, JSON.stringify(frame));
 
@@ -149,8 +149,16 @@ export async function registerGateway(app: App, ctx: Ctx) {
       socket.close(1011, 'internal error');
     });
   };
-  // logLevel 'warn' keeps the request line (with ?token=<JWT>) out of the info-level access log.
-  app.get('/ws', { websocket: true, logLevel: 'warn', config: { auth: 'none' }, schema: { hide: true } } as never, handler as never);
+  // The request line carries ?token=<JWT>: the logger scrubs it from every line (src/platform/log.ts).
+  // A plain HTTP request (no upgrade) gets the contract's error shape, not an empty 404.
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    config: { auth: 'none' },
+    schema: { hide: true },
+    handler: async (_req: FastifyRequest, res: FastifyReply) => res.status(426).header('upgrade', 'websocket').send({ detail: 'Upgrade required: connect with a WebSocket.', code: 'upgrade_required' }),
+    wsHandler: handler,
+  } as never);
 
   // Internal publish for producers outside this code base (gift events), as the original gateway.
   const publishAuth = async (req: FastifyRequest, _reply: FastifyReply) => {

@@ -1,7 +1,7 @@
 // Local fan-out for one gateway process: channel → sockets, one pub/sub subscription per channel
 // (the Redis adapter reference-counts SUBSCRIBE), caps and backpressure per socket.
 import type { Ctx } from '../context.js';
-import { systemChannel, wireChannel, type KillSignal } from './service.js';
+import { RECHECK_CHANNEL, systemChannel, wireChannel, type KillSignal, type RecheckSignal } from './service.js';
 
 /** The part of a `ws` WebSocket the gateway uses (kept structural: no @types/ws needed). */
 export interface Socket {
@@ -114,6 +114,58 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     conn.channels.clear();
   }
 
+  function leave(conn: Conn, channel: string) {
+    if (!conn.channels.delete(channel)) return;
+    const entry = byChannel.get(channel);
+    if (!entry) return;
+    entry.conns.delete(conn);
+    if (entry.conns.size === 0) {
+      byChannel.delete(channel);
+      gauges.channels.dec();
+      void entry.unsubscribe.then((off) => off()).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Re-runs the authorizer for the matching subscriptions and drops the ones no longer allowed
+   * (a post turned private, a block, a takedown). The socket stays open with its other channels.
+   */
+  async function recheck(signal: RecheckSignal) {
+    const users = new Set(signal.users ?? []);
+    const channels = new Set(signal.channels ?? []);
+    const prefixes = new Set(signal.prefixes ?? []);
+    const todo: [Conn, string][] = [];
+    for (const set of byUser.values()) {
+      for (const c of set) {
+        for (const ch of c.channels) {
+          if (ch === `user:${c.userId}` || ch === `sys:${c.userId}`) continue;
+          if (users.has(c.userId) || channels.has(ch) || prefixes.has(ch.split(':')[0])) todo.push([c, ch]);
+        }
+      }
+    }
+    await Promise.all(
+      todo.map(async ([c, ch]) => {
+        if (await ctx.services.realtime.mayWatch(c.userId, ch)) return;
+        leave(c, ch);
+        // Tell the client, so it can stop showing live updates for that object.
+        send(c, JSON.stringify({ type: 'unsubscribed', channel: ch, reason: 'forbidden' }));
+      }),
+    );
+  }
+
+  /** Subscribes this process to re-check requests (the gateway calls it once); returns the unsubscribe. */
+  function listenForRechecks(): Promise<() => Promise<void>> {
+    return ctx.pubsub.subscribe(RECHECK_CHANNEL, (raw) => {
+      let signal: RecheckSignal;
+      try {
+        signal = JSON.parse(raw) as RecheckSignal;
+      } catch {
+        return;
+      }
+      recheck(signal).catch((err) => ctx.log.warn({ err }, 'realtime recheck failed'));
+    });
+  }
+
   /** Registers a socket; beyond the per-user cap the oldest socket of that user is closed. */
   function add(conn: Conn) {
     let set = byUser.get(conn.userId);
@@ -164,7 +216,7 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     for (const set of byUser.values()) for (const c of set) c.socket.close(CLOSE.goingAway, 'server shutting down');
   }
 
-  return { add, remove, join, send, sweep, closeAll, byUser };
+  return { add, remove, join, leave, send, sweep, closeAll, byUser, recheck, listenForRechecks };
 }
 
 export type Hub = ReturnType<typeof createHub>;

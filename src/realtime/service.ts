@@ -9,6 +9,19 @@ export type ChannelAuthorizer = (userId: number, id: number) => Promise<boolean>
 /** Pub/sub names: client-visible channels are namespaced away from system ones. */
 export const wireChannel = (channel: string) => `rt:${channel}`;
 export const systemChannel = (userId: number) => `rtsys:user:${userId}`;
+/** Every gateway listens here for "authorisation changed, re-check these subscriptions". */
+export const RECHECK_CHANNEL = 'rtsys:recheck';
+
+/**
+ * A re-check request: the sockets of `users`, the sockets on `channels`, and every local
+ * subscription whose prefix is in `prefixes` (e.g. all `comment:` channels when a post turns
+ * private: its comments follow it).
+ */
+export interface RecheckSignal {
+  users?: number[];
+  channels?: string[];
+  prefixes?: string[];
+}
 
 /** A control frame on a user's system channel: close sockets of one session, or all of them. */
 export interface KillSignal {
@@ -75,6 +88,12 @@ export function createRealtimeService(ctx: Ctx) {
     }
   }
 
+  /** Asks every gateway to re-run the channel authorizers (visibility, blocks or takedowns changed). */
+  async function recheck(signal: RecheckSignal): Promise<void> {
+    await ctx.pubsub.publish(RECHECK_CHANNEL, JSON.stringify(signal)).catch((err) => ctx.log.warn({ err }, 'realtime recheck failed'));
+  }
+  const recheckUsers = (userIds: number[]) => recheck({ users: userIds });
+
   /** Users who share a conversation with `userId` hear about its presence. */
   async function announcePresence(userId: number, online: boolean) {
     const peers = await ctx.services.messaging.peerIds(userId);
@@ -108,7 +127,7 @@ export function createRealtimeService(ctx: Ctx) {
     return new Set(userIds.filter((_, i) => flags[i]));
   }
 
-  return { publish, publishToUsers, killSessions, registerChannel, mayWatch, setPresence, refreshPresence, isOnline, onlineAmong };
+  return { publish, publishToUsers, killSessions, recheck, recheckUsers, registerChannel, mayWatch, setPresence, refreshPresence, isOnline, onlineAmong };
 }
 
 export type RealtimeService = ReturnType<typeof createRealtimeService>;

@@ -109,13 +109,26 @@ describe('sending', () => {
     expect(r.json().code).toBe('messaging_blocked');
   });
 
-  it('rate-limits sends (60/min per user)', async () => {
+  it('lets a phone flush its offline queue (150 sends, 10 at a time) but stops a flood with a 429', async () => {
     const [x, y] = await Promise.all([t.user(), t.user()]);
     const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
     const codes: number[] = [];
-    for (let i = 0; i < 61; i++) codes.push((await send(x, { body: `m${i}` }, th)).statusCode);
-    expect(codes.slice(0, 60).every((c) => c === 201)).toBe(true);
-    expect(codes[60]).toBe(429);
+    for (let i = 0; i < 150; i += 10) {
+      codes.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => send(x, { body: `m${i + j}`, client_uuid: `q-${i + j}` }, th)))).map((r) => r.statusCode));
+    }
+    expect(codes.filter((c) => c !== 201)).toEqual([]);
+    // The bucket holds 300: the flood is refused well before 500 sends (refill is 1/s).
+    let refused: { statusCode: number; headers: Record<string, unknown>; json(): { code: string } } | null = null;
+    let n = 150;
+    while (n < 500 && !refused) {
+      const r = await send(x, { body: `f${n++}` }, th);
+      if (r.statusCode === 429) refused = r;
+      else expect(r.statusCode).toBe(201);
+    }
+    expect(refused).not.toBeNull();
+    expect(n).toBeGreaterThan(300);
+    expect(refused!.json().code).toBe('throttled');
+    expect(Number(refused!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -35,6 +35,13 @@ const emit = async (name: string, payload: Record<string, unknown>) => {
   await t.ctx.events.emit(name, payload);
   await t.drain();
 };
+/** A real post (the listener checks who may see it through the social module). */
+const realPost = async (u: TestUser, visibility: 'public' | 'followers' | 'private' = 'public') => {
+  const row = (await t.ctx.services.users.getById(u.id))!;
+  const id = (await t.ctx.services.social.createPost(row, { text: 'a post', visibility })).id;
+  await t.drain();
+  return id;
+};
 const inbox = async (u: TestUser) => (await u.req({ url: '/api/v1/notifications/?page_size=100' })).json().results as { id: number; type: string; payload: Record<string, unknown> }[];
 const addDevice = async (u: TestUser, token: string) => {
   const res = await u.req({ method: 'POST', url: '/api/v1/devices/', body: { device_type: 'ios', push_token: token } });
@@ -119,9 +126,10 @@ describe('comments and replies', () => {
   it('comment → post author, reply → parent author, with a short preview', async () => {
     const [postAuthor, parentAuthor, commenter] = [await t.user(), await t.user(), await t.user()];
     const text = 'x'.repeat(500);
-    await emit('comment.created', { commentId: 31, postId: 30, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: parentAuthor.id, text, visibility: 'public' });
+    const p30 = await realPost(postAuthor);
+    await emit('comment.created', { commentId: 31, postId: p30, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: parentAuthor.id, text, visibility: 'public' });
     const [c] = await inbox(postAuthor);
-    expect(c).toMatchObject({ type: 'comment', payload: { actor_id: commenter.id, post_id: 30, comment_id: 31 } });
+    expect(c).toMatchObject({ type: 'comment', payload: { actor_id: commenter.id, post_id: p30, comment_id: 31 } });
     expect((c.payload.preview as string).length).toBe(140);
     expect(c.payload.preview).toMatch(/\.\.\.$/);
     expect(await inbox(parentAuthor)).toMatchObject([{ type: 'reply', payload: { comment_id: 31 } }]);
@@ -130,7 +138,7 @@ describe('comments and replies', () => {
 
   it('a reply to the post author’s own comment is one reply, not two notifications', async () => {
     const [postAuthor, commenter] = [await t.user(), await t.user()];
-    await emit('comment.created', { commentId: 41, postId: 40, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: postAuthor.id, text: 'hi' });
+    await emit('comment.created', { commentId: 41, postId: await realPost(postAuthor), authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: postAuthor.id, text: 'hi' });
     expect((await inbox(postAuthor)).map((n) => n.type)).toEqual(['reply']);
   });
 
@@ -144,8 +152,9 @@ describe('comments and replies', () => {
 describe('mentions', () => {
   it('public post: every mentioned user, case-insensitively, without self or unknown handles', async () => {
     const [author, m1, m2] = [await t.user(), await t.user(), await t.user()];
-    await emit('post.created', { postId: 61, authorId: author.id, text: `hey @${m1.handle.toUpperCase()} and @${m2.handle}, @${author.handle} @nobody_here_zz mail@${m1.handle}`, visibility: 'public' });
-    expect(await inbox(m1)).toMatchObject([{ type: 'mention', payload: { actor_id: author.id, post_id: 61 } }]);
+    const p61 = await realPost(author);
+    await emit('post.created', { postId: p61, authorId: author.id, text: `hey @${m1.handle.toUpperCase()} and @${m2.handle}, @${author.handle} @nobody_here_zz mail@${m1.handle}`, visibility: 'public' });
+    expect(await inbox(m1)).toMatchObject([{ type: 'mention', payload: { actor_id: author.id, post_id: p61 } }]);
     expect(await inbox(m2)).toHaveLength(1);
     expect(await inbox(author)).toEqual([]);
   });
@@ -154,10 +163,10 @@ describe('mentions', () => {
     const [author, follower, stranger] = [await t.user(), await t.user(), await t.user()];
     await follower.req({ method: 'POST', url: `/api/v1/users/${author.id}/follow/` });
     await t.drain();
-    await emit('post.created', { postId: 71, authorId: author.id, text: `@${follower.handle} @${stranger.handle}`, visibility: 'followers' });
+    await emit('post.created', { postId: await realPost(author, 'followers'), authorId: author.id, text: `@${follower.handle} @${stranger.handle}`, visibility: 'followers' });
     expect((await inbox(follower)).map((n) => n.type)).toEqual(['mention']);
     expect(await inbox(stranger)).toEqual([]);
-    await emit('post.created', { postId: 72, authorId: author.id, text: `@${follower.handle} @${stranger.handle}`, visibility: 'private' });
+    await emit('post.created', { postId: await realPost(author, 'private'), authorId: author.id, text: `@${follower.handle} @${stranger.handle}`, visibility: 'private' });
     expect(await inbox(follower)).toHaveLength(1);
     expect(await inbox(stranger)).toEqual([]);
   });
@@ -166,9 +175,10 @@ describe('mentions', () => {
     const [postAuthor, commenter, mentioned, stranger] = [await t.user(), await t.user(), await t.user(), await t.user()];
     await mentioned.req({ method: 'POST', url: `/api/v1/users/${postAuthor.id}/follow/` });
     await t.drain();
+    const p80 = await realPost(postAuthor, 'followers');
     await emit('comment.created', {
       commentId: 81,
-      postId: 80,
+      postId: p80,
       authorId: commenter.id,
       postAuthorId: postAuthor.id,
       parentAuthorId: null,
@@ -177,13 +187,13 @@ describe('mentions', () => {
     });
     // The earlier follow notified the post author too; the comment adds one `comment`, no `mention`.
     expect((await inbox(postAuthor)).map((n) => n.type)).toEqual(['comment', 'follow']);
-    expect(await inbox(mentioned)).toMatchObject([{ type: 'mention', payload: { comment_id: 81, post_id: 80 } }]);
+    expect(await inbox(mentioned)).toMatchObject([{ type: 'mention', payload: { comment_id: 81, post_id: p80 } }]);
     expect(await inbox(stranger)).toEqual([]);
   });
 
-  it('a comment event without visibility is treated as followers-only', async () => {
+  it('a comment event on a post that does not exist notifies no mentioned user', async () => {
     const [postAuthor, commenter, stranger] = [await t.user(), await t.user(), await t.user()];
-    await emit('comment.created', { commentId: 91, postId: 90, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: null, text: `@${stranger.handle}` });
+    await emit('comment.created', { commentId: 91, postId: 999_999_990, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: null, text: `@${stranger.handle}` });
     expect(await inbox(stranger)).toEqual([]);
   });
 });

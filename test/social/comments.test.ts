@@ -50,7 +50,7 @@ describe('POST comments/', () => {
     expect((await postOf(alice, post)).comment_count).toBe(1);
     expect(events).toContainEqual({
       name: 'comment.created',
-      payload: { commentId: c.id, postId: post, authorId: bob.id, postAuthorId: alice.id, parentAuthorId: null, text: 'Lovely!' },
+      payload: { commentId: c.id, postId: post, authorId: bob.id, postAuthorId: alice.id, parentAuthorId: null, text: 'Lovely!', visibility: 'public' },
     });
   });
 

@@ -1,6 +1,6 @@
 // Feed cursors. Timelines use the platform's (created_at, id) keyset cursor. for_you uses its own:
 // the anchor of its candidate window plus an offset into the ranked window (see for-you.ts).
-import { decodeCursor, encodeCursor, invalidCursor, type Keyset } from '../../platform/http/pagination.js';
+import { decodeCursor, encodeCursor, invalidCursor, parseInstant, type Keyset } from '../../platform/http/pagination.js';
 
 export interface RankCursor {
   /** Newest row of the window (inclusive) and the time scores were computed against. */
@@ -28,7 +28,7 @@ export function decodeRankCursor(raw: string | undefined): RankCursor | null {
   try {
     const v = JSON.parse(Buffer.from(tokenOf(raw), 'base64url').toString('utf8'));
     const [t, id] = v.a;
-    if (typeof t !== 'string' || Number.isNaN(Date.parse(t)) || !Number.isSafeInteger(id) || !Number.isSafeInteger(v.n) || !Number.isSafeInteger(v.o) || v.o < 0 || v.o > 10_000) {
+    if (parseInstant(t) === null || !Number.isSafeInteger(id) || !Number.isSafeInteger(v.n) || !Number.isSafeInteger(v.o) || v.o < 0 || v.o > 10_000) {
       throw new Error();
     }
     return { anchor: { t, id }, at: v.n, offset: v.o };

@@ -10,11 +10,14 @@ export const FEED_JOBS = { fanOut: 'feed.fan-out', remove: 'feed.remove', rebuil
 export function defineFeedJobs(ctx: Ctx, timeline: Timeline, forYou: FeedService['forYou']) {
   ctx.queue.define<PostCreatedEvent>(FEED_JOBS.fanOut, async ({ postId, authorId, visibility }) => {
     // A private post only ever reaches its author; read-time checks still guard the rest.
-    const followers = visibility === 'private' ? [] : await ctx.services.users.followerIds(authorId);
-    await timeline.push([authorId, ...followers], postId);
+    // Followers are read a page at a time and each page is one pipelined write.
+    await timeline.push([authorId], postId);
+    if (visibility === 'private') return;
+    for await (const page of ctx.services.users.followerIdPages(authorId)) await timeline.push(page, postId);
   });
   ctx.queue.define<PostDeletedEvent>(FEED_JOBS.remove, async ({ postId, authorId }) => {
-    await timeline.remove([authorId, ...(await ctx.services.users.followerIds(authorId))], postId);
+    await timeline.remove([authorId], postId);
+    for await (const page of ctx.services.users.followerIdPages(authorId)) await timeline.remove(page, postId);
   });
   // No jobId dedupe: a follow arriving while a rebuild runs must trigger another one.
   ctx.queue.define<{ userId: number }>(FEED_JOBS.rebuild, async ({ userId }) => timeline.rebuild(userId));

@@ -23,29 +23,21 @@ export function createTimeline(ctx: Ctx) {
   const kv = () => ctx.kv;
   const social = () => ctx.services.social;
 
+  /** One pipelined round trip per call; callers pass a page of followers at a time. */
   async function push(userIds: number[], postId: number) {
-    const v = [String(postId)];
-    for (let i = 0; i < userIds.length; i += 200) {
-      await Promise.all(userIds.slice(i, i + 200).map((u) => kv().listPush(listKey(u), v, TIMELINE_CAP)));
-    }
+    await kv().listPushMany(userIds.map(listKey), [String(postId)], TIMELINE_CAP);
   }
 
   async function remove(userIds: number[], postId: number) {
-    const v = String(postId);
-    for (let i = 0; i < userIds.length; i += 200) {
-      await Promise.all(userIds.slice(i, i + 200).map((u) => kv().listRemove(listKey(u), v)));
-    }
+    await kv().listRemoveMany(userIds.map(listKey), String(postId));
   }
-
-  const sources = async (userId: number) => [...(await ctx.services.users.followingIds(userId)), userId];
 
   /** Replaces the timeline with the newest posts of the people the user follows and their own. */
   async function rebuild(userId: number) {
-    const authorIds = await sources(userId);
     const ids: number[] = [];
     let before: Keyset | null = null;
     while (ids.length < TIMELINE_CAP) {
-      const page = await social().listRecentVisible({ viewerId: userId, authorIds, before, limit: 200 });
+      const page = await social().listRecentVisible({ viewerId: userId, followedBy: userId, before, limit: 200 });
       ids.push(...page.rows.map((r) => r.id));
       if (!page.next) break;
       before = page.next;
@@ -95,7 +87,7 @@ export function createTimeline(ctx: Ctx) {
 
   async function fromDb(viewerId: number, before: Keyset | null, limit: number, videoOnly: boolean) {
     if (limit <= 0) return { rows: [] as PostRow[], next: before };
-    return social().listRecentVisible({ viewerId, authorIds: await sources(viewerId), before, limit, videoOnly });
+    return social().listRecentVisible({ viewerId, followedBy: viewerId, before, limit, videoOnly });
   }
 
   return { push, remove, rebuild, page, isBuilt: (userId: number) => kv().exists(builtKey(userId)) };

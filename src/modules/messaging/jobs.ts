@@ -8,5 +8,12 @@ export function defineMessagingJobs(ctx: Ctx) {
   ctx.services.moderation.registerTarget('message', {
     exists: async (id) => (await ctx.services.messaging.senderOf(id)) !== null,
     ownerId: (id) => ctx.services.messaging.senderOf(id),
+    // Only thread members can see (and so report) a message.
+    visibleTo: (viewerId, id) =>
+      ctx.services.messaging.messageForMember(id, viewerId).then(
+        () => true,
+        () => false,
+      ),
+    setHidden: (id, hidden) => ctx.services.messaging.hideMessage(id, hidden),
   });
 }

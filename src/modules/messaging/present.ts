@@ -84,7 +84,8 @@ export function createMessagingPresenter(ctx: Ctx) {
       db()
         .selectDistinctOn([messages.threadId], { threadId: messages.threadId, body: messages.body, createdAt: messages.createdAt })
         .from(messages)
-        .where(inArray(messages.threadId, ids))
+        // A message hidden by moderation is absent for everyone but its sender.
+        .where(and(inArray(messages.threadId, ids), or(eq(messages.hidden, false), eq(messages.senderId, viewer.id))))
         .orderBy(messages.threadId, desc(messages.id)),
       // Unread = messages from others after the viewer's read pointer.
       db()
@@ -95,6 +96,7 @@ export function createMessagingPresenter(ctx: Ctx) {
           and(
             inArray(messages.threadId, ids),
             ne(messages.senderId, viewer.id),
+            eq(messages.hidden, false),
             or(isNull(threadMembers.lastReadMessageId), gt(messages.id, threadMembers.lastReadMessageId)),
           ),
         )

@@ -5,7 +5,7 @@ import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import type { RouteRate } from '../../platform/http/guard.js';
 import { badRequest, fieldError } from '../../platform/http/errors.js';
-import { clampPageSize, decodeCursor, originOf, cursorPage } from '../../platform/http/pagination.js';
+import { clampPageSize, decodeCursor, originOf, cursorPage, parseInstant } from '../../platform/http/pagination.js';
 import { IdParam, Loose, PageQuery } from '../../platform/http/schemas.js';
 import { me } from '../users/auth-routes.js';
 import { MAX_BODY, parseId } from './service.js';
@@ -68,6 +68,12 @@ const MessageInput = {
 };
 
 const perMinute = (name: string, limit: number): RouteRate[] => [{ name, by: 'user', limit, windowMs: 60_000 }];
+/**
+ * Sends: a token bucket of 300 refilled at 60 a minute per user. A phone flushing its offline
+ * queue sends a burst (the app does not retry a 429); a sustained flood is still stopped.
+ */
+export const SEND_BURST = 300;
+const sendRate: RouteRate[] = [{ name: 'messages_create', by: 'user', limit: 60, windowMs: 60_000, burst: SEND_BURST, replacesUserBucket: true }];
 const tags = ['messaging'];
 
 function textOf(b: { body?: string; text?: string; content?: string }): string {
@@ -79,7 +85,8 @@ function parseSince(raw: string | undefined): { id?: number; at?: Date } {
   if (raw === undefined || raw.trim() === '') return {};
   const id = parseId(raw);
   if (id !== null) return { id };
-  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(raw.trim()) && !Number.isNaN(Date.parse(raw))) return { at: new Date(raw) };
+  const at = /(Z|[+-]\d{2}:?\d{2})$/i.test(raw.trim()) ? parseInstant(raw.trim()) : null;
+  if (at) return { at };
   throw fieldError('since', 'Expected a message id or an ISO datetime with a time zone.');
 }
 
@@ -237,7 +244,7 @@ async function messagingRoutes(app: App, ctx: Ctx) {
   app.post(
     '/threads/:id/messages',
     {
-      config: { rateLimit: perMinute('messages_create', 60), multipart: { files: 5, fileSize: ctx.config.http.videoMaxBytes } },
+      config: { rateLimit: sendRate, multipart: { files: 5, fileSize: ctx.config.http.videoMaxBytes } },
       schema: {
         tags,
         params: IdParam,
@@ -279,7 +286,7 @@ async function messagingRoutes(app: App, ctx: Ctx) {
   app.post(
     '/messages',
     {
-      config: { rateLimit: perMinute('messages_create', 60) },
+      config: { rateLimit: sendRate },
       schema: {
         tags,
         body: Type.Object(

@@ -50,6 +50,8 @@ export const messages = pgTable(
     readAt: tsColumn('read_at'),
     clientUuid: varchar('client_uuid', { length: 64 }),
     editedAt: tsColumn('edited_at'),
+    /** Hidden by moderation: only its sender (and staff) still see it. */
+    hidden: boolean('hidden').notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [

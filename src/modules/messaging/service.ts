@@ -2,7 +2,7 @@
 // idempotent sends, reactions, delivery status, typing state. Realtime events and domain events
 // are published only after the database commit.
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, lt, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { UploadedFile } from '../../platform/http/multipart.js';
 import type { Viewer } from '../users/present.js';
@@ -28,6 +28,7 @@ import {
 
 export const MAX_BODY = 10_000;
 export const TYPING_TTL_MS = 7000;
+const STATUS_FRAMES_MAX = 200;
 const MAX_IMAGES = 4;
 
 export interface SendInput {
@@ -47,6 +48,9 @@ export function parseId(raw: unknown): number | null {
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
   return Number.isSafeInteger(n) && n > 0 && n < 1e15 ? n : null;
 }
+
+/** Messages hidden by moderation are absent for everyone but their sender. */
+const shownTo = (userId: number) => or(eq(messages.hidden, false), eq(messages.senderId, userId));
 
 export function createMessagingService(ctx: Ctx) {
   const db = () => ctx.db;
@@ -161,12 +165,19 @@ export function createMessagingService(ctx: Ctx) {
         .where(and(eq(threadMembers.threadId, threadId), eq(threadMembers.userId, userId)))
         .returning({ p: threadMembers.lastReadMessageId });
       const p = mem?.p ?? target!;
-      const rows = await tx
+      // No RETURNING: a backlog of thousands would come back whole. The frames below announce the
+      // newest changed messages only (ticks of older ones follow on sync).
+      await tx
         .update(messages)
         .set({ status: 'read', readAt: now, deliveredAt: sql`coalesce(${messages.deliveredAt}, ${now.toISOString()}::timestamptz)` })
-        .where(and(eq(messages.threadId, threadId), ne(messages.senderId, userId), lte(messages.id, p), ne(messages.status, 'read')))
-        .returning();
-      return { pointer: p, changed: rows };
+        .where(and(eq(messages.threadId, threadId), ne(messages.senderId, userId), lte(messages.id, p), ne(messages.status, 'read')));
+      const changed = await tx
+        .select()
+        .from(messages)
+        .where(and(eq(messages.threadId, threadId), ne(messages.senderId, userId), lte(messages.id, p), eq(messages.readAt, now)))
+        .orderBy(desc(messages.id))
+        .limit(STATUS_FRAMES_MAX);
+      return { pointer: p, changed };
     });
     await publishStatuses(changed);
     return pointer;
@@ -174,7 +185,7 @@ export function createMessagingService(ctx: Ctx) {
 
   /** One frame per changed message; a huge backlog only announces its newest 200 (ticks of older ones follow on sync). */
   async function publishStatuses(rows: MessageRow[]) {
-    const recent = rows.length > 200 ? [...rows].sort((x, y) => y.id - x.id).slice(0, 200) : rows;
+    const recent = rows.length > STATUS_FRAMES_MAX ? [...rows].sort((x, y) => y.id - x.id).slice(0, STATUS_FRAMES_MAX) : rows;
     await Promise.all(recent.map((m) => rt().publishToUsers([m.senderId], messageStatusFrame(m))));
   }
 
@@ -208,7 +219,7 @@ export function createMessagingService(ctx: Ctx) {
       .select({ m: messages })
       .from(messages)
       .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, userId)))
-      .where(eq(messages.id, messageId))
+      .where(and(eq(messages.id, messageId), shownTo(userId)))
       .limit(1);
     if (!row) throw notFound('Message not found.');
     return row.m;
@@ -220,7 +231,7 @@ export function createMessagingService(ctx: Ctx) {
     const rows = await db()
       .select()
       .from(messages)
-      .where(and(threadId !== null ? eq(messages.threadId, threadId) : inArray(messages.threadId, mine), cursor ? lt(messages.id, cursor.id) : undefined))
+      .where(and(threadId !== null ? eq(messages.threadId, threadId) : inArray(messages.threadId, mine), cursor ? lt(messages.id, cursor.id) : undefined, shownTo(userId)))
       .orderBy(desc(messages.id))
       .limit(limit + 1);
     const page = rows.slice(0, limit);
@@ -234,7 +245,7 @@ export function createMessagingService(ctx: Ctx) {
     return db()
       .select()
       .from(messages)
-      .where(and(eq(messages.threadId, threadId), since.id !== undefined ? gt(messages.id, since.id) : undefined, since.at ? gt(messages.createdAt, since.at) : undefined))
+      .where(and(eq(messages.threadId, threadId), since.id !== undefined ? gt(messages.id, since.id) : undefined, since.at ? gt(messages.createdAt, since.at) : undefined, shownTo(userId)))
       .orderBy(asc(messages.id))
       .limit(limit);
   }
@@ -333,7 +344,7 @@ export function createMessagingService(ctx: Ctx) {
       .where(eq(messages.id, job.messageId))
       .limit(1);
     // Per recipient: the status is per message, so in a group another member's read says nothing.
-    if (!row || (row.pointer !== null && row.pointer >= row.m.id)) return;
+    if (!row || row.m.hidden || (row.pointer !== null && row.pointer >= row.m.id)) return;
     await ctx.events.emit<UnreadReminderEvent>(MESSAGING_EVENTS.unreadReminder, {
       messageId: row.m.id,
       threadId: row.m.threadId,
@@ -406,6 +417,18 @@ export function createMessagingService(ctx: Ctx) {
   const presentMessages = (viewer: Viewer | null, rows: MessageRow[], origin?: string) => presenter.presentMessages(viewer, rows, { origin });
   const presentThreads = (viewer: Viewer, rows: ThreadRow[], origin?: string) => presenter.presentThreads(viewer, rows, { origin });
 
+  /** Moderation: hides a message from everyone but its sender (or shows it again). */
+  async function hideMessage(messageId: number, hidden = true): Promise<boolean> {
+    const r = await db().update(messages).set({ hidden }).where(eq(messages.id, messageId)).returning({ id: messages.id, threadId: messages.threadId, senderId: messages.senderId });
+    if (!r.length) return false;
+    // Open chats drop it at once; the sender keeps it (marked hidden) like the post author does.
+    if (hidden) {
+      const others = (await memberIds(r[0].threadId)).filter((id) => id !== r[0].senderId);
+      await rt().publishToUsers(others, { type: 'message.deleted', message_id: messageId, thread_id: r[0].threadId, reason: 'moderation' });
+    }
+    return true;
+  }
+
   /** The sender of a message, or null when it does not exist (moderation reports on messages). */
   async function senderOf(messageId: number): Promise<number | null> {
     const [row] = await db().select({ s: messages.senderId }).from(messages).where(eq(messages.id, messageId)).limit(1);
@@ -423,20 +446,40 @@ export function createMessagingService(ctx: Ctx) {
     return rows.map((r) => r.u);
   }
 
-  /** Whether `userId` is a member of the thread holding the attachment stored under `key` (GET /media/). */
+  /**
+   * Whether `userId` is a member of the thread holding the attachment stored under `key` (GET /media/),
+   * and the message is not taken down (its sender still sees it, as in the thread).
+   */
   async function canReadAttachment(userId: number, key: string): Promise<boolean> {
     const [row] = await db()
       .select({ id: attachments.id })
       .from(attachments)
       .innerJoin(messages, eq(messages.id, attachments.messageId))
       .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, userId)))
-      .where(eq(attachments.storageKey, key))
+      .where(and(eq(attachments.storageKey, key), or(eq(messages.hidden, false), eq(messages.senderId, userId))))
       .limit(1);
     return Boolean(row);
   }
 
+  /**
+   * Of `candidates`, the users who share a thread with `userId`: the one rule for presence, both
+   * for the frames (peerIds) and for `flags.online` in user objects.
+   */
+  async function peersAmong(userId: number, candidates: number[]): Promise<Set<number>> {
+    const wanted = [...new Set(candidates)].filter((id) => id !== userId);
+    if (!wanted.length) return new Set();
+    const mine = db().select({ t: threadMembers.threadId }).from(threadMembers).where(eq(threadMembers.userId, userId));
+    const rows = await db()
+      .selectDistinct({ u: threadMembers.userId })
+      .from(threadMembers)
+      .where(and(inArray(threadMembers.threadId, mine), inArray(threadMembers.userId, wanted)));
+    return new Set(rows.map((r) => r.u));
+  }
+
   return {
     canReadAttachment,
+    peersAmong,
+    hideMessage,
     peerIds,
     senderOf,
     threadForMember,

@@ -3,7 +3,6 @@ import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { forbidden } from '../../platform/http/errors.js';
 import { clampPageSize, decodeCursor, pageUrl } from '../../platform/http/pagination.js';
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import { ENFORCEMENT_ACTIONS, REPORT_STATUSES, TARGET_TYPES } from './service.js';
@@ -67,12 +66,11 @@ const tags = ['moderation'];
 export async function moderationRoutes(app: App, ctx: Ctx) {
   const svc = ctx.services.moderation;
   const me = (req: FastifyRequest) => req.user!;
-  /** Staff, superusers and the moderation_team role; anyone else gets a real 403. */
-  const moderator = (req: FastifyRequest) => {
-    const u = me(req);
-    if (!svc.isModerator(u)) throw forbidden();
-    return { id: u.id, ip: req.ip };
-  };
+  /**
+   * The acting moderator. Routes declare `config.auth: 'moderator'` (staff, superusers and the
+   * moderation_team role): the guard answers 403 to anyone else before the body is even read.
+   */
+  const moderator = (req: FastifyRequest) => ({ id: me(req).id, ip: req.ip });
   const next = (req: FastifyRequest, cursor: string | null) => (cursor ? pageUrl(req, ctx.config.publicBaseUrl, cursor) : null);
 
   // ---- the reporter's own reports ----
@@ -117,9 +115,8 @@ export async function moderationRoutes(app: App, ctx: Ctx) {
 
   app.get(
     '/moderation/admin/reports',
-    { schema: { tags, querystring: Type.Object({ ...PageQuery, status: Type.Optional(Enum(REPORT_STATUSES)) }), response: { 200: Page(AdminReportSchema) } } },
+    { config: { auth: 'moderator' }, schema: { tags, querystring: Type.Object({ ...PageQuery, status: Type.Optional(Enum(REPORT_STATUSES)) }), response: { 200: Page(AdminReportSchema) } } },
     async (req) => {
-      moderator(req);
       const limit = clampPageSize(req.query.page_size);
       const page = await svc.listReports({ status: req.query.status as never, cursor: decodeCursor(req.query.cursor), limit });
       return { next: next(req, page.nextCursor), previous: null, results: page.rows.map(presentAdminReport) };
@@ -129,6 +126,7 @@ export async function moderationRoutes(app: App, ctx: Ctx) {
   app.post(
     '/moderation/admin/reports',
     {
+      config: { auth: 'moderator' },
       schema: {
         tags,
         body: Type.Object({ target_type: Enum(TARGET_TYPES), target_id: TargetId, reason: Reason, notes: Type.Optional(Notes) }, { additionalProperties: false }),
@@ -141,13 +139,13 @@ export async function moderationRoutes(app: App, ctx: Ctx) {
     },
   );
 
-  app.get('/moderation/admin/reports/:id', { schema: { tags, params: IdParam, response: { 200: AdminReportSchema } } }, async (req) => {
-    moderator(req);
+  app.get('/moderation/admin/reports/:id', { config: { auth: 'moderator' }, schema: { tags, params: IdParam, response: { 200: AdminReportSchema } } }, async (req) => {
     return presentAdminReport(await svc.getReport(req.params.id));
   });
   app.put(
     '/moderation/admin/reports/:id',
     {
+      config: { auth: 'moderator' },
       schema: {
         tags,
         params: IdParam,
@@ -160,6 +158,7 @@ export async function moderationRoutes(app: App, ctx: Ctx) {
   app.patch(
     '/moderation/admin/reports/:id',
     {
+      config: { auth: 'moderator' },
       schema: {
         tags,
         params: IdParam,
@@ -169,26 +168,25 @@ export async function moderationRoutes(app: App, ctx: Ctx) {
     },
     async (req) => presentAdminReport(await svc.staffUpdateReport(moderator(req), req.params.id, (req.body ?? {}) as never)),
   );
-  app.delete('/moderation/admin/reports/:id', { schema: { tags, params: IdParam } }, async (req, reply) => {
+  app.delete('/moderation/admin/reports/:id', { config: { auth: 'moderator' }, schema: { tags, params: IdParam } }, async (req, reply) => {
     await svc.staffDeleteReport(moderator(req), req.params.id);
     return reply.status(204).send();
   });
 
   // ---- enforcements ----
 
-  app.get('/moderation/enforcements', { schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(EnforcementSchema) } } }, async (req) => {
-    moderator(req);
+  app.get('/moderation/enforcements', { config: { auth: 'moderator' }, schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(EnforcementSchema) } } }, async (req) => {
     const limit = clampPageSize(req.query.page_size);
     const page = await svc.listEnforcements({ cursor: decodeCursor(req.query.cursor), limit });
     return { next: next(req, page.nextCursor), previous: null, results: page.rows.map(presentEnforcement) };
   });
-  app.get('/moderation/enforcements/:id', { schema: { tags, params: IdParam, response: { 200: EnforcementSchema } } }, async (req) => {
-    moderator(req);
+  app.get('/moderation/enforcements/:id', { config: { auth: 'moderator' }, schema: { tags, params: IdParam, response: { 200: EnforcementSchema } } }, async (req) => {
     return presentEnforcement(await svc.getEnforcement(req.params.id));
   });
   app.post(
     '/moderation/admin/enforcements',
     {
+      config: { auth: 'moderator' },
       schema: {
         tags,
         body: Type.Object(
@@ -206,5 +204,11 @@ export async function moderationRoutes(app: App, ctx: Ctx) {
       },
     },
     async (req, reply) => reply.status(201).send(presentEnforcement(await svc.enforce(moderator(req), req.body as never))),
+  );
+
+  app.post(
+    '/moderation/admin/enforcements/:id/lift',
+    { config: { auth: 'moderator' }, schema: { tags, params: IdParam, response: { 200: EnforcementSchema } } },
+    async (req) => presentEnforcement(await svc.lift(moderator(req), req.params.id)),
   );
 }

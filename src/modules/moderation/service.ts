@@ -1,15 +1,16 @@
 // Moderation: reports (user, staff and automatic), enforcements and their expiry.
-import { and, desc, eq, gt, inArray, isNull, lte, or } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lte, ne, or } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
 import { badRequest, conflict, fieldError, notFound } from '../../platform/http/errors.js';
-import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
+import { olderThan, paginate, parseInstant, type Keyset } from '../../platform/http/pagination.js';
+import { isModerator as isModeratorUser } from '../../platform/http/guard.js';
 import { enforcements, reports, type EnforcementRow, type ReportRow } from './schema.js';
 import { bannedWordMatcher } from './words.js';
 
 export const TARGET_TYPES = ['user', 'post', 'comment', 'message'] as const;
 export const REPORT_STATUSES = ['open', 'in_review', 'resolved', 'dismissed'] as const;
-export const ENFORCEMENT_ACTIONS = ['warn', 'suspend', 'ban'] as const;
+export const ENFORCEMENT_ACTIONS = ['warn', 'suspend', 'ban', 'hide', 'remove'] as const;
 export type TargetType = (typeof TARGET_TYPES)[number];
 export type ReportStatus = (typeof REPORT_STATUSES)[number];
 export type EnforcementAction = (typeof ENFORCEMENT_ACTIONS)[number];
@@ -18,11 +19,21 @@ export const MODERATION_JOBS = { autoflag: 'moderation.autoflag', expire: 'moder
 export const AUTO_FLAG_REASON = 'auto_flag:banned_word';
 const PENDING: ReportStatus[] = ['open', 'in_review'];
 const RESTRICTING: EnforcementAction[] = ['suspend', 'ban'];
+/**
+ * Take-downs of content: `hide` and `remove` both take the post, comment or message away from
+ * everyone but its author and staff, reversibly (lifting restores it); `remove` is the stronger
+ * verdict in the record, the content is kept so that an appeal can restore it.
+ */
+const TAKEDOWN: EnforcementAction[] = ['hide', 'remove'];
 
 /** How moderation checks a report target; other modules register theirs (post, comment, message). */
 export interface TargetResolver {
   exists(id: number): Promise<boolean>;
   ownerId(id: number): Promise<number | null>;
+  /** Whether `viewerId` may see the target (reports on what one cannot see are refused alike). */
+  visibleTo?(viewerId: number, id: number): Promise<boolean>;
+  /** Takes the content down (hidden) or restores it; false when it no longer exists. */
+  setHidden?(id: number, hidden: boolean): Promise<boolean>;
 }
 
 export interface Moderator {
@@ -53,15 +64,31 @@ export function createModerationService(ctx: Ctx) {
   registerTarget('user', {
     exists: async (id) => (await users().getById(id)) !== null,
     ownerId: async (id) => ((await users().getById(id)) ? id : null),
+    visibleTo: async (viewerId, id) => {
+      const u = await users().getById(id);
+      return Boolean(u?.isActive) && (viewerId === id || !(await users().isBlockedEitherWay(viewerId, id)));
+    },
   });
 
-  const isModerator = (u: Moderator) => u.isStaff || u.isSuperuser === true || (u.roles ?? []).includes('moderation_team');
+  const isModerator = (u: Moderator) => isModeratorUser({ isStaff: u.isStaff, isSuperuser: u.isSuperuser === true, roles: u.roles ?? [] });
 
   /** The target's owner; a 400 with a code when the type is not available or the object does not exist. */
   async function checkTarget(type: string, id: number): Promise<number | null> {
     const r = resolvers.get(type);
     if (!r) throw badRequest(`Reports on "${type}" are not available.`, 'target_type_unavailable');
     if (!(await r.exists(id))) throw badRequest('The target does not exist.', 'unknown_target');
+    return r.ownerId(id);
+  }
+
+  /**
+   * For reporters: the target's owner when the reporter may see it. Unknown and invisible targets
+   * answer the same 400, so reports are no oracle for what exists.
+   */
+  async function checkVisibleTarget(type: string, id: number, reporterId: number): Promise<number | null> {
+    const r = resolvers.get(type);
+    if (!r) throw badRequest(`Reports on "${type}" are not available.`, 'target_type_unavailable');
+    const ok = r.visibleTo ? await r.visibleTo(reporterId, id) : await r.exists(id);
+    if (!ok) throw badRequest('The target does not exist.', 'unknown_target');
     return r.ownerId(id);
   }
 
@@ -73,7 +100,7 @@ export function createModerationService(ctx: Ctx) {
    * double taps are harmless; the unique index makes it race-free.
    */
   async function fileReport(reporterId: number, input: { target_type: TargetType; target_id: number; reason: string }, source: 'user' | 'staff' = 'user', notes = '') {
-    const owner = await checkTarget(input.target_type, input.target_id);
+    const owner = source === 'user' ? await checkVisibleTarget(input.target_type, input.target_id, reporterId) : await checkTarget(input.target_type, input.target_id);
     if (owner === reporterId && source === 'user') throw badRequest('You cannot report yourself or your own content.', 'cannot_report_self');
     const [row] = await ctx.db
       .insert(reports)
@@ -212,12 +239,14 @@ export function createModerationService(ctx: Ctx) {
   ): Promise<EnforcementRow> {
     await checkTarget(input.target_type, input.target_id);
     const restricting = RESTRICTING.includes(input.action);
+    const takedown = TAKEDOWN.includes(input.action);
     if (restricting && input.target_type !== 'user') throw badRequest('Only users can be suspended or banned; enforce on the owner instead.', 'invalid_action_for_target');
+    if (takedown && !resolvers.get(input.target_type)?.setHidden) throw badRequest('Only posts, comments and messages can be hidden or removed.', 'invalid_action_for_target');
     if (input.target_type === 'user' && input.target_id === actor.id) throw badRequest('You cannot enforce on yourself.', 'cannot_enforce_self');
     let expiresAt: Date | null = null;
     if (input.expires_at) {
-      expiresAt = new Date(input.expires_at);
-      if (Number.isNaN(expiresAt.getTime())) throw fieldError('expires_at', 'Datetime has wrong format.');
+      expiresAt = parseInstant(input.expires_at);
+      if (!expiresAt) throw fieldError('expires_at', 'Datetime has wrong format.');
       if (expiresAt.getTime() <= Date.now()) throw fieldError('expires_at', 'Must be in the future.');
     }
     const row = await ctx.db.transaction(async (tx) => {
@@ -247,6 +276,60 @@ export function createModerationService(ctx: Ctx) {
       return e;
     });
     if (restricting) await users().setActive(input.target_id, false);
+    if (takedown) await resolvers.get(input.target_type)!.setHidden!(input.target_id, true);
+    return row;
+  }
+
+  /** Whether another running enforcement of these actions still holds on the target. */
+  async function stillEnforced(targetType: string, targetId: number, actions: EnforcementAction[], asOf: Date, exceptId?: number): Promise<boolean> {
+    const [still] = await ctx.db
+      .select({ id: enforcements.id })
+      .from(enforcements)
+      .where(
+        and(
+          eq(enforcements.targetType, targetType),
+          eq(enforcements.targetId, targetId),
+          inArray(enforcements.action, actions),
+          isNull(enforcements.liftedAt),
+          or(isNull(enforcements.expiresAt), gt(enforcements.expiresAt, asOf)),
+          exceptId !== undefined ? ne(enforcements.id, exceptId) : undefined,
+        ),
+      )
+      .limit(1);
+    return Boolean(still);
+  }
+
+  /** Undoes what lifted enforcements did, unless another running one still holds the target. */
+  async function restore(lifted: EnforcementRow[], asOf: Date) {
+    const seen = new Set<string>();
+    for (const e of lifted) {
+      const action = e.action as EnforcementAction;
+      const group = RESTRICTING.includes(action) ? RESTRICTING : TAKEDOWN.includes(action) ? TAKEDOWN : null;
+      if (!group) continue;
+      const key = `${e.targetType}:${e.targetId}:${group[0]}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (await stillEnforced(e.targetType, e.targetId, group, asOf)) continue;
+      if (group === RESTRICTING && e.targetType === 'user') await users().setActive(e.targetId, true);
+      else if (group === TAKEDOWN) await resolvers.get(e.targetType)?.setHidden?.(e.targetId, false);
+    }
+  }
+
+  /** Staff lift an enforcement before its time: audited, and its effect undone (see restore). */
+  async function lift(actor: Actor, id: number): Promise<EnforcementRow> {
+    const now = new Date();
+    const row = await ctx.db.transaction(async (tx) => {
+      const [e] = await tx.select().from(enforcements).where(eq(enforcements.id, id)).for('update').limit(1);
+      if (!e) throw notFound('No Enforcement matches the given query.');
+      if (e.liftedAt) throw conflict('This enforcement was already lifted.', 'already_lifted');
+      const [saved] = await tx.update(enforcements).set({ liftedAt: now }).where(eq(enforcements.id, id)).returning();
+      await audit().record(
+        { actorId: actor.id, actorIp: actor.ip, action: 'moderation.enforcement.lifted', objectType: 'enforcement', objectId: id, metadata: { target_type: e.targetType, target_id: e.targetId, action: e.action } },
+        tx,
+      );
+      return saved;
+    });
+    await restore([row], now);
     return row;
   }
 
@@ -260,23 +343,7 @@ export function createModerationService(ctx: Ctx) {
       .set({ liftedAt: asOf })
       .where(and(isNull(enforcements.liftedAt), lte(enforcements.expiresAt, asOf)))
       .returning();
-    const usersToCheck = new Set(lifted.filter((e) => e.targetType === 'user' && RESTRICTING.includes(e.action as EnforcementAction)).map((e) => e.targetId));
-    for (const userId of usersToCheck) {
-      const [still] = await ctx.db
-        .select({ id: enforcements.id })
-        .from(enforcements)
-        .where(
-          and(
-            eq(enforcements.targetType, 'user'),
-            eq(enforcements.targetId, userId),
-            inArray(enforcements.action, RESTRICTING),
-            isNull(enforcements.liftedAt),
-            or(isNull(enforcements.expiresAt), gt(enforcements.expiresAt, asOf)),
-          ),
-        )
-        .limit(1);
-      if (!still) await users().setActive(userId, true);
-    }
+    await restore(lifted, asOf);
     for (const e of lifted) {
       await audit().record({ actorId: null, action: 'moderation.enforcement.expired', objectType: 'enforcement', objectId: e.id, metadata: { target_type: e.targetType, target_id: e.targetId, action: e.action } });
     }
@@ -312,6 +379,7 @@ export function createModerationService(ctx: Ctx) {
     listEnforcements,
     getEnforcement,
     enforce,
+    lift,
     expireDue,
     autoFlag,
     matchBanned,

@@ -15,19 +15,20 @@ export function createEventHandler(ctx: Ctx) {
   const users = () => ctx.services.users;
 
   /**
-   * Mentioned users who may see the text: everyone for public posts, the owner's followers (and
-   * the owner) for followers-only posts, nobody for private ones. Unknown visibility counts as
-   * followers-only, the cautious reading.
+   * Only people who may see the post hear about it: the social module's one visibility rule
+   * (audience, blocks, suspensions, takedowns) decides for every recipient of a mention, reply or
+   * comment notification. A private post's text reaches nobody but its author.
    */
-  async function mentionRecipients(text: unknown, actorId: number, ownerId: number, visibility: unknown, skip: Set<number>): Promise<number[]> {
+  async function mayRead(userId: number, postId: number): Promise<boolean> {
+    return ctx.services.social.canViewPost(userId, postId);
+  }
+
+  async function mentionRecipients(text: unknown, actorId: number, postId: number, skip: Set<number>): Promise<number[]> {
     const handles = parseMentions(text);
     if (!handles.length) return [];
-    const vis = visibility === undefined || visibility === null ? 'followers' : visibility;
-    if (vis !== 'public' && vis !== 'followers') return [];
     const found = (await users().findByHandles(handles)).filter((u) => u.isActive && u.id !== actorId && !skip.has(u.id));
-    if (vis === 'public') return found.map((u) => u.id);
     const out: number[] = [];
-    for (const u of found) if (u.id === ownerId || (await users().isFollowing(u.id, ownerId))) out.push(u.id);
+    for (const u of found) if (await mayRead(u.id, postId)) out.push(u.id);
     return out;
   }
 
@@ -58,7 +59,7 @@ export function createEventHandler(ctx: Ctx) {
         const base = { actor_id: author, post_id: post, comment_id: comment, preview: preview(p.text) };
         const notified = new Set<number>();
         // A reply to the post author's own comment is one `reply`, not a `reply` and a `comment`.
-        if (parentAuthor !== null && parentAuthor !== author) {
+        if (parentAuthor !== null && parentAuthor !== author && (await mayRead(parentAuthor, post))) {
           await notify().create(parentAuthor, 'reply', base, { dedupeKey: `reply:${comment}` });
           notified.add(parentAuthor);
         }
@@ -66,7 +67,7 @@ export function createEventHandler(ctx: Ctx) {
           await notify().create(postAuthor, 'comment', base, { dedupeKey: `comment:${comment}` });
           notified.add(postAuthor);
         }
-        for (const id of await mentionRecipients(p.text, author, postAuthor ?? author, p.visibility, notified)) {
+        for (const id of await mentionRecipients(p.text, author, post, notified)) {
           await notify().create(id, 'mention', base, { dedupeKey: `mention:comment:${comment}` });
         }
         return;
@@ -75,7 +76,7 @@ export function createEventHandler(ctx: Ctx) {
         const [post, author] = [num(p.postId), num(p.authorId)];
         if (post === null || author === null) return;
         const payload = { actor_id: author, post_id: post, preview: preview(p.text) };
-        for (const id of await mentionRecipients(p.text, author, author, p.visibility, new Set())) {
+        for (const id of await mentionRecipients(p.text, author, post, new Set())) {
           await notify().create(id, 'mention', payload, { dedupeKey: `mention:post:${post}` });
         }
         return;

@@ -48,7 +48,7 @@ export async function commentRoutes(app: App, ctx: Ctx) {
     async (req) => {
       const page = req.query.page ?? 1;
       const size = clampPageSize(req.query.page_size);
-      const r = await social.listComments(req.user?.id ?? null, req.query.post, page, size);
+      const r = await social.listComments(req.user?.id ?? null, req.query.post, page, size, req.user?.isStaff === true);
       return {
         next: r.hasNext ? pageLink(req, page + 1) : null,
         previous: page > 1 ? pageLink(req, page - 1) : null,
@@ -74,7 +74,7 @@ export async function commentRoutes(app: App, ctx: Ctx) {
   );
 
   app.get('/comments/:id', { config: { auth: 'optional' }, schema: { tags: ['comments'], params: IdParam, response: { 200: CommentSchema } } }, async (req) =>
-    one(req, await social.getVisibleCommentOr404(req.user?.id ?? null, req.params.id)),
+    one(req, await social.getVisibleCommentOr404(req.user?.id ?? null, req.params.id, req.user?.isStaff === true)),
   );
 
   const update = async (req: FastifyRequest, id: number, b: { post?: number | string; body?: string; text?: string; parent?: number | string | null }, full: boolean) => {

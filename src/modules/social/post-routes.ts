@@ -80,7 +80,7 @@ export async function postRoutes(app: App, ctx: Ctx) {
   );
 
   app.get('/posts/:id', { config: { auth: 'optional' }, schema: { tags: ['posts'], params: IdParam, response: { 200: PostSchema } } }, async (req) =>
-    one(req, await social.visiblePostOr404(req.user?.id ?? null, req.params.id)),
+    one(req, await social.visiblePostOr404(req.user?.id ?? null, req.params.id, req.user?.isStaff === true)),
   );
 
   app.put('/posts/:id', { schema: { tags: ['posts'], params: IdParam, body: PutBody, response: { 200: PostSchema } } }, async (req) =>

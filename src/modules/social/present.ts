@@ -42,6 +42,8 @@ export const PostSchema = Type.Object(
     liked: Type.Boolean(),
     viewer_has_liked: Type.Boolean(),
     ...giftFields,
+    /** Hidden by moderation (only its author and staff still receive it). */
+    hidden: Type.Boolean(),
     created_at: Type.String(),
   },
   { $id: 'Post' },
@@ -63,6 +65,7 @@ export const CommentSchema = Type.Object(
     liked: Type.Boolean(),
     viewer_has_liked: Type.Boolean(),
     ...giftFields,
+    hidden: Type.Boolean(),
     created_at: Type.String(),
   },
   { $id: 'Comment' },
@@ -124,6 +127,7 @@ export function createSocialPresenter(ctx: Ctx) {
         viewer_has_liked: isLiked,
         recent_gifts: giftData.get(p.id)!.recent,
         gift_summary: giftData.get(p.id)!.summary as Record<string, unknown>,
+        hidden: p.hidden,
         created_at: p.createdAt.toISOString(),
       };
     });
@@ -161,6 +165,7 @@ export function createSocialPresenter(ctx: Ctx) {
         viewer_has_liked: isLiked,
         recent_gifts: giftData.get(c.id)!.recent,
         gift_summary: giftData.get(c.id)!.summary as Record<string, unknown>,
+        hidden: c.hidden,
         created_at: c.createdAt.toISOString(),
       };
     });

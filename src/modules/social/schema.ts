@@ -72,6 +72,8 @@ export const comments = pgTable(
     parentId: refColumn('parent_id').references((): AnyPgColumn => comments.id, { onDelete: 'cascade' }),
     text: text('text').notNull().default(''),
     likeCount: integer('like_count').notNull().default(0),
+    /** Hidden by moderation: only its author and staff still see it. */
+    hidden: boolean('hidden').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

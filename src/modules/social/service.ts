@@ -1,6 +1,6 @@
 // The social module's rules: posts, likes and comments with exact counters, visibility everywhere,
 // and the read API the feed, search, moderation and realtime modules build on.
-import { and, asc, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, notInArray, or, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { Tx } from '../../platform/db/index.js';
 import { ApiError, fieldError, notFound } from '../../platform/http/errors.js';
@@ -10,7 +10,7 @@ import type { StoredUpload } from '../media/service.js';
 import type { UserRow } from '../users/schema.js';
 import type { Viewer } from '../users/present.js';
 import { commentLikes, commentMedia, comments, postLikes, postMedia, posts, type CommentRow, type PostRow, type Visibility } from './schema.js';
-import { isVisible, viewerGraph, visibleSql } from './visibility.js';
+import { followedBySql, isVisible, viewerGraph, visibleSql } from './visibility.js';
 import { createSocialPresenter } from './present.js';
 
 export const SOCIAL_EVENTS = {
@@ -27,7 +27,7 @@ export interface PostCreatedEvent { postId: number; authorId: number; text: stri
 export interface PostUpdatedEvent { postId: number; authorId: number; text: string }
 export interface PostDeletedEvent { postId: number; authorId: number }
 export interface PostLikedEvent { postId: number; userId: number; authorId: number }
-export interface CommentCreatedEvent { commentId: number; postId: number; authorId: number; postAuthorId: number; parentAuthorId: number | null; text: string }
+export interface CommentCreatedEvent { commentId: number; postId: number; authorId: number; postAuthorId: number; parentAuthorId: number | null; text: string; visibility: Visibility }
 export interface CommentDeletedEvent { commentId: number; postId: number; authorId: number }
 export interface CommentLikedEvent { commentId: number; userId: number; authorId: number }
 
@@ -79,22 +79,26 @@ export function createSocialService(ctx: Ctx) {
   }
 
   /** Keeps the rows the viewer may see, in their order (one users query, one follows/blocks load). */
-  async function filterVisible(viewerId: number | null, rows: PostRow[]): Promise<PostRow[]> {
+  async function filterVisible(viewerId: number | null, rows: PostRow[], staff = false): Promise<PostRow[]> {
     if (!rows.length) return [];
     const authorIds = [...new Set(rows.map((r) => r.authorId))];
     const [authors, g] = await Promise.all([users().getMany(authorIds), viewerGraph(ctx, viewerId, authorIds)]);
-    return rows.filter((p) => isVisible(p, authors.get(p.authorId), g));
+    const graph = { ...g, staff: staff && viewerId !== null };
+    return rows.filter((p) => isVisible(p, authors.get(p.authorId), graph));
   }
 
-  /** The post when the viewer may see it, else null (unknown, hidden, private, blocked, suspended author). */
-  async function getPost(viewerId: number | null, id: number): Promise<PostRow | null> {
+  /**
+   * The post when the viewer may see it, else null (unknown, hidden, private, blocked, suspended
+   * author). `staff` viewers also see posts hidden by moderation.
+   */
+  async function getPost(viewerId: number | null, id: number, staff = false): Promise<PostRow | null> {
     const p = await postRow(id);
     if (!p) return null;
-    return (await filterVisible(viewerId, [p]))[0] ?? null;
+    return (await filterVisible(viewerId, [p], staff))[0] ?? null;
   }
 
-  async function visiblePostOr404(viewerId: number | null, id: number): Promise<PostRow> {
-    const p = await getPost(viewerId, id);
+  async function visiblePostOr404(viewerId: number | null, id: number, staff = false): Promise<PostRow> {
+    const p = await getPost(viewerId, id, staff);
     if (!p) throw postNotFound();
     return p;
   }
@@ -103,10 +107,15 @@ export function createSocialService(ctx: Ctx) {
     return (await getPost(viewerId, postId)) !== null;
   }
 
-  /** Comments are visible with their post, unless their own author is suspended or blocked/blocking. */
-  async function getComment(viewerId: number | null, id: number): Promise<CommentRow | null> {
+  /**
+   * Comments are visible with their post, unless their own author is suspended or blocked/blocking,
+   * or moderation hid them (then only their author and staff see them).
+   */
+  async function getComment(viewerId: number | null, id: number, staff = false): Promise<CommentRow | null> {
     const c = await commentRow(id);
-    if (!c || !(await canViewPost(viewerId, c.postId))) return null;
+    if (!c) return null;
+    if (c.hidden && c.authorId !== viewerId && !(staff && viewerId !== null)) return null;
+    if (!(await getPost(viewerId, c.postId, staff))) return null;
     if (c.authorId !== viewerId) {
       const author = await users().getById(c.authorId);
       if (!author?.isActive) return null;
@@ -134,11 +143,19 @@ export function createSocialService(ctx: Ctx) {
    * through but the full rule drops (suspended authors) are refilled from further batches, and the
    * cursor never stops while older rows remain.
    */
-  async function listRecentVisible(opts: { viewerId: number | null; authorIds?: number[]; before?: Keyset | null; limit: number; videoOnly?: boolean }): Promise<{ rows: PostRow[]; next: Keyset | null }> {
+  async function listRecentVisible(opts: {
+    viewerId: number | null;
+    authorIds?: number[];
+    /** Only posts by the people this user follows and their own (the following timeline). */
+    followedBy?: number;
+    before?: Keyset | null;
+    limit: number;
+    videoOnly?: boolean;
+  }): Promise<{ rows: PostRow[]; next: Keyset | null }> {
     const limit = Math.max(1, Math.min(opts.limit, 200));
-    const g = await viewerGraph(ctx, opts.viewerId, opts.authorIds);
-    const base = [visibleSql(g)];
+    const base = [visibleSql(ctx, opts.viewerId)];
     if (opts.authorIds) base.push(inArray(posts.authorId, opts.authorIds));
+    if (opts.followedBy !== undefined) base.push(followedBySql(ctx, opts.followedBy));
     if (opts.videoOnly) base.push(eq(posts.hasVideo, true));
     const found: PostRow[] = [];
     const inactive = new Set<number>();
@@ -245,6 +262,7 @@ export function createSocialService(ctx: Ctx) {
 
   async function updatePost(userId: number, id: number, patch: { text?: string; visibility?: Visibility; language?: string }): Promise<PostRow> {
     const p = await ownPostOr404(userId, id);
+    const narrowed = patch.visibility !== undefined && patch.visibility !== p.visibility;
     if (patch.text !== undefined && !patch.text.trim()) {
       const [{ n }] = await db().select({ n: sql<number>`count(*)::int` }).from(postMedia).where(eq(postMedia.postId, id));
       if (!n) throw fieldError('text', 'This field may not be blank.');
@@ -261,6 +279,8 @@ export function createSocialService(ctx: Ctx) {
       .returning();
     if (!saved) throw postNotFound();
     await ctx.events.emit<PostUpdatedEvent>(SOCIAL_EVENTS.postUpdated, { postId: saved.id, authorId: saved.authorId, text: saved.text });
+    // Live subscriptions to the post and its comments were authorised under the old audience.
+    if (narrowed) await ctx.services.realtime.recheck({ channels: [`post:${saved.id}`], prefixes: ['comment'] });
     return saved;
   }
 
@@ -298,10 +318,22 @@ export function createSocialService(ctx: Ctx) {
     return (await removePostRow(id, null)) !== null;
   }
 
-  /** Moderation: hides a post from everyone but its author (or shows it again). */
+  /** Moderation: hides a post from everyone but its author and staff (or shows it again). */
   async function hidePost(id: number, hidden = true): Promise<boolean> {
-    const r = await db().update(posts).set({ hidden, updatedAt: new Date() }).where(eq(posts.id, id)).returning({ id: posts.id });
-    return r.length > 0;
+    const r = await db().update(posts).set({ hidden }).where(eq(posts.id, id)).returning({ id: posts.id, authorId: posts.authorId, text: posts.text });
+    if (!r.length) return false;
+    if (hidden) await ctx.services.realtime.recheck({ channels: [`post:${id}`], prefixes: ['comment'] });
+    // The search index follows (its results are re-checked against `hidden` anyway).
+    await ctx.events.emit<PostUpdatedEvent>(SOCIAL_EVENTS.postUpdated, { postId: id, authorId: r[0].authorId, text: r[0].text });
+    return true;
+  }
+
+  /** Moderation: hides a comment from everyone but its author and staff (or shows it again). */
+  async function hideComment(id: number, hidden = true): Promise<boolean> {
+    const r = await db().update(comments).set({ hidden }).where(eq(comments.id, id)).returning({ id: comments.id });
+    if (!r.length) return false;
+    if (hidden) await ctx.services.realtime.recheck({ channels: [`comment:${id}`] });
+    return true;
   }
 
   // ---- likes: the unique row and the counter change in one transaction, so counts stay exact ----
@@ -366,17 +398,20 @@ export function createSocialService(ctx: Ctx) {
 
   // ---- comments ----
 
-  /** One page (1-based) of a visible post's comments, oldest first, without blocked or suspended authors. */
-  async function listComments(viewerId: number | null, postId: number, page: number, pageSize: number): Promise<{ rows: CommentRow[]; hasNext: boolean }> {
-    await visiblePostOr404(viewerId, postId);
-    const commenters = await db().selectDistinct({ id: comments.authorId }).from(comments).where(eq(comments.postId, postId));
-    const ids = commenters.map((c) => c.id);
-    const [authors, blocked] = await Promise.all([users().getMany(ids), viewerId === null ? Promise.resolve(new Set<number>()) : users().blockedIds(viewerId)]);
-    const excluded = ids.filter((id) => id !== viewerId && (!authors.get(id)?.isActive || blocked.has(id)));
+  /**
+   * One page (1-based) of a visible post's comments, oldest first, without blocked or suspended
+   * authors or comments hidden by moderation (their author and staff still see them). The author
+   * rules are anti-joins in the one query: no scan of the post's commenters.
+   */
+  async function listComments(viewerId: number | null, postId: number, page: number, pageSize: number, staff = false): Promise<{ rows: CommentRow[]; hasNext: boolean }> {
+    await visiblePostOr404(viewerId, postId, staff);
+    const u = users();
+    const authorOk = viewerId === null ? u.activeSql(comments.authorId) : or(eq(comments.authorId, viewerId), and(u.activeSql(comments.authorId), u.notBlockedSql(viewerId, comments.authorId)));
+    const shown = staff && viewerId !== null ? undefined : viewerId === null ? eq(comments.hidden, false) : or(eq(comments.hidden, false), eq(comments.authorId, viewerId));
     const rows = await db()
       .select()
       .from(comments)
-      .where(and(eq(comments.postId, postId), notInArray(comments.authorId, excluded)))
+      .where(and(eq(comments.postId, postId), authorOk, shown))
       .orderBy(asc(comments.createdAt), asc(comments.id))
       .limit(pageSize + 1)
       .offset((page - 1) * pageSize);
@@ -432,6 +467,7 @@ export function createSocialService(ctx: Ctx) {
       postAuthorId: result.postAuthorId,
       parentAuthorId: result.parentAuthorId,
       text: c.text,
+      visibility: post.visibility,
     });
     return c;
   }
@@ -484,8 +520,8 @@ export function createSocialService(ctx: Ctx) {
     return true;
   }
 
-  async function getVisibleCommentOr404(viewerId: number | null, id: number): Promise<CommentRow> {
-    const c = await getComment(viewerId, id);
+  async function getVisibleCommentOr404(viewerId: number | null, id: number, staff = false): Promise<CommentRow> {
+    const c = await getComment(viewerId, id, staff);
     if (!c) throw commentNotFound();
     return c;
   }
@@ -506,6 +542,7 @@ export function createSocialService(ctx: Ctx) {
     presentComments: (viewer: Viewer | null, rows: CommentRow[], origin: string) => presenter.presentComments(viewer, rows, origin),
     // moderation
     hidePost,
+    hideComment,
     removePost,
     removeComment: (id: number) => deleteComment(null, id),
     // writes (routes)

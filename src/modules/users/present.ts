@@ -83,8 +83,11 @@ export function createPresenter(ctx: Ctx) {
     const others = rows.filter((r) => r.id !== viewer?.id).map((r) => r.id);
     const [following, online] = await Promise.all([
       viewer ? ctx.services.users.followingAmong(viewer.id, others) : Promise.resolve(new Set<number>()),
-      // Presence for the others (`flags.online`: the thread list's dot); a viewer is online by definition.
-      others.length ? ctx.services.realtime.onlineAmong(others) : Promise.resolve(new Set<number>()),
+      // Presence (`flags.online`: the thread list's dot) follows the presence frames' rule: only
+      // people who share a conversation with the viewer; a viewer is online by definition.
+      viewer && others.length
+        ? ctx.services.messaging.peersAmong(viewer.id, others).then((peers) => (peers.size ? ctx.services.realtime.onlineAmong([...peers]) : new Set<number>()))
+        : Promise.resolve(new Set<number>()),
     ]);
     return Promise.all(
       rows.map(async (u) => {

@@ -1,4 +1,5 @@
 // me/profile/ (the personal map that drives onboarding) and profile/me/ (dating/profile settings).
+import { USER_EVENTS } from './service.js';
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { Type } from 'typebox';
@@ -189,6 +190,8 @@ export async function profileRoutes(app: App, ctx: Ctx) {
       const updated = await users.update(user.id, userPatch, tx);
       return { row, updated };
     });
+    // users.update inside our transaction leaves the event to us: search and others re-read the row.
+    await ctx.events.emit(USER_EVENTS.updated, { userId: user.id });
     if (newKey && previous?.avatarKey) await ctx.storage.delete(previous.avatarKey).catch(() => undefined);
     return presentMap(req, saved.updated, saved.row);
   }

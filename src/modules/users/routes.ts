@@ -59,7 +59,7 @@ export async function userRoutes(app: App, ctx: Ctx) {
     },
     async (req) => {
       const limit = clampPageSize(req.query.page_size);
-      const page = await users.list({ q: req.query.search ?? req.query.q, cursor: decodeCursor(req.query.cursor), limit });
+      const page = await users.list({ q: req.query.search ?? req.query.q, cursor: decodeCursor(req.query.cursor), limit, viewerId: me(req).id });
       return cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, await users.present(viewerOf(req), page.rows, { origin: origin(req) }));
     },
   );
@@ -107,11 +107,13 @@ export async function userRoutes(app: App, ctx: Ctx) {
     following: await users.unfollow(me(req).id, req.params.id),
   }));
 
-  app.get('/users/:id/followers', { schema: { tags: ['users'], params: IdParam, response: { 200: Type.Array(UserSchema) } } }, async (req) =>
-    users.present(viewerOf(req), await users.followersOf(req.params.id), { origin: origin(req) }),
+  // Bare arrays (as the original), newest first, at most 200 (`page_size` lowers it); 404 across a block.
+  const GraphQuery = Type.Object({ page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) });
+  app.get('/users/:id/followers', { schema: { tags: ['users'], params: IdParam, querystring: GraphQuery, response: { 200: Type.Array(UserSchema) } } }, async (req) =>
+    users.present(viewerOf(req), await users.followersOf(me(req).id, req.params.id, req.query.page_size), { origin: origin(req) }),
   );
-  app.get('/users/:id/following', { schema: { tags: ['users'], params: IdParam, response: { 200: Type.Array(UserSchema) } } }, async (req) =>
-    users.present(viewerOf(req), await users.followingOf(req.params.id), { origin: origin(req) }),
+  app.get('/users/:id/following', { schema: { tags: ['users'], params: IdParam, querystring: GraphQuery, response: { 200: Type.Array(UserSchema) } } }, async (req) =>
+    users.present(viewerOf(req), await users.followingOf(me(req).id, req.params.id, req.query.page_size), { origin: origin(req) }),
   );
 
   const blockResponse = { 200: Type.Object({ blocked: Type.Boolean() }) };

@@ -1,5 +1,5 @@
 // The users module's rules: accounts, sessions and tokens, the follow graph, blocks, devices.
-import { and, desc, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, inArray, isNull, or, sql, type Column, type SQL } from 'drizzle-orm';
 import { createUserFacts } from './facts.js';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
@@ -230,6 +230,8 @@ export function createUsersService(ctx: Ctx) {
       if (!active) await revokeAllSessions(userId, tx);
     });
     if (!active) await ctx.events.emit(USER_EVENTS.deactivated, { userId });
+    // Reactivated (an enforcement lifted or expired): search and others take the user back.
+    else await ctx.events.emit(USER_EVENTS.updated, { userId });
   }
 
   async function update(userId: number, patch: Partial<typeof users.$inferInsert>, tx: DbOrTx = db()): Promise<UserRow> {
@@ -240,8 +242,10 @@ export function createUsersService(ctx: Ctx) {
     return row;
   }
 
-  async function list(opts: { q?: string; cursor: Keyset | null; limit: number }) {
+  async function list(opts: { q?: string; cursor: Keyset | null; limit: number; viewerId?: number | null }) {
     const conds = [eq(users.isActive, true), olderThan(users.createdAt, users.id, opts.cursor)];
+    // A user blocked either way never appears in the other's directory or search.
+    if (opts.viewerId != null) conds.push(notBlockedSql(opts.viewerId, users.id));
     for (const term of (opts.q ?? '').trim().split(/\s+/).filter(Boolean)) {
       const like = `%${term.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
       conds.push(or(ilike(users.handle, like), ilike(users.name, like)));
@@ -320,28 +324,63 @@ export function createUsersService(ctx: Ctx) {
     return rows.map((r) => r.id);
   }
 
-  async function followersOf(userId: number, limit = 1000): Promise<UserRow[]> {
+  /** Hard cap of the bare-array follower/following lists (the app reads them as arrays). */
+  const GRAPH_LIST_MAX = 200;
+
+  /**
+   * `users/{id}/followers|following/` as `viewerId` sees them: 404 when a block separates the two
+   * (like `users/{id}/`), without users blocked either way, active users only, newest first, capped.
+   */
+  async function graphList(viewerId: number, userId: number, side: 'followers' | 'following', limit = GRAPH_LIST_MAX): Promise<UserRow[]> {
     await getActive(userId);
+    if (viewerId !== userId && (await isBlockedEitherWay(viewerId, userId))) throw notFound('No User matches the given query.');
+    const other = side === 'followers' ? follows.followerId : follows.followeeId;
+    const self = side === 'followers' ? follows.followeeId : follows.followerId;
     return db()
       .select({ u: users })
       .from(follows)
-      .innerJoin(users, eq(users.id, follows.followerId))
-      .where(and(eq(follows.followeeId, userId), eq(users.isActive, true)))
-      .orderBy(desc(follows.createdAt))
-      .limit(limit)
+      .innerJoin(users, eq(users.id, other))
+      .where(and(eq(self, userId), eq(users.isActive, true), notBlockedSql(viewerId, other)))
+      .orderBy(desc(follows.createdAt), desc(other))
+      .limit(Math.min(Math.max(limit, 1), GRAPH_LIST_MAX))
       .then((r) => r.map((x) => x.u));
   }
 
-  async function followingOf(userId: number, limit = 1000): Promise<UserRow[]> {
-    await getActive(userId);
-    return db()
-      .select({ u: users })
-      .from(follows)
-      .innerJoin(users, eq(users.id, follows.followeeId))
-      .where(and(eq(follows.followerId, userId), eq(users.isActive, true)))
-      .orderBy(desc(follows.createdAt))
-      .limit(limit)
-      .then((r) => r.map((x) => x.u));
+  const followersOf = (viewerId: number, userId: number, limit?: number) => graphList(viewerId, userId, 'followers', limit);
+  const followingOf = (viewerId: number, userId: number, limit?: number) => graphList(viewerId, userId, 'following', limit);
+
+  /** Follower ids of `userId` in pages (keyset on the id): fan-out never loads a whole audience. */
+  async function* followerIdPages(userId: number, pageSize = 1000): AsyncGenerator<number[]> {
+    let after = 0;
+    for (;;) {
+      const rows = await db()
+        .select({ id: follows.followerId })
+        .from(follows)
+        .where(and(eq(follows.followeeId, userId), gt(follows.followerId, after)))
+        .orderBy(asc(follows.followerId))
+        .limit(pageSize);
+      if (!rows.length) return;
+      yield rows.map((r) => r.id);
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1].id;
+    }
+  }
+
+  // ---- SQL fragments other modules compose into their queries (the tables stay private) ----
+
+  /** True when no block separates `viewerId` and the user in `col`. */
+  function notBlockedSql(viewerId: number, col: Column | SQL): SQL {
+    return sql`not exists (select 1 from ${blocks} where (${blocks.userId} = ${viewerId} and ${blocks.targetId} = ${col}) or (${blocks.userId} = ${col} and ${blocks.targetId} = ${viewerId}))`;
+  }
+
+  /** True when `viewerId` follows the user in `col`. */
+  function followsSql(viewerId: number, col: Column | SQL): SQL {
+    return sql`exists (select 1 from ${follows} where ${follows.followerId} = ${viewerId} and ${follows.followeeId} = ${col})`;
+  }
+
+  /** True when the user in `col` is an active account. */
+  function activeSql(col: Column | SQL): SQL {
+    return sql`exists (select 1 from ${users} where ${users.id} = ${col} and ${users.isActive})`;
   }
 
   // ---- blocks and mutes ----
@@ -353,6 +392,8 @@ export function createUsersService(ctx: Ctx) {
     // Blocking ends the follow relationship in both directions.
     await unfollow(userId, targetId).catch(() => undefined);
     await unfollow(targetId, userId).catch(() => undefined);
+    // Live sockets of either side re-check their post:/comment: subscriptions.
+    await ctx.services.realtime.recheckUsers([userId, targetId]);
   }
 
   async function unblock(userId: number, targetId: number) {
@@ -451,6 +492,10 @@ export function createUsersService(ctx: Ctx) {
     followerIds,
     followersOf,
     followingOf,
+    followerIdPages,
+    notBlockedSql,
+    followsSql,
+    activeSql,
     block,
     unblock,
     isBlockedEitherWay,

@@ -26,7 +26,10 @@ export const notFound = (detail = 'Not found.') => new ApiError(404, { detail, c
 export const conflict = (detail: string, code = 'conflict') => new ApiError(409, { detail, code });
 
 function fieldOf(path: string, missing?: string): string {
-  const parts = path.split('/').filter(Boolean);
+  const parts = path
+    .split('/')
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (missing) parts.push(missing);
   return parts.join('.') || 'non_field_errors';
 }
@@ -69,15 +72,25 @@ function messageFor(e: AjvError): [string, string] {
 }
 
 export function validationBody(errors: AjvError[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  // A Map, not an object: field names come from the client ("__proto__", "constructor").
+  const out = new Map<string, string[]>();
   for (const e of errors) {
     // anyOf/oneOf wrappers repeat their branches' errors; the branch errors are clearer.
     if (e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'if') continue;
     const [field, msg] = messageFor(e);
-    const list = (out[field] ??= []);
+    const list = out.get(field) ?? [];
+    out.set(field, list);
     if (!list.includes(msg)) list.push(msg);
   }
-  return Object.keys(out).length ? out : { non_field_errors: ['Invalid input.'] };
+  return out.size ? Object.fromEntries(out) : { non_field_errors: ['Invalid input.'] };
+}
+
+/** Errors of the multipart parser (busboy) on a body without a boundary or cut short. */
+function isMalformedMultipart(err: { message?: string; code?: string }): boolean {
+  const m = typeof err.message === 'string' ? err.message : '';
+  return (
+    /^Multipart: |Unexpected end of (form|file|multipart)|Malformed (part header|urlencoded form)|Boundary not found|Missing boundary|Unsupported content type: multipart|Part terminated early|Malformed part/i.test(m)
+  );
 }
 
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
@@ -97,17 +110,23 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
     return reply.status(413).send({ detail: 'Request entity too large.', code: 'payload_too_large' });
   }
+  if (isMalformedMultipart(err)) {
+    return reply.status(400).send({ detail: 'Multipart form parse error - the request body is not valid multipart/form-data.', code: 'parse_error' });
+  }
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
     return reply.status(415).send({ detail: `Unsupported media type "${req.headers['content-type'] ?? ''}" in request.`, code: 'unsupported_media_type' });
   }
   const pg = pgErrorCode(err);
   if (pg === '23505') return reply.status(409).send({ detail: 'This object already exists.', code: 'conflict' });
   if (pg === '23503') return reply.status(400).send({ detail: 'A referenced object does not exist.', code: 'invalid_reference' });
-  if (pg && ['22P02', '22003', '22001', '22007', '22008', '22023'].includes(pg)) {
+  // The input classes are rejected before they reach the database (validation.ts, parseInstant);
+  // these are the backstop: bad text encoding or NUL (22021, 22P05), out-of-range datetimes
+  // (22008, 22009), too-deep jsonb (54001), and the like are the client's input, never a 500.
+  if (pg && ['22P02', '22003', '22001', '22007', '22008', '22009', '22023', '22021', '22P05', '2202E', '22025', '54001'].includes(pg)) {
     return reply.status(400).send({ detail: 'Invalid value.', code: 'invalid' });
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    return reply.status(err.statusCode).send({ detail: err.message, code: (code ?? 'bad_request').toLowerCase() });
+    return reply.status(err.statusCode).send({ detail: typeof err.message === 'string' && err.message ? err.message : 'Bad request.', code: String(code ?? 'bad_request').toLowerCase() });
   }
   req.log.error({ err }, 'unhandled error');
   return reply.status(500).send({ detail: 'A server error occurred.', code: 'server_error' });

@@ -1,6 +1,8 @@
 // Authentication and rate limiting for every route, driven by the route's config:
-//   config.auth: 'none' (ignores any token) | 'optional' | 'user' (default) | 'staff'
+//   config.auth: 'none' (ignores any token) | 'optional' | 'user' (default) | 'staff' | 'moderator'
 //   config.rateLimit: extra named buckets on top of the global ip/user/anon ones.
+// Both run in onRequest, before the body is parsed or validated: a non-moderator gets its 403
+// whatever it sends.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from './app-type.js';
 import type { Config, RateSpec } from '../../config.js';
@@ -15,11 +17,24 @@ export interface SessionUser {
   roles: string[];
 }
 
-export type AuthMode = 'none' | 'optional' | 'user' | 'staff';
+export type AuthMode = 'none' | 'optional' | 'user' | 'staff' | 'moderator';
+
+/** The role that may moderate without being staff. */
+export const MODERATION_ROLE = 'moderation_team';
+
+/** Staff, superusers and holders of the moderation role. */
+export const isModerator = (u: Pick<SessionUser, 'isStaff' | 'isSuperuser' | 'roles'>) => u.isStaff || u.isSuperuser || (u.roles ?? []).includes(MODERATION_ROLE);
 
 export interface RouteRate extends RateSpec {
   name: string;
   by: 'user' | 'ip';
+  /**
+   * A token bucket instead of a fixed window: up to `burst` requests at once, refilled at `limit`
+   * per `windowMs` (a phone flushing its offline queue is a burst, not a flood).
+   */
+  burst?: number;
+  /** Count signed-in users against this bucket only, not the global per-user window. */
+  replacesUserBucket?: boolean;
 }
 
 declare module 'fastify' {
@@ -90,16 +105,29 @@ export function registerGuard(app: App, deps: { config: Config; tokens: TokenSig
       if (!req.user) throw unauthorized();
       if (!req.user.isStaff) throw forbidden();
     }
+    if (mode === 'moderator') {
+      if (!req.user) throw unauthorized();
+      if (!isModerator(req.user)) throw forbidden();
+    }
 
     if (!config.rateLimits.enabled || !req.routeOptions.url || req.routeOptions.config.throttle === false) return;
     const rl = config.rateLimits;
+    const routeRates = req.routeOptions.config.rateLimit ?? [];
     const buckets: { name: string; key: string; spec: RateSpec }[] = [{ name: 'ip', key: `ip:${req.ip}`, spec: rl.ip }];
-    buckets.push(req.user ? { name: 'user', key: `user:${req.user.id}`, spec: rl.user } : { name: 'anon', key: `anon:${req.ip}`, spec: rl.anon });
-    for (const r of req.routeOptions.config.rateLimit ?? []) {
+    const ownUserBucket = req.user && routeRates.some((r) => r.replacesUserBucket && r.by === 'user');
+    if (!ownUserBucket) buckets.push(req.user ? { name: 'user', key: `user:${req.user.id}`, spec: rl.user } : { name: 'anon', key: `anon:${req.ip}`, spec: rl.anon });
+    const tokenBuckets: { name: string; key: string; spec: RouteRate & { burst: number } }[] = [];
+    for (const r of routeRates) {
       const who = r.by === 'user' && req.user ? `u${req.user.id}` : `ip${req.ip}`;
-      buckets.push({ name: r.name, key: `${r.name}:${who}`, spec: r });
+      if (r.burst) tokenBuckets.push({ name: r.name, key: `${r.name}:${who}`, spec: r as RouteRate & { burst: number } });
+      else buckets.push({ name: r.name, key: `${r.name}:${who}`, spec: r });
     }
-    const results = await limiter.hitMany(buckets.map((b) => ({ key: b.key, limit: b.spec.limit, windowMs: b.spec.windowMs })));
+    const [windowResults, bucketResults] = await Promise.all([
+      limiter.hitMany(buckets.map((b) => ({ key: b.key, limit: b.spec.limit, windowMs: b.spec.windowMs }))),
+      Promise.all(tokenBuckets.map((b) => limiter.take(b.key, b.spec.limit, b.spec.windowMs, b.spec.burst))),
+    ]);
+    buckets.push(...tokenBuckets);
+    const results = [...windowResults, ...bucketResults];
     let tightest: { r: RateResult; name: string; windowMs: number } | null = null;
     for (let i = 0; i < buckets.length; i++) {
       const b = buckets[i];

@@ -12,6 +12,20 @@ export function encodeCursor(k: Keyset): string {
   return Buffer.from(JSON.stringify([k.t, k.id])).toString('base64url');
 }
 
+/**
+ * An instant the database can store: a parseable date-time in years 1–9999. JavaScript accepts
+ * extended years (`+275760-09-13T00:00:00Z`) that PostgreSQL rejects; every date taken from a
+ * client (cursors, `since`, expiries) goes through here.
+ */
+export function parseInstant(raw: unknown): Date | null {
+  if (typeof raw !== 'string' || raw.length > 64) return null;
+  const ms = Date.parse(raw);
+  if (Number.isNaN(ms)) return null;
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  return y >= 1 && y <= 9999 ? d : null;
+}
+
 export const invalidCursor = () => new ApiError(400, { detail: 'Invalid cursor', code: 'invalid_cursor' });
 
 /** Accepts a bare cursor or the whole `next` URL the app sends back (§3.9 of mobile-usage). */
@@ -28,8 +42,9 @@ export function decodeCursor(raw: string | undefined | null): Keyset | null {
   }
   try {
     const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (!Array.isArray(v) || typeof v[0] !== 'string' || !Number.isSafeInteger(v[1]) || Number.isNaN(Date.parse(v[0]))) throw new Error();
-    return { t: v[0], id: v[1] };
+    const at = Array.isArray(v) ? parseInstant(v[0]) : null;
+    if (!at || !Number.isSafeInteger(v[1])) throw new Error();
+    return { t: at.toISOString(), id: v[1] };
   } catch {
     throw invalidCursor();
   }
