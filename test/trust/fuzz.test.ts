@@ -141,7 +141,18 @@ function isDrf(body: unknown): boolean {
 }
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // Providers configured, so webhooks reach their signature checks instead of "not configured".
+  t = await createTestApp({
+    STRIPE_API_KEY: 'sk_test_fuzz',
+    STRIPE_WEBHOOK_SECRET: 'whsec_fuzz',
+    STRIPE_API_BASE: 'http://127.0.0.1:9',
+    IPAY_WEBHOOK_SECRET: 'ipay-fuzz-secret',
+    BTCPAY_BASE_URL: 'http://127.0.0.1:9',
+    BTCPAY_STORE_ID: 'store',
+    BTCPAY_API_KEY: 'key',
+    BTCPAY_WEBHOOK_SECRET: 'btcpay-fuzz-secret',
+    GITHUB_WEBHOOK_SECRET: 'github-fuzz-secret',
+  });
   [u, other] = [await t.user(), await t.user()];
   // Objects to aim at, so some requests reach the handlers' deeper checks.
   const post = (await u.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'fuzz target @' + other.handle } })).json();
@@ -196,6 +207,11 @@ describe('OpenAPI fuzz', () => {
         const label = `${op.method} ${url.slice(0, 160)} [${auth ? (auth.includes('not.a') ? 'wrong token' : 'token') : 'anonymous'}] → ${res.statusCode}`;
         if (res.statusCode >= 500) {
           failures.push(`${label}: ${res.body.slice(0, 200)}`);
+          continue;
+        }
+        if (res.statusCode >= 400 && String(res.headers['content-type']).startsWith('text/event-stream')) {
+          // SSE routes answer errors as the app parses them: one `data: {"event":"error",…}` frame.
+          if (!/^data: \{"event":"error"/.test(res.body)) failures.push(`${label}: not an SSE error frame: ${res.body.slice(0, 200)}`);
           continue;
         }
         if (res.statusCode >= 400) {

@@ -300,16 +300,16 @@ export async function paymentsRoutes(app: App, ctx: Ctx) {
     };
 
     hooks.post('/payments/stripe/webhook', hook, async (req, reply: FastifyReply) => {
-      if (!payments.providerEnabled('stripe')) return reply.status(403).send();
+      if (!payments.providerEnabled('stripe')) return reply.status(403).send({ detail: 'This payment provider is disabled.', code: 'provider_disabled' });
       if (!money.stripe.webhookSecret) throw unavailable('Stripe webhook');
       const sig = req.headers['stripe-signature'];
-      if (typeof sig !== 'string' || !sig) return reply.status(400).send({ detail: 'Missing signature.' });
+      if (typeof sig !== 'string' || !sig) return reply.status(400).send({ detail: 'Missing signature.', code: 'invalid_signature' });
       const body = raw(req);
       let event: { id: string; type: string; data: { object: Record<string, unknown> } };
       try {
         event = stripeClient(money).webhooks.constructEvent(body, sig, money.stripe.webhookSecret) as never;
       } catch {
-        return reply.status(400).send({ detail: 'Invalid signature.' });
+        return reply.status(400).send({ detail: 'Invalid signature.', code: 'invalid_signature' });
       }
       const kinds = ['checkout.session.completed', 'checkout.session.async_payment_succeeded', 'checkout.session.async_payment_failed'];
       if (!kinds.includes(event.type)) return received;
@@ -331,12 +331,12 @@ export async function paymentsRoutes(app: App, ctx: Ctx) {
     });
 
     hooks.post('/payments/ipay/webhook', hook, async (req, reply: FastifyReply) => {
-      if (!payments.providerEnabled('ipay')) return reply.status(403).send();
+      if (!payments.providerEnabled('ipay')) return reply.status(403).send({ detail: 'This payment provider is disabled.', code: 'provider_disabled' });
       const secret = money.ipay.webhookSecret;
-      if (!secret) return reply.status(401).send({ detail: 'IPAY_WEBHOOK_SECRET is not configured.' });
+      if (!secret) return reply.status(401).send({ detail: 'IPAY_WEBHOOK_SECRET is not configured.', code: 'payments_unavailable' });
       const body = raw(req);
       const sig = req.headers['x-ipay-signature'];
-      if (!hmacMatches(secret, body, typeof sig === 'string' ? sig : undefined, true)) return reply.status(401).send({ detail: 'Invalid signature.' });
+      if (!hmacMatches(secret, body, typeof sig === 'string' ? sig : undefined, true)) return reply.status(401).send({ detail: 'Invalid signature.', code: 'invalid_signature' });
       const p = parseObject(body);
       const first = (...keys: string[]) => keys.map((k) => p[k]).find((v) => (typeof v === 'string' && v.trim()) || typeof v === 'number');
       const reference = first('order_id', 'reference', 'merchant_order_id', 'external_id');
@@ -360,12 +360,12 @@ export async function paymentsRoutes(app: App, ctx: Ctx) {
     });
 
     hooks.post('/payments/btcpay/webhook', hook, async (req, reply: FastifyReply) => {
-      if (!payments.providerEnabled('btcpay')) return reply.status(403).send();
+      if (!payments.providerEnabled('btcpay')) return reply.status(403).send({ detail: 'This payment provider is disabled.', code: 'provider_disabled' });
       const secret = money.btcpay.webhookSecret;
-      if (!secret) return reply.status(401).send({ detail: 'BTCPAY_WEBHOOK_SECRET is not configured.' });
+      if (!secret) return reply.status(401).send({ detail: 'BTCPAY_WEBHOOK_SECRET is not configured.', code: 'payments_unavailable' });
       const body = raw(req);
       const sig = req.headers['btcpay-sig'];
-      if (!hmacMatches(secret, body, typeof sig === 'string' ? sig : undefined, false)) return reply.status(401).send({ detail: 'Invalid signature.' });
+      if (!hmacMatches(secret, body, typeof sig === 'string' ? sig : undefined, false)) return reply.status(401).send({ detail: 'Invalid signature.', code: 'invalid_signature' });
       const p = parseObject(body);
       const invoiceId = [p.invoiceId, p.invoice_id, p.id].find((v) => typeof v === 'string' && v);
       const type = [p.type, p.eventType, p.event_type].find((v) => typeof v === 'string' && v);
