@@ -49,6 +49,8 @@ export interface Config {
   worker: { concurrency: number };
   moderation: { bannedWords: string[] };
   realtime: { publishToken: string | null; publishRate: RateSpec; maxSocketsPerUser: number; maxBufferedBytes: number; pingIntervalMs: number };
+  rewards: { githubWebhookSecret: string | null };
+  community: { loginRate: RateSpec; corsOrigins: string[] };
 }
 
 function str(env: Env, key: string, def: string): string {
@@ -210,6 +212,12 @@ export function loadConfig(env: Env = process.env): Config {
       maxSocketsPerUser: int(env, 'REALTIME_MAX_SOCKETS_PER_USER', 10, 1, 1000),
       maxBufferedBytes: int(env, 'REALTIME_MAX_BUFFERED_BYTES', 1_048_576, 1024),
       pingIntervalMs: int(env, 'REALTIME_PING_INTERVAL_MS', 30_000, 1000),
+    },
+    // No secret → every GitHub delivery is refused (403), in every mode.
+    rewards: { githubWebhookSecret: optStr(env, 'GITHUB_WEBHOOK_SECRET') },
+    community: {
+      loginRate: parseRate('COMMUNITY_LOGIN_RATE', str(env, 'COMMUNITY_LOGIN_RATE', '10/min')),
+      corsOrigins: list(env, 'CORS_ALLOWED_ORIGINS', ['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:8082', 'http://127.0.0.1:8082', 'https://georgetoloraia.github.io', 'https://community.self-link.com']),
     },
   };
 }

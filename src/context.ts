@@ -13,6 +13,8 @@ import type { MediaService } from './modules/media/service.js';
 import type { SocialService } from './modules/social/service.js';
 import type { FeedService } from './modules/feed/service.js';
 import type { SearchService } from './modules/search/service.js';
+import type { RewardsService } from './modules/rewards/service.js';
+import type { CommunityService } from './modules/community/service.js';
 
 export interface Services {
   users: UsersService;
@@ -26,6 +28,8 @@ export interface Services {
   social: SocialService;
   feed: FeedService;
   search: SearchService;
+  rewards: RewardsService;
+  community: CommunityService;
 }
 
 export interface Ctx extends Platform {

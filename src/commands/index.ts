@@ -7,6 +7,7 @@ import { setPassword, flagsCommand } from './accounts.js';
 import { verifyAudit } from './verify-audit.js';
 import { storageStatus } from './storage-status.js';
 import { searchReindex } from './search-reindex.js';
+import { rewardsAdjust, rewardsLink, rewardsPayout, rewardsSnapshot, rewardsVerify } from './rewards.js';
 
 export interface Command {
   help: string;
@@ -22,6 +23,11 @@ export const commands: Record<string, Command> = {
   'verify-audit': verifyAudit,
   'storage-status': storageStatus,
   'search-reindex': searchReindex,
+  'rewards-snapshot': rewardsSnapshot,
+  'rewards-verify': rewardsVerify,
+  'rewards-link': rewardsLink,
+  'rewards-adjust': rewardsAdjust,
+  'rewards-payout': rewardsPayout,
 };
 
 /** Parses `--name value` and `--flag` options. */

@@ -12,8 +12,10 @@ import { mediaModule } from './media/module.js';
 import { socialModule } from './social/module.js';
 import { feedModule } from './feed/module.js';
 import { searchModule } from './search/module.js';
+import { rewardsModule } from './rewards/module.js';
+import { communityModule } from './community/module.js';
 
-export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule];
+export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule, rewardsModule, communityModule];
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;
