@@ -49,6 +49,7 @@ export function renderPage(snapshots: SnapshotRow[], now = new Date()): string {
   dt { font-weight: 600; }
   dd { margin: 0; min-width: 0; }
   .hash code { font-size: .8rem; word-break: break-all; overflow-wrap: anywhere; }
+  .how code { white-space: nowrap; }
   a.csv { display: inline-block; padding: .45rem .8rem; border-radius: .4rem; background: #2563eb; color: #fff; text-decoration: none; }
   @media (max-width: 30rem) { dl { grid-template-columns: 1fr; } dt { margin-top: .35rem; } }
 </style>
