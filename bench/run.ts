@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   startup: () => import('./startup.js'),
   feed: () => import('./feed.js'),
   realtime: () => import('./realtime.js'),
+  rewards: () => import('./rewards.js'),
 };
 
 const name = process.argv[2];
