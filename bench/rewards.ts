@@ -14,6 +14,7 @@ import { benchDatabase, fmt, freePort, ROOT, serverEnv, startAndWait, startProce
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = 50;
 const SECRET = 'bench-webhook-secret';
+let deliveries = 0;
 
 interface Run {
   rps: number;
@@ -36,7 +37,7 @@ async function cannon(url: string, opts: { body?: (i: number) => string; seconds
           setupRequest: (req: autocannon.Request) => {
             const body = opts.body!(i++);
             const sig = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
-            return { ...req, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'pull_request', 'x-github-delivery': `d-${i}-${process.pid}`, 'x-hub-signature-256': sig } };
+            return { ...req, method: 'POST', body, headers: { 'content-type': 'application/json', 'x-github-event': 'pull_request', 'x-github-delivery': `d-${++deliveries}-${process.pid}`, 'x-hub-signature-256': sig } };
           },
           onResponse: (status: number) => {
             codes[status] = (codes[status] ?? 0) + 1;
@@ -92,12 +93,14 @@ export async function run() {
 
     // Seed the months set-based: 10,000 contributors; 1,000,000 events in 2024-01, 100,000 in 2024-02.
     const db = new pg.Client({ connectionString: benchDb.url.toString() });
+    db.on('error', (err) => console.error('seed connection:', err.message));
     await db.connect();
+    console.log('webhook runs done; seeding…');
     const t0 = Date.now();
     await db.query(`insert into reward_contributors (github_username) select 'contrib' || g from generate_series(1, 10000) g`);
     const seed = (n: number, start: string, stepSec: number) =>
       db.query(`insert into reward_events (contributor_id, event_type, points, occurred_at, reference, metadata)
-        select c.min + (g * 7919) % 10000, 'pr_merged', (array[1, 2, 5, 8, 13, 10])[1 + g % 6], '${start}'::timestamptz + g * interval '${stepSec} seconds',
+        select c.min + (g::bigint * 7919) % 10000, 'pr_merged', (array[1, 2, 5, 8, 13, 10])[1 + g % 6], '${start}'::timestamptz + g * interval '${stepSec} seconds',
                'org/repo#' || g, jsonb_build_object('github_username', 'contrib' || g % 10000, 'repository', 'org/repo', 'payload_sha256', md5(g::text) || md5((g + 1)::text))
         from generate_series(1, ${n}) g, (select min(id) as min from reward_contributors where github_username like 'contrib%') c`);
     await seed(1_000_000, '2024-01-01', 2.6);
@@ -105,6 +108,7 @@ export async function run() {
     await db.query('analyze reward_events');
     await db.end();
     const seedSec = (Date.now() - t0) / 1000;
+    console.log(`seeded in ${seedSec} s; running rewards-snapshot…`);
 
     const cmdEnv = { ...env, LOG_LEVEL: 'warn' };
     const args = (month: string, dir: string) => ['bin/selflink.mjs', 'rewards-snapshot', '--month', month, '--revenue-cents', '123456789', '--costs-cents', '23456789', '--dry-run', '--output', path.join(out, dir)];

@@ -197,3 +197,13 @@ describe('rewards-snapshot and rewards-verify', () => {
     }
   });
 });
+
+describe('ledger row canonicalisation', () => {
+  it('the fast row serialiser gives exactly the sorted-key JSON of the whole row', async () => {
+    const { ledgerRow } = await import('../../src/modules/rewards/calc.js');
+    const e = { id: 7, contributorId: 3, eventType: 'pr_merged', points: -2, occurredAt: new Date('2025-01-02T03:04:05.678Z'), reference: 'a,"b"\né', metadata: { z: [1, 'ü'], a: { y: null, b: true } } };
+    const r = ledgerRow(e);
+    expect(r.json).toBe(pyJson({ id: 7, contributor_id: 3, event_type: 'pr_merged', points: -2, occurred_at: '2025-01-02T03:04:05.678000+00:00', reference: e.reference, metadata: e.metadata }));
+    expect(r.csv).toBe('7,3,pr_merged,-2,2025-01-02T03:04:05.678000+00:00,"a,""b""\né","{""a"": {""b"": true, ""y"": null}, ""z"": [1, ""\\u00fc""]}"\r\n');
+  });
+});

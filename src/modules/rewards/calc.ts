@@ -108,7 +108,8 @@ export interface LedgerRowInput {
 export function ledgerRow(e: LedgerRowInput): { json: string; csv: string } {
   const occurred = pyIso(e.occurredAt);
   const metadata = pyJson(e.metadata ?? {});
-  const json = pyJson({ id: e.id, contributor_id: e.contributorId, event_type: e.eventType, points: e.points, occurred_at: occurred, reference: e.reference, metadata: e.metadata ?? {} });
+  // Same bytes as pyJson({...}) of the whole row (keys in sorted order), with metadata serialised once.
+  const json = `{"contributor_id": ${e.contributorId}, "event_type": ${pyJson(e.eventType)}, "id": ${e.id}, "metadata": ${metadata}, "occurred_at": ${pyJson(occurred)}, "points": ${e.points}, "reference": ${pyJson(e.reference)}}`;
   const csv = [e.id, e.contributorId, e.eventType, e.points, occurred, e.reference, metadata].map(csvField).join(',') + '\r\n';
   return { json, csv };
 }

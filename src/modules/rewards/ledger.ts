@@ -182,8 +182,8 @@ export function createLedger(ctx: Ctx) {
     const number = pr.number;
     if (!Number.isSafeInteger(number) || (number as number) <= 0) throw new ApiError(400, { 'pull_request.number': ['A valid integer is required.'] });
     const repo = obj(body.repository);
-    const fullName = repo && typeof repo.full_name === 'string' && repo.full_name.length <= 200 ? repo.full_name : null;
-    if (!fullName) throw new ApiError(400, { 'repository.full_name': ['This field is required.'] });
+    // Every repository is accepted; a payload without one is keyed as repository "unknown".
+    const fullName = repo && typeof repo.full_name === 'string' && repo.full_name.trim() ? repo.full_name.trim().slice(0, 200) : 'unknown';
     const author = obj(pr.user);
     const login = author && typeof author.login === 'string' ? author.login : null;
     if (!login || login.length > 100) throw new ApiError(400, { 'pull_request.user.login': ['This field is required.'] });
