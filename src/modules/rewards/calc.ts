@@ -58,6 +58,8 @@ export function pyIso(d: Date): string {
   return `${iso.slice(0, 19)}${ms ? `.${String(ms).padStart(3, '0')}000` : ''}+00:00`;
 }
 
+// Printable ASCII without quote or backslash: JSON and Python write it as is.
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const escapeNonAscii = (s: string) => s.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /**
@@ -66,7 +68,7 @@ const escapeNonAscii = (s: string) => s.replace(/[\u0080-\uffff]/g, (c) => `\\u$
  */
 export function pyJson(value: unknown, indent?: number, depth = 0): string {
   if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return escapeNonAscii(JSON.stringify(value));
+  if (typeof value === 'string') return PLAIN.test(value) ? `"${value}"` : escapeNonAscii(JSON.stringify(value));
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return 'null';
     return Number.isInteger(value) ? String(value) : String(value);
@@ -110,7 +112,8 @@ export function ledgerRow(e: LedgerRowInput): { json: string; csv: string } {
   const metadata = pyJson(e.metadata ?? {});
   // Same bytes as pyJson({...}) of the whole row (keys in sorted order), with metadata serialised once.
   const json = `{"contributor_id": ${e.contributorId}, "event_type": ${pyJson(e.eventType)}, "id": ${e.id}, "metadata": ${metadata}, "occurred_at": ${pyJson(occurred)}, "points": ${e.points}, "reference": ${pyJson(e.reference)}}`;
-  const csv = [e.id, e.contributorId, e.eventType, e.points, occurred, e.reference, metadata].map(csvField).join(',') + '\r\n';
+  // Numbers and timestamps never need quoting; the text fields go through csvField.
+  const csv = `${e.id},${e.contributorId},${csvField(e.eventType)},${e.points},${occurred},${csvField(e.reference)},${csvField(metadata)}\r\n`;
   return { json, csv };
 }
 
