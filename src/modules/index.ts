@@ -15,7 +15,9 @@ import { searchModule } from './search/module.js';
 import { rewardsModule } from './rewards/module.js';
 import { communityModule } from './community/module.js';
 
-export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule, rewardsModule, communityModule];
+export const modules: Module[] = [usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule];
+// Rewards and community (issue 12).
+modules.push(rewardsModule, communityModule);
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;
