@@ -1,7 +1,7 @@
 // Writing to the rewards ledger: contributors and linking, GitHub deliveries, staff adjustments.
 // Every write is one transaction that also appends its audit event to the one audit chain.
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { eq, inArray, sql } from 'drizzle-orm';
+import { eq, inArray, or, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
 import { ApiError, badRequest, conflict, notFound } from '../../platform/http/errors.js';
@@ -194,6 +194,15 @@ export function createLedger(ctx: Ctx) {
     const payloadSha256 = createHash('sha256').update(d.rawBody).digest('hex');
     const labels = Array.isArray(pr.labels) ? pr.labels.map((l) => obj(l)?.name).filter((n): n is string => typeof n === 'string').slice(0, 50) : [];
 
+    const dedupeKey = `github:${fullName.toLowerCase()}#${number}`;
+    // Redeliveries stop here, before any lock; concurrent first deliveries are settled by the unique keys below.
+    const [seen] = await ctx.db
+      .select({ id: rewardEvents.id })
+      .from(rewardEvents)
+      .where(deliveryId ? or(eq(rewardEvents.dedupeKey, dedupeKey), eq(rewardEvents.deliveryId, deliveryId)) : eq(rewardEvents.dedupeKey, dedupeKey))
+      .limit(1);
+    if (seen) return { status: 200, body: { detail: 'Already recorded.' } };
+
     return ctx.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock_shared(${SNAPSHOT_LOCK})`);
       const contributor = await ensureByLogin(tx, login);
@@ -215,7 +224,7 @@ export function createLedger(ctx: Ctx) {
         reference: `${fullName}#${number}`,
         metadata,
         deliveryId,
-        dedupeKey: `github:${fullName.toLowerCase()}#${number}`,
+        dedupeKey,
       });
       if (!ev) return { status: 200, body: { detail: 'Already recorded.' } };
       const linked = contributor.userId !== null;
