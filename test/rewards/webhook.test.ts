@@ -12,9 +12,13 @@ let t: TestApp;
 let staff: TestUser;
 let alice: TestUser;
 let bob: TestUser;
+// A second app without GITHUB_WEBHOOK_SECRET, alive for the whole file (closing an app seconds after
+// starting its BullMQ workers trips ioredis "Connection is closed" rejections in server mode).
+let bare: TestApp;
 
 beforeAll(async () => {
   t = await createTestApp({ GITHUB_WEBHOOK_SECRET: SECRET });
+  bare = await createTestApp();
   staff = await t.user();
   alice = await t.user();
   bob = await t.user();
@@ -22,7 +26,10 @@ beforeAll(async () => {
   const link = await staff.req({ method: 'POST', url: '/api/v1/contrib-rewards/contributors/', body: { user_id: alice.id, github_username: 'Alice-Dev' } });
   expect(link.statusCode).toBe(201);
 });
-afterAll(async () => t?.close());
+afterAll(async () => {
+  await t?.close();
+  await bare?.close();
+});
 
 const eventCount = async () => Number((await t.ctx.db.select({ n: sql<number>`count(*)` }).from(rewardEvents))[0].n);
 
@@ -39,14 +46,9 @@ describe('signature', () => {
   });
 
   it('refuses every delivery when no secret is configured', async () => {
-    const bare = await createTestApp();
-    try {
-      const res = await deliver(bare, prPayload({ login: 'alice-dev', number: 1 }));
-      expect(res.statusCode).toBe(403);
-      expect(res.json().detail).toBe('Webhook secret not configured.');
-    } finally {
-      await bare.close();
-    }
+    const res = await deliver(bare, prPayload({ login: 'alice-dev', number: 1 }));
+    expect(res.statusCode).toBe(403);
+    expect(res.json().detail).toBe('Webhook secret not configured.');
   });
 
   it('answers ping, push, opened and unmerged PRs with 2xx and records nothing; a signed non-JSON body is 400', async () => {
