@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   astro: () => import('./astro.js'),
   mentor: () => import('./mentor.js'),
   coin: () => import('./coin.js'),
+  rewards: () => import('./rewards.js'),
 };
 
 const name = process.argv[2];

@@ -60,6 +60,8 @@ export interface Config {
   };
   mentor: MentorConfig;
   money: MoneyConfig;
+  rewards: { githubWebhookSecret: string | null };
+  community: { loginRate: RateSpec; corsOrigins: string[] };
   /** `worker` and `scheduler` serve GET /health on this port when set (probes); other roles use PORT. */
   healthPort: number | null;
   /** PostgreSQL without the pooler, for backup/restore (pg_dump holds a session); null = DATABASE_URL. */
@@ -427,6 +429,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     databaseDirectUrl: url(env, 'DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']),
     healthPort: env.HEALTH_PORT === undefined || env.HEALTH_PORT === '' ? null : int(env, 'HEALTH_PORT', 0, 0, 65535),
+    // No secret → every GitHub delivery is refused (403), in every mode.
+    rewards: { githubWebhookSecret: optStr(env, 'GITHUB_WEBHOOK_SECRET') },
+    community: {
+      loginRate: parseRate('COMMUNITY_LOGIN_RATE', str(env, 'COMMUNITY_LOGIN_RATE', '10/min')),
+      corsOrigins: list(env, 'CORS_ALLOWED_ORIGINS', ['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:8082', 'http://127.0.0.1:8082', 'https://georgetoloraia.github.io', 'https://community.self-link.com']),
+    },
   };
 }
 

@@ -19,6 +19,8 @@ import type { SoulmatchService } from './modules/soulmatch/service.js';
 import type { MentorService } from './modules/mentor/service.js';
 import type { CoinService } from './modules/coin/service.js';
 import type { PaymentsService } from './modules/payments/service.js';
+import type { RewardsService } from './modules/rewards/service.js';
+import type { CommunityService } from './modules/community/service.js';
 
 export interface Services {
   users: UsersService;
@@ -38,6 +40,8 @@ export interface Services {
   mentor: MentorService;
   coin: CoinService;
   payments: PaymentsService;
+  rewards: RewardsService;
+  community: CommunityService;
 }
 
 export interface Ctx extends Platform {

@@ -11,6 +11,7 @@ import { seedSoulmatch } from './seed-soulmatch.js';
 import { coinBackfillAccounts, coinInvariantCheck, coinPaymentAudit, coinSnapshot } from './coin.js';
 import { backup, restore } from './backup.js';
 import { doctor } from './doctor.js';
+import { rewardsAdjust, rewardsLink, rewardsPayout, rewardsSnapshot, rewardsVerify } from './rewards.js';
 
 export interface Command {
   help: string;
@@ -38,6 +39,11 @@ export const commands: Record<string, Command> = {
   backup,
   restore,
   doctor,
+  'rewards-snapshot': rewardsSnapshot,
+  'rewards-verify': rewardsVerify,
+  'rewards-link': rewardsLink,
+  'rewards-adjust': rewardsAdjust,
+  'rewards-payout': rewardsPayout,
 };
 
 /** Parses `--name value` and `--flag` options. */

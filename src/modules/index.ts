@@ -18,10 +18,12 @@ import { soulmatchModule } from './soulmatch/module.js';
 import { mentorModule } from './mentor/module.js';
 import { coinModule } from './coin/module.js';
 import { paymentsModule } from './payments/module.js';
+import { rewardsModule } from './rewards/module.js';
+import { communityModule } from './community/module.js';
 
 export const modules: Module[] = [
   usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule,
-  astroModule, matrixModule, soulmatchModule, mentorModule, coinModule, paymentsModule,
+  astroModule, matrixModule, soulmatchModule, mentorModule, coinModule, paymentsModule, rewardsModule, communityModule,
 ];
 
 export function createContext(platform: Platform): Ctx {

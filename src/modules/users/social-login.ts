@@ -16,6 +16,7 @@ interface Identity {
   email: string | null;
   emailVerified: boolean;
   name: string;
+  login?: string;
 }
 
 interface Credentials {
@@ -96,6 +97,7 @@ async function github(ctx: Ctx, c: Credentials): Promise<Identity> {
     email: primary?.email ?? (typeof profile.email === 'string' ? profile.email : null),
     emailVerified: Boolean(primary),
     name: String(profile.name ?? profile.login ?? ''),
+    login: typeof profile.login === 'string' ? profile.login : undefined,
   };
 }
 
@@ -146,5 +148,6 @@ export async function socialLogin(ctx: Ctx, provider: SocialProvider, c: Credent
   }
   if (!user.isActive) throw new ApiError(400, { non_field_errors: ['Invalid credentials'] });
   await ctx.db.update(users).set({ lastLogin: new Date() }).where(eq(users.id, user.id));
+  if (provider === 'github' && id.login) await ctx.services.rewards.linkGithubLogin(user.id, id.login);
   return user;
 }
