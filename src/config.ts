@@ -49,6 +49,8 @@ export interface Config {
   worker: { concurrency: number };
   moderation: { bannedWords: string[] };
   realtime: { publishToken: string | null; publishRate: RateSpec; maxSocketsPerUser: number; maxBufferedBytes: number; pingIntervalMs: number };
+  /** The transactional outbox relay (src/platform/events.ts). */
+  outbox: { pollMs: number; leaseMs: number; retentionHours: number; crashAfterCommit: string | null };
 }
 
 function str(env: Env, key: string, def: string): string {
@@ -210,6 +212,13 @@ export function loadConfig(env: Env = process.env): Config {
       maxSocketsPerUser: int(env, 'REALTIME_MAX_SOCKETS_PER_USER', 10, 1, 1000),
       maxBufferedBytes: int(env, 'REALTIME_MAX_BUFFERED_BYTES', 1_048_576, 1024),
       pingIntervalMs: int(env, 'REALTIME_PING_INTERVAL_MS', 30_000, 1000),
+    },
+    outbox: {
+      pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10, 3_600_000),
+      leaseMs: int(env, 'OUTBOX_LEASE_MS', 60_000, 1000, 3_600_000),
+      retentionHours: int(env, 'OUTBOX_RETENTION_HOURS', 24, 0, 24 * 365),
+      // Test hook, off unless set: the relay dies (SIGKILL) when it claims an event of this name.
+      crashAfterCommit: optStr(env, 'SELFLINK_TEST_CRASH_AFTER_COMMIT'),
     },
   };
 }

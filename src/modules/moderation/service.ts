@@ -1,7 +1,7 @@
 // Moderation: reports (user, staff and automatic), enforcements and their expiry.
 import { and, desc, eq, gt, inArray, isNull, lte, or } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
-import type { DbOrTx } from '../../platform/db/index.js';
+import type { DbOrTx, Tx } from '../../platform/db/index.js';
 import { badRequest, conflict, fieldError, notFound } from '../../platform/http/errors.js';
 import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
 import { enforcements, reports, type EnforcementRow, type ReportRow } from './schema.js';
@@ -244,25 +244,30 @@ export function createModerationService(ctx: Ctx) {
         },
         tx,
       );
+      // The deactivation (sessions revoked, events recorded) commits with the enforcement.
+      if (restricting) await users().setActive(input.target_id, false, tx);
       return e;
     });
-    if (restricting) await users().setActive(input.target_id, false);
     return row;
   }
 
   /**
    * Lifts enforcements whose time is up and re-activates users left with no running suspension or
-   * ban. Claiming rows with one UPDATE makes concurrent runs harmless.
+   * ban, auditing each, in one transaction. Claiming rows with one UPDATE makes concurrent runs harmless.
    */
   async function expireDue(asOf: Date = new Date()): Promise<number> {
-    const lifted = await ctx.db
+    return ctx.db.transaction((tx) => expireDueIn(tx, asOf));
+  }
+
+  async function expireDueIn(tx: Tx, asOf: Date): Promise<number> {
+    const lifted = await tx
       .update(enforcements)
       .set({ liftedAt: asOf })
       .where(and(isNull(enforcements.liftedAt), lte(enforcements.expiresAt, asOf)))
       .returning();
     const usersToCheck = new Set(lifted.filter((e) => e.targetType === 'user' && RESTRICTING.includes(e.action as EnforcementAction)).map((e) => e.targetId));
     for (const userId of usersToCheck) {
-      const [still] = await ctx.db
+      const [still] = await tx
         .select({ id: enforcements.id })
         .from(enforcements)
         .where(
@@ -275,10 +280,10 @@ export function createModerationService(ctx: Ctx) {
           ),
         )
         .limit(1);
-      if (!still) await users().setActive(userId, true);
+      if (!still) await users().setActive(userId, true, tx);
     }
     for (const e of lifted) {
-      await audit().record({ actorId: null, action: 'moderation.enforcement.expired', objectType: 'enforcement', objectId: e.id, metadata: { target_type: e.targetType, target_id: e.targetId, action: e.action } });
+      await audit().record({ actorId: null, action: 'moderation.enforcement.expired', objectType: 'enforcement', objectId: e.id, metadata: { target_type: e.targetType, target_id: e.targetId, action: e.action } }, tx);
     }
     return lifted.length;
   }
