@@ -10,7 +10,7 @@ export interface KeyValue {
   incr(key: string, ttlMs: number): Promise<{ value: number; ttlMs: number }>;
   /** Several `incr`s in one round trip. */
   incrMany(items: { key: string; ttlMs: number }[]): Promise<{ value: number; ttlMs: number }[]>;
-  /** Pushes to the head of a list and trims it to maxLen. */
+  /** Pushes to the head of a list (a value already in it moves there: pushing twice is harmless) and trims it to maxLen. */
   listPush(key: string, values: string[], maxLen: number): Promise<void>;
   listRange(key: string, start: number, stop: number): Promise<string[]>;
   listRemove(key: string, value: string): Promise<void>;
@@ -76,7 +76,8 @@ export class MemoryKeyValue implements KeyValue {
   }
   async listPush(key: string, values: string[], maxLen: number) {
     const e = this.live(key);
-    const list = Array.isArray(e?.value) ? e.value : [];
+    const fresh = new Set(values);
+    const list = (Array.isArray(e?.value) ? e.value : []).filter((v) => !fresh.has(v));
     list.unshift(...values);
     if (list.length > maxLen) list.length = maxLen;
     this.put(key, { value: list, expiresAt: e?.expiresAt ?? null });
@@ -150,7 +151,9 @@ export class RedisKeyValue implements KeyValue {
   async listPush(key: string, values: string[], maxLen: number) {
     if (!values.length) return;
     // LPUSH reverses its arguments; push the last first so values[0] ends up at the head.
-    await this.redis.multi().lpush(this.k(key), ...[...values].reverse()).ltrim(this.k(key), 0, maxLen - 1).exec();
+    const m = this.redis.multi();
+    for (const v of new Set(values)) m.lrem(this.k(key), 0, v);
+    await m.lpush(this.k(key), ...[...values].reverse()).ltrim(this.k(key), 0, maxLen - 1).exec();
   }
   async listRange(key: string, start: number, stop: number) {
     return this.redis.lrange(this.k(key), start, stop);
