@@ -68,11 +68,11 @@ describe('events commit with their change', () => {
     expect((await rowsNamed('test.rolled_back')).length).toBe(before);
     // A duplicate registration fails inside the transaction: no second user.created either.
     const u = await t.user();
-    const count = async () => (await rowsNamed('user.created')).filter((r) => (r.payload as { userId: number }).userId === u.id).length;
-    expect(await count()).toBe(1);
-    const dup = await t.request({ method: 'POST', url: '/api/v1/auth/register/', body: { email: u.email, password: 'whatever-123', name: 'Dup' } });
+    const created = (await rowsNamed('user.created')).length;
+    expect((await rowsNamed('user.created')).filter((r) => (r.payload as { userId: number }).userId === u.id)).toHaveLength(1);
+    const dup = await t.request({ method: 'POST', url: '/api/v1/auth/register/', body: { email: u.email, password: 'whatever-123', name: 'Dup', handle: `dup${u.id}` } });
     expect(dup.statusCode).toBe(400);
-    expect((await rowsNamed('user.created')).length).toBe((await t.ctx.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(eq(outbox.name, 'user.created')))[0].n);
+    expect((await rowsNamed('user.created')).length).toBe(created);
   });
 
   it('a failing listener is retried until it succeeds; listeners that succeeded are not run again', async () => {
@@ -168,7 +168,8 @@ describe('a crash between commit and relay', () => {
     await platform.close();
     const [row] = (await rowsNamed('post.created')).filter((r) => (r.payload as { postId: number }).postId === postId);
     expect(row).toMatchObject({ deliveredAt: null, attempts: 0 });
-    expect(await effects(reader, postId, word)).toEqual({ home: 0, timeline: 0, search: 0, mentions: 0 });
+    // (The home feed is left out here: its read path may show a fresh post without any fan-out.)
+    expect(await effects(reader, postId, word)).toMatchObject({ timeline: 0, search: 0, mentions: 0 });
 
     // The restarted process relays what A committed.
     t.ctx.events.start();
@@ -328,5 +329,5 @@ describe.runIf(SERVER_MODE)('kill -9 of a real serve process between commit and 
       second.child.kill('SIGTERM');
       await second.exited;
     }
-  }, 120_000);
+  }, 300_000);
 });
