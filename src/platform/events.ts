@@ -10,6 +10,13 @@
 // the work and a crashed relay's rows come back when its lease ends. After a local emit the relay
 // looks again at once (low latency); otherwise it polls every OUTBOX_POLL_MS. drain() is the tests'
 // explicit hook: it relays everything pending, backoffs and leases ignored.
+//
+// Read-your-writes: an HTTP request runs in a scope (withScope) that collects the ids it emitted;
+// before the response is sent, flushScope() relays those events in this process, so listeners
+// (cache invalidation, job enqueues) have run when the client sees the answer, as with in-process
+// events, while the row keeps them safe from a crash.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import fs from 'node:fs';
 import { and, asc, eq, inArray, isNull, lte, notInArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from './db/index.js';
 import type { Logger } from './log.js';
@@ -55,6 +62,16 @@ export class DomainEvents {
   private hintDelay = 0;
   private lane: Promise<unknown> = Promise.resolve();
   private lastPurge = 0;
+  private scope = new AsyncLocalStorage<number[]>();
+
+  /**
+   * What the SELFLINK_TEST_CRASH_AFTER_COMMIT hook does: SIGKILL this very process (written to
+   * stderr synchronously first: the logger would not flush). In-process tests replace it.
+   */
+  crashNow: (event: string) => void = (event) => {
+    fs.writeSync(2, `outbox: SELFLINK_TEST_CRASH_AFTER_COMMIT reached on ${event}, killing the process\n`);
+    process.kill(process.pid, 'SIGKILL');
+  };
 
   constructor(
     private readonly log: Logger,
@@ -80,7 +97,31 @@ export class DomainEvents {
    */
   async emit<T>(name: string, payload: T, tx?: DbOrTx): Promise<void> {
     const [row] = await (tx ?? this.db()).insert(outbox).values({ name, payload }).returning({ id: outbox.id });
+    this.scope.getStore()?.push(row.id);
     this.hint(row.id);
+  }
+
+  /** Runs `fn` (a request) in a scope that collects the ids of the events it emits. */
+  withScope<T>(fn: () => T): T {
+    return this.scope.run([], fn);
+  }
+
+  /**
+   * Relays the events emitted in the current scope now (they committed: the handler is done).
+   * Best effort: on failure the background relay and its retries take over.
+   */
+  async flushScope(): Promise<void> {
+    const ids = this.scope.getStore();
+    if (!ids?.length) return;
+    const only = ids.splice(0);
+    try {
+      const r = await this.pass({ all: false, exclude: [], only });
+      for (const id of only) this.hinted.delete(id);
+      // Claimed meanwhile by this process's loop: wait for that pass to finish.
+      if (r.claimed.length < only.length) await this.lane;
+    } catch (err) {
+      this.log.warn({ err }, 'outbox: relaying a request\'s events failed; the relay loop retries');
+    }
   }
 
   /** The same as emit(name, payload, tx), transaction first. */
@@ -169,7 +210,7 @@ export class DomainEvents {
     return run;
   }
 
-  private async pass(o: { all: boolean; exclude: number[] }) {
+  private async pass(o: { all: boolean; exclude: number[]; only?: number[] }) {
     const rows = await this.claim(o);
     const delivered: number[] = [];
     const failed: number[] = [];
@@ -181,7 +222,7 @@ export class DomainEvents {
     return { claimed: rows.map((r) => r.id), delivered, failed };
   }
 
-  private async claim(o: { all: boolean; exclude: number[] }): Promise<Claimed[]> {
+  private async claim(o: { all: boolean; exclude: number[]; only?: number[] }): Promise<Claimed[]> {
     return this.db().transaction(async (tx) => {
       const rows = await tx
         .select({ id: outbox.id, name: outbox.name, payload: outbox.payload, attempts: outbox.attempts, handled: outbox.handled })
@@ -191,6 +232,7 @@ export class DomainEvents {
             isNull(outbox.deliveredAt),
             o.all ? undefined : lte(outbox.nextAttemptAt, sql`now()`),
             o.exclude.length ? notInArray(outbox.id, o.exclude) : undefined,
+            o.only ? inArray(outbox.id, o.only) : undefined,
           ),
         )
         .orderBy(asc(outbox.id))
@@ -200,8 +242,7 @@ export class DomainEvents {
       const crash = this.opts.crashAfterCommit;
       if (crash && rows.some((r) => r.name === crash)) {
         // The row lock dies with the connection: after a restart the event is due at once.
-        this.log.warn({ event: crash }, 'outbox: SELFLINK_TEST_CRASH_AFTER_COMMIT reached, killing the process');
-        process.kill(process.pid, 'SIGKILL');
+        this.crashNow(crash);
         await new Promise(() => undefined);
       }
       const leaseSec = this.opts.leaseMs / 1000;

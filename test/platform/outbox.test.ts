@@ -50,6 +50,9 @@ describe('events commit with their change', () => {
     const res = await a.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'outbox hello' } });
     expect(res.statusCode).toBe(201);
     const id = res.json().id as number;
+    // Relayed before the response went out (the request's scope), not only by drain().
+    const [early] = (await rowsNamed('post.created')).filter((r) => (r.payload as { postId: number }).postId === id);
+    expect(early.deliveredAt).not.toBeNull();
     await t.drain();
     const rows = (await rowsNamed('post.created')).filter((r) => (r.payload as { postId: number }).postId === id);
     expect(rows).toHaveLength(1);
@@ -150,7 +153,12 @@ describe('a crash between commit and relay', () => {
 
     // "Process A": its own queue, cache and relay (never started), on the same database.
     await t.ctx.events.stop();
-    const platform = await createPlatform(t.ctx.config, { database: { ...t.ctx.database, close: async () => undefined }, log: createLogger('silent') });
+    const config = { ...t.ctx.config, outbox: { ...t.ctx.config.outbox, crashAfterCommit: 'post.created' } };
+    const platform = await createPlatform(config, { database: { ...t.ctx.database, close: async () => undefined }, log: createLogger('silent') });
+    // A dies (here: its relay stops) when it claims post.created, as under SELFLINK_TEST_CRASH_AFTER_COMMIT.
+    platform.events.crashNow = () => {
+      throw new Error('simulated crash');
+    };
     const a = createContext(platform);
     const appA = await buildApp(a, { api: true });
     await appA.ready();
