@@ -1,5 +1,6 @@
 // Builds the Fastify application from the platform plumbing and the modules' routes.
 import { randomUUID } from 'node:crypto';
+import { AsyncResource } from 'node:async_hooks';
 import Fastify from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { App } from './platform/http/app-type.js';
@@ -65,6 +66,25 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+  });
+  // Domain events a request emitted are relayed before its response goes out (docs/events.md).
+  // (Body parsing runs outside the scope's async context: preValidation re-enters it, as
+  // @fastify/request-context does.)
+  const scopes = new WeakMap<object, AsyncResource>();
+  app.addHook('onRequest', (req, _reply, done) =>
+    ctx.events.withScope(() => {
+      const scope = new AsyncResource('selflink-events');
+      scopes.set(req, scope);
+      scope.runInAsyncScope(done, req.raw);
+    }),
+  );
+  app.addHook('preValidation', (req, _reply, done) => {
+    const scope = scopes.get(req);
+    if (scope) scope.runInAsyncScope(done, req.raw);
+    else done();
+  });
+  app.addHook('onSend', async () => {
+    await ctx.events.flushScope();
   });
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.httpDuration.observe(

@@ -74,6 +74,8 @@ export interface Config {
     push: { backend: 'log' | 'expo'; sendUrl: string; receiptsUrl: string; accessToken: string | null; receiptDelayMs: number };
     email: { smtpUrl: string | null; from: string };
   };
+  /** The transactional outbox relay (src/platform/events.ts). */
+  outbox: { pollMs: number; leaseMs: number; retentionHours: number; crashAfterCommit: string | null };
 }
 
 export interface MentorConfig {
@@ -434,6 +436,13 @@ export function loadConfig(env: Env = process.env): Config {
     community: {
       loginRate: parseRate('COMMUNITY_LOGIN_RATE', str(env, 'COMMUNITY_LOGIN_RATE', '10/min')),
       corsOrigins: list(env, 'CORS_ALLOWED_ORIGINS', ['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:8082', 'http://127.0.0.1:8082', 'https://georgetoloraia.github.io', 'https://community.self-link.com']),
+    },
+    outbox: {
+      pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10, 3_600_000),
+      leaseMs: int(env, 'OUTBOX_LEASE_MS', 60_000, 1000, 3_600_000),
+      retentionHours: int(env, 'OUTBOX_RETENTION_HOURS', 24, 0, 24 * 365),
+      // Test hook, off unless set: the relay dies (SIGKILL) when it claims an event of this name.
+      crashAfterCommit: optStr(env, 'SELFLINK_TEST_CRASH_AFTER_COMMIT'),
     },
   };
 }

@@ -62,6 +62,8 @@ async function runRole(role: Role, ctx: Ctx) {
     closers.push(() => app!.close());
   }
   if (role === 'serve' || role === 'worker') await ctx.queue.startWorkers();
+  // The outbox relay: committed domain events to their listeners (any number of processes may run it).
+  if (role === 'serve' || role === 'api' || role === 'worker') ctx.events.start();
   if (role === 'serve' || role === 'scheduler') for (const m of modules) await m.schedules?.(ctx);
   log.info({ role, mode: ctx.database.kind, redis: Boolean(ctx.redis) }, 'selflink started');
 

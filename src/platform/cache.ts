@@ -15,7 +15,7 @@ export interface KeyValue {
    * millisecond. Atomic (a Lua script in Redis). `retryMs` is the wait for the next token.
    */
   takeToken(key: string, capacity: number, perMs: number): Promise<{ allowed: boolean; remaining: number; retryMs: number }>;
-  /** Pushes to the head of a list and trims it to maxLen. */
+  /** Pushes to the head of a list (a value already in it moves there: pushing twice is harmless) and trims it to maxLen. */
   listPush(key: string, values: string[], maxLen: number): Promise<void>;
   listRange(key: string, start: number, stop: number): Promise<string[]>;
   /** `listPush` of the same values onto many lists in one round trip (a pipeline in Redis). */
@@ -101,7 +101,8 @@ export class MemoryKeyValue implements KeyValue {
   }
   async listPush(key: string, values: string[], maxLen: number) {
     const e = this.live(key);
-    const list = Array.isArray(e?.value) ? e.value : [];
+    const fresh = new Set(values);
+    const list = (Array.isArray(e?.value) ? e.value : []).filter((v) => !fresh.has(v));
     list.unshift(...values);
     if (list.length > maxLen) list.length = maxLen;
     this.put(key, { value: list, expiresAt: e?.expiresAt ?? null });
@@ -203,13 +204,19 @@ export class RedisKeyValue implements KeyValue {
   async listPush(key: string, values: string[], maxLen: number) {
     if (!values.length) return;
     // LPUSH reverses its arguments; push the last first so values[0] ends up at the head.
-    await this.redis.multi().lpush(this.k(key), ...[...values].reverse()).ltrim(this.k(key), 0, maxLen - 1).exec();
+    const m = this.redis.multi();
+    for (const v of new Set(values)) m.lrem(this.k(key), 0, v);
+    await m.lpush(this.k(key), ...[...values].reverse()).ltrim(this.k(key), 0, maxLen - 1).exec();
   }
   async listPushMany(keys: string[], values: string[], maxLen: number) {
     if (!keys.length || !values.length) return;
     const m = this.redis.pipeline();
     const rev = [...values].reverse();
-    for (const k of keys) m.lpush(this.k(k), ...rev).ltrim(this.k(k), 0, maxLen - 1);
+    const unique = [...new Set(values)];
+    for (const k of keys) {
+      for (const v of unique) m.lrem(this.k(k), 0, v); // idempotent, like listPush: a redelivered event moves, never doubles
+      m.lpush(this.k(k), ...rev).ltrim(this.k(k), 0, maxLen - 1);
+    }
     await m.exec();
   }
   async listRemoveMany(keys: string[], value: string) {

@@ -1,26 +1,294 @@
-// In-process domain events. Listeners run after the emitting transaction committed;
-// a failing listener is logged and never fails the request (heavy work belongs in a job).
+// Domain events through a transactional outbox. `emit(name, payload, tx)` writes the event as a row
+// in the caller's transaction, so it commits (or rolls back) with the change it describes; a relay
+// hands committed rows to their listeners, retries failures with backoff until delivered, and marks
+// them delivered. Delivery is at least once: listeners must be idempotent (upserts, unique keys,
+// job ids). A listener that already succeeded for an event is not run again when another one of
+// the same event is retried.
+//
+// Relaying: every process that calls start() runs the loop; rows are claimed with
+// FOR UPDATE SKIP LOCKED and leased (next_attempt_at moves past the lease), so several relays share
+// the work and a crashed relay's rows come back when its lease ends. After a local emit the relay
+// looks again at once (low latency); otherwise it polls every OUTBOX_POLL_MS. drain() is the tests'
+// explicit hook: it relays everything pending, backoffs and leases ignored.
+//
+// Read-your-writes: an HTTP request runs in a scope (withScope) that collects the ids it emitted;
+// before the response is sent, flushScope() relays those events in this process, so listeners
+// (cache invalidation, job enqueues) have run when the client sees the answer, as with in-process
+// events, while the row keeps them safe from a crash.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import fs from 'node:fs';
+import { and, asc, eq, inArray, isNull, lte, notInArray, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from './db/index.js';
 import type { Logger } from './log.js';
+import { outbox } from './outbox/schema.js';
 
-type Listener = (payload: any) => Promise<void> | void;
+export interface EventMeta {
+  /** The outbox row id: stable across redeliveries, so it makes a good idempotency key. */
+  id: number;
+  name: string;
+}
+
+type Listener = (payload: any, meta: EventMeta) => Promise<void> | void;
+
+export interface OutboxOptions {
+  pollMs: number;
+  leaseMs: number;
+  retentionHours: number;
+  /** Test hook: SIGKILL this process when the relay claims an event of this name. */
+  crashAfterCommit: string | null;
+}
+
+const BATCH = 100;
+const MAX_BACKOFF_MS = 10 * 60_000;
+/** How long a locally emitted event is looked for (uncommitted yet) before polling takes over. */
+const HINT_PATIENCE_MS = 2000;
+/** drain() gives up on an event after this many failed tries in one drain. */
+const DRAIN_TRIES = 3;
+
+interface Claimed {
+  id: number;
+  name: string;
+  payload: unknown;
+  attempts: number;
+  handled: string[];
+}
 
 export class DomainEvents {
-  private listeners = new Map<string, Listener[]>();
-  constructor(private readonly log: Logger) {}
+  private listeners = new Map<string, { key: string; fn: Listener }[]>();
+  private started = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
+  private hinted = new Map<number, number>();
+  private hintDelay = 0;
+  private lane: Promise<unknown> = Promise.resolve();
+  private lastPurge = 0;
+  private scope = new AsyncLocalStorage<number[]>();
 
-  on<T>(name: string, listener: (payload: T) => Promise<void> | void) {
+  /**
+   * What the SELFLINK_TEST_CRASH_AFTER_COMMIT hook does: SIGKILL this very process (written to
+   * stderr synchronously first: the logger would not flush). In-process tests replace it.
+   */
+  crashNow: (event: string) => void = (event) => {
+    fs.writeSync(2, `outbox: SELFLINK_TEST_CRASH_AFTER_COMMIT reached on ${event}, killing the process\n`);
+    process.kill(process.pid, 'SIGKILL');
+  };
+
+  constructor(
+    private readonly log: Logger,
+    private readonly db: () => Db,
+    private readonly opts: OutboxOptions = { pollMs: 1000, leaseMs: 60_000, retentionHours: 24, crashAfterCommit: null },
+  ) {}
+
+  /**
+   * Subscribes to an event. `key` names the listener in the outbox's record of who handled an
+   * event (default: the event name and the registration order).
+   */
+  on<T>(name: string, listener: (payload: T, meta: EventMeta) => Promise<void> | void, opts: { key?: string } = {}) {
     const list = this.listeners.get(name) ?? [];
-    list.push(listener);
+    const key = opts.key ?? `${name}#${list.length}`;
+    if (list.some((l) => l.key === key)) throw new Error(`duplicate listener key ${key}`);
+    list.push({ key, fn: listener as Listener });
     this.listeners.set(name, list);
   }
 
-  async emit<T>(name: string, payload: T) {
-    for (const l of this.listeners.get(name) ?? []) {
+  /**
+   * Records an event. With `tx` it is written in that transaction and relayed after commit;
+   * without, it is written on its own (durable from here on).
+   */
+  async emit<T>(name: string, payload: T, tx?: DbOrTx): Promise<void> {
+    const [row] = await (tx ?? this.db()).insert(outbox).values({ name, payload }).returning({ id: outbox.id });
+    this.scope.getStore()?.push(row.id);
+    this.hint(row.id);
+  }
+
+  /** Runs `fn` (a request) in a scope that collects the ids of the events it emits. */
+  withScope<T>(fn: () => T): T {
+    return this.scope.run([], fn);
+  }
+
+  /**
+   * Relays the events emitted in the current scope now (they committed: the handler is done).
+   * Best effort: on failure the background relay and its retries take over.
+   */
+  async flushScope(): Promise<void> {
+    const ids = this.scope.getStore();
+    if (!ids?.length) return;
+    const only = ids.splice(0);
+    try {
+      const r = await this.pass({ all: false, exclude: [], only });
+      for (const id of only) this.hinted.delete(id);
+      // Claimed meanwhile by this process's loop: wait for that pass to finish.
+      if (r.claimed.length < only.length) await this.lane;
+    } catch (err) {
+      this.log.warn({ err }, 'outbox: relaying a request\'s events failed; the relay loop retries');
+    }
+  }
+
+  /** The same as emit(name, payload, tx), transaction first. */
+  record<T>(tx: DbOrTx, name: string, payload: T): Promise<void> {
+    return this.emit(name, payload, tx);
+  }
+
+  /** Starts the relay loop in this process. */
+  start() {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Stops the loop and waits for the pass in flight. */
+  async stop() {
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.lane.catch(() => undefined);
+  }
+
+  /** Relays every pending event now (backoffs and leases ignored) until none is left. */
+  async drain(): Promise<number> {
+    const gaveUp = new Map<number, number>();
+    let total = 0;
+    for (;;) {
+      const exclude = [...gaveUp].filter(([, n]) => n >= DRAIN_TRIES).map(([id]) => id);
+      const r = await this.exclusive(() => this.pass({ all: true, exclude }));
+      total += r.delivered.length;
+      for (const id of r.failed) gaveUp.set(id, (gaveUp.get(id) ?? 0) + 1);
+      if (!r.claimed.length) return total;
+    }
+  }
+
+  /** Undelivered events (for health checks and tests). */
+  async pending(): Promise<number> {
+    const [r] = await this.db().select({ n: sql<number>`count(*)::int` }).from(outbox).where(isNull(outbox.deliveredAt));
+    return Number(r.n);
+  }
+
+  // ---- the relay ----
+
+  private hint(id: number) {
+    if (!this.started) return;
+    this.hinted.set(id, Date.now());
+    this.hintDelay = 0;
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number) {
+    if (!this.started) return;
+    const at = Date.now() + delayMs;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer.unref?.();
+  }
+
+  private async tick() {
+    this.timer = null;
+    let next = this.opts.pollMs;
+    try {
+      const r = await this.exclusive(() => this.pass({ all: false, exclude: [] }));
+      for (const id of r.claimed) this.hinted.delete(id);
+      const now = Date.now();
+      for (const [id, at] of this.hinted) if (now - at > HINT_PATIENCE_MS) this.hinted.delete(id);
+      if (r.claimed.length === BATCH) next = 0;
+      else if (this.hinted.size) {
+        // Emitted here but not committed yet (or rolled back, or taken by another relay): look again soon.
+        this.hintDelay = Math.min(Math.max(this.hintDelay * 2, 2), 250);
+        next = this.hintDelay;
+      }
+      await this.purge();
+    } catch (err) {
+      this.log.error({ err }, 'outbox relay pass failed');
+    }
+    this.schedule(next);
+  }
+
+  /** One pass at a time per process (the loop and drain() share this lane). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lane.then(fn, fn);
+    this.lane = run.catch(() => undefined);
+    return run;
+  }
+
+  private async pass(o: { all: boolean; exclude: number[]; only?: number[] }) {
+    const rows = await this.claim(o);
+    const delivered: number[] = [];
+    const failed: number[] = [];
+    for (const row of rows) {
+      if (await this.deliver(row)) delivered.push(row.id);
+      else failed.push(row.id);
+    }
+    if (delivered.length) await this.db().update(outbox).set({ deliveredAt: sql`now()`, lastError: null }).where(inArray(outbox.id, delivered));
+    return { claimed: rows.map((r) => r.id), delivered, failed };
+  }
+
+  private async claim(o: { all: boolean; exclude: number[]; only?: number[] }): Promise<Claimed[]> {
+    return this.db().transaction(async (tx) => {
+      const rows = await tx
+        .select({ id: outbox.id, name: outbox.name, payload: outbox.payload, attempts: outbox.attempts, handled: outbox.handled })
+        .from(outbox)
+        .where(
+          and(
+            isNull(outbox.deliveredAt),
+            o.all ? undefined : lte(outbox.nextAttemptAt, sql`now()`),
+            o.exclude.length ? notInArray(outbox.id, o.exclude) : undefined,
+            o.only ? inArray(outbox.id, o.only) : undefined,
+          ),
+        )
+        .orderBy(asc(outbox.id))
+        .limit(BATCH)
+        .for('update', { skipLocked: true });
+      if (!rows.length) return [];
+      const crash = this.opts.crashAfterCommit;
+      if (crash && rows.some((r) => r.name === crash)) {
+        // The row lock dies with the connection: after a restart the event is due at once.
+        this.crashNow(crash);
+        await new Promise(() => undefined);
+      }
+      const leaseSec = this.opts.leaseMs / 1000;
+      await tx
+        .update(outbox)
+        .set({ attempts: sql`${outbox.attempts} + 1`, nextAttemptAt: sql`now() + make_interval(secs => ${leaseSec}::double precision)` })
+        .where(inArray(outbox.id, rows.map((r) => r.id)));
+      return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
+    });
+  }
+
+  /** Runs the listeners that have not handled this event yet; true when all succeeded. */
+  private async deliver(row: Claimed): Promise<boolean> {
+    const done = new Set(row.handled);
+    const ok: string[] = [];
+    let error: unknown = null;
+    for (const l of this.listeners.get(row.name) ?? []) {
+      if (done.has(l.key)) continue;
       try {
-        await l(payload);
+        await l.fn(row.payload, { id: row.id, name: row.name });
+        ok.push(l.key);
       } catch (err) {
-        this.log.error({ err, event: name }, 'event listener failed');
+        error = err;
+        this.log.error({ err, event: row.name, eventId: row.id, listener: l.key, attempt: row.attempts }, 'event listener failed, will retry');
       }
     }
+    if (error === null) return true;
+    const backoffSec = Math.min(1000 * 2 ** Math.min(row.attempts - 1, 20), MAX_BACKOFF_MS) / 1000;
+    await this.db()
+      .update(outbox)
+      .set({
+        handled: ok.length ? sql`${outbox.handled} || array[${sql.join(ok.map((k) => sql`${k}`), sql`, `)}]::text[]` : undefined,
+        nextAttemptAt: sql`now() + make_interval(secs => ${backoffSec}::double precision)`,
+        lastError: String((error as Error)?.message ?? error).slice(0, 500),
+      })
+      .where(eq(outbox.id, row.id));
+    return false;
+  }
+
+  /** Deletes delivered events past the retention time, at most every ten minutes, a bounded batch. */
+  private async purge() {
+    if (Date.now() - this.lastPurge < 10 * 60_000) return;
+    this.lastPurge = Date.now();
+    const hours = this.opts.retentionHours;
+    await this.db().execute(sql`
+      delete from outbox where id in (
+        select id from outbox where delivered_at is not null and delivered_at < now() - make_interval(hours => ${hours}::int) limit 10000)`);
   }
 }

@@ -80,6 +80,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     queue = new MemoryQueue(log);
   }
 
+  const events = new DomainEvents(log, () => database.db, config.outbox);
   const platform: Platform = {
     config,
     log,
@@ -91,9 +92,10 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     storage: createStorage(config.storage, new UrlSigner(mediaUrlKey, config.mediaUrls.ttlSec)),
     metrics: createMetrics(),
     tokens,
-    events: new DomainEvents(log),
+    events,
     redis,
     async close() {
+      await events.stop();
       await queue.close();
       await pubsub.close();
       for (const c of [sub, queueConn, redis]) if (c) await c.quit().catch(() => c.disconnect());

@@ -321,6 +321,7 @@ describe('events and delayed unread reminders', () => {
     const [x, y] = await Promise.all([t.user(), t.user()]);
     const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
     const unread = (await send(x, { body: 'are you there?' }, th)).json();
+    await t.drain();
     expect(created).toContainEqual({ messageId: unread.id, threadId: th, senderId: x.id, recipientIds: [y.id], body: 'are you there?' });
     await t.drain();
     expect(reminders.filter((r) => r.messageId === unread.id)).toEqual([

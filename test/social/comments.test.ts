@@ -61,6 +61,7 @@ describe('POST comments/', () => {
     const reply = await comment(carol, post, 'reply', { parent: parent.id });
     expect(reply.statusCode).toBe(201);
     expect(reply.json().parent).toBe(parent.id);
+    await t.drain();
     expect(events).toContainEqual({ name: 'comment.created', payload: expect.objectContaining({ commentId: reply.json().id, parentAuthorId: bob.id }) });
     const cross = await comment(carol, other, 'wrong place', { parent: parent.id });
     expect(cross.statusCode).toBe(400);

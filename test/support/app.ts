@@ -97,6 +97,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const app = await buildApp(ctx, { api: true });
   await app.ready();
   if (SERVER_MODE) await ctx.queue.startWorkers();
+  // Committed events are relayed in the background as in production; drain() finishes them.
+  ctx.events.start();
 
   const request = (o: RequestOpts) =>
     app.inject({
@@ -110,7 +112,14 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     app,
     ctx,
     dataDir,
-    drain: () => ctx.queue.drain(),
+    // Outbox and queue until both are quiet: jobs emit events, event listeners enqueue jobs.
+    async drain() {
+      for (;;) {
+        const relayed = await ctx.events.drain();
+        await ctx.queue.drain();
+        if (!relayed && !(await ctx.events.drain())) return;
+      }
+    },
     request,
     async close() {
       await app.close();

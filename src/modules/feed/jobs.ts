@@ -22,7 +22,8 @@ export function defineFeedJobs(ctx: Ctx, timeline: Timeline, forYou: FeedService
   // No jobId dedupe: a follow arriving while a rebuild runs must trigger another one.
   ctx.queue.define<{ userId: number }>(FEED_JOBS.rebuild, async ({ userId }) => timeline.rebuild(userId));
 
-  ctx.events.on<PostCreatedEvent>(SOCIAL_EVENTS.postCreated, (e) => ctx.queue.enqueue(FEED_JOBS.fanOut, e));
+  // The outbox event id as job id: a redelivered post.created does not fan out twice while queued.
+  ctx.events.on<PostCreatedEvent>(SOCIAL_EVENTS.postCreated, (e, meta) => ctx.queue.enqueue(FEED_JOBS.fanOut, e, { jobId: `fanout-${meta.id}` }));
   ctx.events.on<PostDeletedEvent>(SOCIAL_EVENTS.postDeleted, (e) => ctx.queue.enqueue(FEED_JOBS.remove, e));
   const rebuildFollower = (e: FollowEvent) => ctx.queue.enqueue(FEED_JOBS.rebuild, { userId: e.followerId });
   ctx.events.on<FollowEvent>(USER_EVENTS.followed, rebuildFollower);

@@ -1,9 +1,10 @@
 // Background jobs: the delayed "still unread?" check behind new-message notifications.
 import type { Ctx } from '../../context.js';
-import { REMINDER_JOB, type ReminderJob } from './events.js';
+import { MESSAGING_EVENTS, REMINDER_JOB, type MessageCreatedEvent, type ReminderJob } from './events.js';
 
 export function defineMessagingJobs(ctx: Ctx) {
   ctx.queue.define<ReminderJob>(REMINDER_JOB, (job) => ctx.services.messaging.remindIfUnread(job), { attempts: 3, backoffMs: 1000 });
+  ctx.events.on<MessageCreatedEvent>(MESSAGING_EVENTS.created, (e) => ctx.services.messaging.scheduleReminders(e));
   // Messages can be reported: moderation checks the target through us.
   ctx.services.moderation.registerTarget('message', {
     exists: async (id) => (await ctx.services.messaging.senderOf(id)) !== null,

@@ -310,6 +310,10 @@ export function createMessagingService(ctx: Ctx) {
       if (stored.length) await tx.insert(attachments).values(stored.map((s) => ({ messageId: row.id, storageKey: s.key, type: s.kind, mimeType: s.mime })));
       await tx.update(threads).set({ updatedAt: row.createdAt }).where(eq(threads.id, threadId));
       if (peer !== null) await tx.insert(threadMembers).values({ threadId, userId: peer }).onConflictDoNothing();
+      // The event commits with the message: notifications, moderation and the unread reminders follow it.
+      const members = await tx.select({ u: threadMembers.userId }).from(threadMembers).where(eq(threadMembers.threadId, threadId));
+      const recipientIds = members.map((r) => r.u).filter((id) => id !== senderId);
+      await ctx.events.emit<MessageCreatedEvent>(MESSAGING_EVENTS.created, { messageId: row.id, threadId, senderId, recipientIds, body: row.body }, tx);
       return row;
     });
     if (!result) {
@@ -322,15 +326,19 @@ export function createMessagingService(ctx: Ctx) {
     return { message: result, created: true };
   }
 
+  // Live frames are best effort (a client resyncs through threads/{id}/sync/); what must happen
+  // follows the message.created event instead.
   async function afterCreate(m: MessageRow) {
     const members = await memberIds(m.threadId);
-    const recipients = members.filter((id) => id !== m.senderId);
     const [presented] = await presenter.presentMessages(null, [m]);
     await rt().publishToUsers(members, messageNewFrame(presented));
-    await ctx.events.emit<MessageCreatedEvent>(MESSAGING_EVENTS.created, { messageId: m.id, threadId: m.threadId, senderId: m.senderId, recipientIds: recipients, body: m.body });
+  }
+
+  /** message.created listener: the delayed unread checks, one job id per recipient (idempotent). */
+  async function scheduleReminders(e: MessageCreatedEvent) {
     await Promise.all(
-      recipients.map((recipientId) =>
-        ctx.queue.enqueue<ReminderJob>(REMINDER_JOB, { messageId: m.id, recipientId }, { delayMs: REMINDER_DELAY_MS, jobId: `msg-unread-${m.id}-${recipientId}` }),
+      e.recipientIds.map((recipientId) =>
+        ctx.queue.enqueue<ReminderJob>(REMINDER_JOB, { messageId: e.messageId, recipientId }, { delayMs: REMINDER_DELAY_MS, jobId: `msg-unread-${e.messageId}-${recipientId}` }),
       ),
     );
   }
@@ -356,12 +364,13 @@ export function createMessagingService(ctx: Ctx) {
 
   async function toggleReaction(messageId: number, userId: number, emoji: string) {
     const m = await messageForMember(messageId, userId);
-    const added = await db().insert(reactions).values({ messageId, userId, emoji }).onConflictDoNothing().returning({ e: reactions.emoji });
-    let action: 'added' | 'removed' = 'added';
-    if (!added.length) {
-      await db().delete(reactions).where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji)));
-      action = 'removed';
-    }
+    // One transaction: the insert-or-delete decides once, even when a concurrent toggle races it.
+    const action = await db().transaction(async (tx): Promise<'added' | 'removed'> => {
+      const added = await tx.insert(reactions).values({ messageId, userId, emoji }).onConflictDoNothing().returning({ e: reactions.emoji });
+      if (added.length) return 'added';
+      await tx.delete(reactions).where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji)));
+      return 'removed';
+    });
     // Never echoed to the reactor: the app already applied it optimistically.
     const others = (await memberIds(m.threadId)).filter((id) => id !== userId);
     await rt().publishToUsers(others, reactionFrame({ messageId, threadId: m.threadId, emoji, userId, action }));
@@ -496,6 +505,7 @@ export function createMessagingService(ctx: Ctx) {
     sync,
     send,
     remindIfUnread,
+    scheduleReminders,
     toggleReaction,
     ack,
     edit,

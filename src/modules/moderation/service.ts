@@ -1,7 +1,7 @@
 // Moderation: reports (user, staff and automatic), enforcements and their expiry.
 import { and, desc, eq, gt, inArray, isNull, lte, ne, or } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
-import type { DbOrTx } from '../../platform/db/index.js';
+import type { DbOrTx, Tx } from '../../platform/db/index.js';
 import { badRequest, conflict, fieldError, notFound } from '../../platform/http/errors.js';
 import { olderThan, paginate, parseInstant, type Keyset } from '../../platform/http/pagination.js';
 import { isModerator as isModeratorUser } from '../../platform/http/guard.js';
@@ -273,16 +273,17 @@ export function createModerationService(ctx: Ctx) {
         },
         tx,
       );
+      // The deactivation (sessions revoked, events recorded) commits with the enforcement.
+      if (restricting) await users().setActive(input.target_id, false, tx);
       return e;
     });
-    if (restricting) await users().setActive(input.target_id, false);
     if (takedown) await resolvers.get(input.target_type)!.setHidden!(input.target_id, true);
     return row;
   }
 
   /** Whether another running enforcement of these actions still holds on the target. */
-  async function stillEnforced(targetType: string, targetId: number, actions: EnforcementAction[], asOf: Date, exceptId?: number): Promise<boolean> {
-    const [still] = await ctx.db
+  async function stillEnforced(targetType: string, targetId: number, actions: EnforcementAction[], asOf: Date, exceptId?: number, tx: DbOrTx = ctx.db): Promise<boolean> {
+    const [still] = await tx
       .select({ id: enforcements.id })
       .from(enforcements)
       .where(
@@ -299,19 +300,30 @@ export function createModerationService(ctx: Ctx) {
     return Boolean(still);
   }
 
-  /** Undoes what lifted enforcements did, unless another running one still holds the target. */
-  async function restore(lifted: EnforcementRow[], asOf: Date) {
-    const seen = new Set<string>();
+  /** The effects lifted enforcements undo, once per target and kind, unless another running one still holds it. */
+  function liftedGroups(lifted: EnforcementRow[]) {
+    const out = new Map<string, { e: EnforcementRow; group: EnforcementAction[] }>();
     for (const e of lifted) {
       const action = e.action as EnforcementAction;
       const group = RESTRICTING.includes(action) ? RESTRICTING : TAKEDOWN.includes(action) ? TAKEDOWN : null;
-      if (!group) continue;
-      const key = `${e.targetType}:${e.targetId}:${group[0]}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      if (await stillEnforced(e.targetType, e.targetId, group, asOf)) continue;
-      if (group === RESTRICTING && e.targetType === 'user') await users().setActive(e.targetId, true);
-      else if (group === TAKEDOWN) await resolvers.get(e.targetType)?.setHidden?.(e.targetId, false);
+      if (group) out.set(`${e.targetType}:${e.targetId}:${group[0]}`, { e, group });
+    }
+    return [...out.values()];
+  }
+
+  /** Reactivates users whose suspension or ban was lifted: inside the lifting transaction. */
+  async function restoreUsers(tx: Tx, lifted: EnforcementRow[], asOf: Date) {
+    for (const { e, group } of liftedGroups(lifted)) {
+      if (group !== RESTRICTING || e.targetType !== 'user') continue;
+      if (!(await stillEnforced(e.targetType, e.targetId, group, asOf, undefined, tx))) await users().setActive(e.targetId, true, tx);
+    }
+  }
+
+  /** Shows taken-down content again: after commit, through the owning module's hook. */
+  async function restoreContent(lifted: EnforcementRow[], asOf: Date) {
+    for (const { e, group } of liftedGroups(lifted)) {
+      if (group !== TAKEDOWN) continue;
+      if (!(await stillEnforced(e.targetType, e.targetId, group, asOf))) await resolvers.get(e.targetType)?.setHidden?.(e.targetId, false);
     }
   }
 
@@ -327,27 +339,35 @@ export function createModerationService(ctx: Ctx) {
         { actorId: actor.id, actorIp: actor.ip, action: 'moderation.enforcement.lifted', objectType: 'enforcement', objectId: id, metadata: { target_type: e.targetType, target_id: e.targetId, action: e.action } },
         tx,
       );
+      await restoreUsers(tx, [saved], now);
       return saved;
     });
-    await restore([row], now);
+    await restoreContent([row], now);
     return row;
   }
 
   /**
    * Lifts enforcements whose time is up and re-activates users left with no running suspension or
-   * ban. Claiming rows with one UPDATE makes concurrent runs harmless.
+   * ban, auditing each, in one transaction (claiming rows with one UPDATE makes concurrent runs
+   * harmless); taken-down content is shown again after commit.
    */
   async function expireDue(asOf: Date = new Date()): Promise<number> {
-    const lifted = await ctx.db
+    const lifted = await ctx.db.transaction((tx) => expireDueIn(tx, asOf));
+    await restoreContent(lifted, asOf);
+    return lifted.length;
+  }
+
+  async function expireDueIn(tx: Tx, asOf: Date): Promise<EnforcementRow[]> {
+    const lifted = await tx
       .update(enforcements)
       .set({ liftedAt: asOf })
       .where(and(isNull(enforcements.liftedAt), lte(enforcements.expiresAt, asOf)))
       .returning();
-    await restore(lifted, asOf);
+    await restoreUsers(tx, lifted, asOf);
     for (const e of lifted) {
-      await audit().record({ actorId: null, action: 'moderation.enforcement.expired', objectType: 'enforcement', objectId: e.id, metadata: { target_type: e.targetType, target_id: e.targetId, action: e.action } });
+      await audit().record({ actorId: null, action: 'moderation.enforcement.expired', objectType: 'enforcement', objectId: e.id, metadata: { target_type: e.targetType, target_id: e.targetId, action: e.action } }, tx);
     }
-    return lifted.length;
+    return lifted;
   }
 
   // ---- automatic flagging ----

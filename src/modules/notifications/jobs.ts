@@ -1,6 +1,6 @@
 // Queue jobs and event subscriptions of the notifications module.
 import type { Ctx } from '../../context.js';
-import { NOTIFICATION_JOBS } from './service.js';
+import { NOTIFICATION_CREATED, NOTIFICATION_JOBS, type NotificationCreatedEvent } from './service.js';
 import { createEventHandler, SUBSCRIBED_EVENTS } from './listeners.js';
 
 interface EventJob {
@@ -25,7 +25,14 @@ export function notificationJobs(ctx: Ctx) {
   ctx.queue.define<{ notificationId: number }>(NOTIFICATION_JOBS.email, (d) => svc().sendEmail(d.notificationId), { attempts: 5, backoffMs: 10_000 });
 
   // Listeners stay cheap: they only enqueue; lookups and inserts happen in the job.
+  // Job ids from the outbox event id: a redelivered event does not queue its work twice.
   for (const event of SUBSCRIBED_EVENTS) {
-    ctx.events.on<Record<string, unknown>>(event, (payload) => ctx.queue.enqueue<EventJob>(NOTIFICATION_JOBS.event, { event, payload }));
+    ctx.events.on<Record<string, unknown>>(event, (payload, meta) =>
+      ctx.queue.enqueue<EventJob>(NOTIFICATION_JOBS.event, { event, payload }, { jobId: `notify-evt-${meta.id}` }),
+    );
   }
+  ctx.events.on<NotificationCreatedEvent>(NOTIFICATION_CREATED, async (e) => {
+    if (e.push) await ctx.queue.enqueue(NOTIFICATION_JOBS.push, { notificationId: e.notificationId }, { jobId: `push-${e.notificationId}` });
+    if (e.email) await ctx.queue.enqueue(NOTIFICATION_JOBS.email, { notificationId: e.notificationId }, { jobId: `email-${e.notificationId}` });
+  });
 }

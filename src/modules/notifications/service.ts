@@ -15,6 +15,15 @@ export const NOTIFICATION_JOBS = {
   email: 'notifications.email',
 } as const;
 
+/** Written with the notification row; its listener queues the deliveries it asks for. */
+export const NOTIFICATION_CREATED = 'notification.created';
+
+export interface NotificationCreatedEvent {
+  notificationId: number;
+  push: boolean;
+  email: boolean;
+}
+
 export interface CreateOptions {
   /** The user whose action caused it; defaults to payload.actor_id. Self-actions never notify. */
   actorId?: number | null;
@@ -59,18 +68,21 @@ export function createNotificationsService(ctx: Ctx) {
       if (await users().isBlockedEitherWay(userId, actorId)) return null;
       if (await users().hasMuted(userId, actorId)) return null;
     }
-    const [row] = await ctx.db
-      .insert(notifications)
-      .values({ userId, type: type.slice(0, 64), payload, dedupeKey: opts.dedupeKey?.slice(0, 128) ?? null })
-      .onConflictDoNothing()
-      .returning();
-    if (!row) return null;
     const s = settingsOf(recipient.settings);
-    if (!inQuietHours(s.quiet_hours, opts.now ?? new Date())) {
-      if (s.push_enabled) await ctx.queue.enqueue(NOTIFICATION_JOBS.push, { notificationId: row.id });
-      if (s.email_enabled && EMAIL_TYPES.has(type) && recipient.email) await ctx.queue.enqueue(NOTIFICATION_JOBS.email, { notificationId: row.id });
-    }
-    return row;
+    const quiet = inQuietHours(s.quiet_hours, opts.now ?? new Date());
+    const push = !quiet && s.push_enabled;
+    const email = !quiet && s.email_enabled && EMAIL_TYPES.has(type) && Boolean(recipient.email);
+    // The row and the delivery request commit together (the outbox relays it to the queue).
+    return ctx.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(notifications)
+        .values({ userId, type: type.slice(0, 64), payload, dedupeKey: opts.dedupeKey?.slice(0, 128) ?? null })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) return null;
+      if (push || email) await ctx.events.emit<NotificationCreatedEvent>(NOTIFICATION_CREATED, { notificationId: row.id, push, email }, tx);
+      return row;
+    });
   }
 
   async function getOwn(userId: number, id: number): Promise<NotificationRow> {

@@ -235,13 +235,13 @@ export function createSocialService(ctx: Ctx) {
         if (ids.length) await tx.insert(postMedia).values(stored.map((s, i) => ({ postId: p.id, mediaId: ids[i], role: s.kind, position: s.kind === 'image' ? i : 0 })));
         if (attached.length) await tx.insert(postMedia).values(attached.map((a, i) => ({ postId: p.id, mediaId: a.id, role: 'attached' as const, position: i })));
         await users().adjustPostsCount(author.id, 1, tx);
+        await ctx.events.emit<PostCreatedEvent>(SOCIAL_EVENTS.postCreated, { postId: p.id, authorId: p.authorId, text: p.text, visibility: p.visibility }, tx);
         return p;
       });
     } catch (err) {
       await media().discard(stored.map((s) => s.key));
       throw err;
     }
-    await ctx.events.emit<PostCreatedEvent>(SOCIAL_EVENTS.postCreated, { postId: post.id, authorId: post.authorId, text: post.text, visibility: post.visibility });
     return post;
   }
 
@@ -267,18 +267,21 @@ export function createSocialService(ctx: Ctx) {
       const [{ n }] = await db().select({ n: sql<number>`count(*)::int` }).from(postMedia).where(eq(postMedia.postId, id));
       if (!n) throw fieldError('text', 'This field may not be blank.');
     }
-    const [saved] = await db()
-      .update(posts)
-      .set({
-        ...(patch.text !== undefined && { text: patch.text }),
-        ...(patch.visibility !== undefined && { visibility: patch.visibility }),
-        ...(patch.language !== undefined && { language: patch.language || 'en' }),
-        updatedAt: new Date(),
-      })
-      .where(eq(posts.id, p.id))
-      .returning();
-    if (!saved) throw postNotFound();
-    await ctx.events.emit<PostUpdatedEvent>(SOCIAL_EVENTS.postUpdated, { postId: saved.id, authorId: saved.authorId, text: saved.text });
+    const saved = await db().transaction(async (tx) => {
+      const [saved] = await tx
+        .update(posts)
+        .set({
+          ...(patch.text !== undefined && { text: patch.text }),
+          ...(patch.visibility !== undefined && { visibility: patch.visibility }),
+          ...(patch.language !== undefined && { language: patch.language || 'en' }),
+          updatedAt: new Date(),
+        })
+        .where(eq(posts.id, p.id))
+        .returning();
+      if (!saved) throw postNotFound();
+      await ctx.events.emit<PostUpdatedEvent>(SOCIAL_EVENTS.postUpdated, { postId: saved.id, authorId: saved.authorId, text: saved.text }, tx);
+      return saved;
+    });
     // Live subscriptions to the post and its comments were authorised under the old audience.
     if (narrowed) await ctx.services.realtime.recheck({ channels: [`post:${saved.id}`], prefixes: ['comment'] });
     return saved;
@@ -301,11 +304,11 @@ export function createSocialService(ctx: Ctx) {
       await tx.delete(posts).where(eq(posts.id, id));
       const keys = await media().deleteMany([...ownedPostMedia, ...commentImages].map((r) => r.id), tx);
       await users().adjustPostsCount(p.authorId, -1, tx);
+      await ctx.events.emit<PostDeletedEvent>(SOCIAL_EVENTS.postDeleted, { postId: p.id, authorId: p.authorId }, tx);
       return { post: p, keys };
     });
     if (!post) return null;
     await media().discard(keys);
-    await ctx.events.emit<PostDeletedEvent>(SOCIAL_EVENTS.postDeleted, { postId: post.id, authorId: post.authorId });
     return post;
   }
 
@@ -344,12 +347,12 @@ export function createSocialService(ctx: Ctx) {
       const ins = await tx.insert(postLikes).values({ postId, userId }).onConflictDoNothing().returning({ p: postLikes.postId });
       if (ins.length) {
         const [u] = await tx.update(posts).set({ likeCount: sql`${posts.likeCount} + 1` }).where(eq(posts.id, postId)).returning({ n: posts.likeCount, author: posts.authorId });
+        await ctx.events.emit<PostLikedEvent>(SOCIAL_EVENTS.postLiked, { postId, userId, authorId: u.author }, tx);
         return { created: true, n: u.n, author: u.author };
       }
       const [p] = await tx.select({ n: posts.likeCount, author: posts.authorId }).from(posts).where(eq(posts.id, postId));
       return { created: false, n: p.n, author: p.author };
     });
-    if (r.created) await ctx.events.emit<PostLikedEvent>(SOCIAL_EVENTS.postLiked, { postId, userId, authorId: r.author });
     return { liked: true, like_count: r.n };
   }
 
@@ -373,12 +376,12 @@ export function createSocialService(ctx: Ctx) {
       const ins = await tx.insert(commentLikes).values({ commentId, userId }).onConflictDoNothing().returning({ c: commentLikes.commentId });
       if (ins.length) {
         const [u] = await tx.update(comments).set({ likeCount: sql`${comments.likeCount} + 1` }).where(eq(comments.id, commentId)).returning({ n: comments.likeCount, author: comments.authorId });
+        await ctx.events.emit<CommentLikedEvent>(SOCIAL_EVENTS.commentLiked, { commentId, userId, authorId: u.author }, tx);
         return { created: true, n: u.n, author: u.author };
       }
       const [c] = await tx.select({ n: comments.likeCount, author: comments.authorId }).from(comments).where(eq(comments.id, commentId));
       return { created: false, n: c.n, author: c.author };
     });
-    if (r.created) await ctx.events.emit<CommentLikedEvent>(SOCIAL_EVENTS.commentLiked, { commentId, userId, authorId: r.author });
     return { liked: true, like_count: r.n };
   }
 
@@ -453,23 +456,26 @@ export function createSocialService(ctx: Ctx) {
           .returning();
         const ids = await recordStored(tx, author.id, stored);
         if (ids.length) await tx.insert(commentMedia).values(ids.map((mediaId, i) => ({ commentId: c.id, mediaId, position: i })));
+        await ctx.events.emit<CommentCreatedEvent>(
+          SOCIAL_EVENTS.commentCreated,
+          {
+            commentId: c.id,
+            postId: c.postId,
+            authorId: c.authorId,
+            postAuthorId: locked.author,
+            parentAuthorId,
+            text: c.text,
+            visibility: post.visibility,
+          },
+          tx,
+        );
         return { comment: c, postAuthorId: locked.author, parentAuthorId };
       });
     } catch (err) {
       await media().discard(stored.map((s) => s.key));
       throw err;
     }
-    const c = result.comment;
-    await ctx.events.emit<CommentCreatedEvent>(SOCIAL_EVENTS.commentCreated, {
-      commentId: c.id,
-      postId: c.postId,
-      authorId: c.authorId,
-      postAuthorId: result.postAuthorId,
-      parentAuthorId: result.parentAuthorId,
-      text: c.text,
-      visibility: post.visibility,
-    });
-    return c;
+    return result.comment;
   }
 
   async function ownCommentOr404(userId: number, id: number): Promise<CommentRow> {
@@ -512,11 +518,11 @@ export function createSocialService(ctx: Ctx) {
         await tx.update(posts).set({ commentCount: sql`greatest(${posts.commentCount} - ${removed.length}, 0)` }).where(eq(posts.id, first.postId));
       }
       const keys = await media().deleteMany(imageRows.map((r) => r.id), tx);
+      for (const r of removed) await ctx.events.emit<CommentDeletedEvent>(SOCIAL_EVENTS.commentDeleted, { commentId: r.id, postId: r.postId, authorId: r.authorId }, tx);
       return { removed, keys };
     });
     if (!removed.length) throw commentNotFound();
     await media().discard(keys);
-    for (const r of removed) await ctx.events.emit<CommentDeletedEvent>(SOCIAL_EVENTS.commentDeleted, { commentId: r.id, postId: r.postId, authorId: r.authorId });
     return true;
   }
 

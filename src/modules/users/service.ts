@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, gt, ilike, inArray, isNull, or, sql, type Column, type SQL } from 'drizzle-orm';
 import { createUserFacts } from './facts.js';
 import type { Ctx } from '../../context.js';
-import type { DbOrTx } from '../../platform/db/index.js';
+import type { DbOrTx, Tx } from '../../platform/db/index.js';
 import { isUniqueViolation } from '../../platform/db/index.js';
 import { newJti, TokenError, type TokenClaims } from '../../platform/auth/tokens.js';
 import { hashPassword, UNUSABLE_PASSWORD, verifyPassword } from '../../platform/auth/passwords.js';
@@ -109,9 +109,9 @@ export function createUsersService(ctx: Ctx) {
           })
           .returning();
         await tx.insert(userProfiles).values({ userId: row.id });
+        await ctx.events.emit(USER_EVENTS.created, { userId: row.id }, tx);
         return row;
       });
-      await ctx.events.emit(USER_EVENTS.created, { userId: user.id });
       return user;
     } catch (err) {
       // A concurrent registration won the race for the same e-mail or handle.
@@ -171,15 +171,22 @@ export function createUsersService(ctx: Ctx) {
     return { token, refreshToken: refreshTok };
   }
 
-  // 'session.revoked' lets the realtime gateway close the affected live sockets.
+  // 'session.revoked' lets the realtime gateway close the affected live sockets; it is written in
+  // the revoking transaction, so sockets close only once the revocation committed.
   async function revokeSession(sid: number) {
-    const rows = await db().update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.id, sid), isNull(authSessions.revokedAt))).returning({ userId: authSessions.userId });
-    for (const r of rows) await ctx.events.emit('session.revoked', { userId: r.userId, sid });
+    await db().transaction(async (tx) => {
+      const rows = await tx.update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.id, sid), isNull(authSessions.revokedAt))).returning({ userId: authSessions.userId });
+      for (const r of rows) await ctx.events.emit('session.revoked', { userId: r.userId, sid }, tx);
+    });
   }
 
-  async function revokeAllSessions(userId: number, tx: DbOrTx = db()) {
-    await tx.update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.userId, userId), isNull(authSessions.revokedAt)));
-    await ctx.events.emit('session.revoked', { userId });
+  async function revokeAllSessions(userId: number, tx?: Tx) {
+    const run = async (t: Tx) => {
+      await t.update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.userId, userId), isNull(authSessions.revokedAt)));
+      await ctx.events.emit('session.revoked', { userId }, t);
+    };
+    if (tx) await run(tx);
+    else await db().transaction(run);
   }
 
   // The hot path of every authenticated request, prepared once: no query building, and PostgreSQL
@@ -219,27 +226,36 @@ export function createUsersService(ctx: Ctx) {
   }
 
   async function setPassword(userId: number, password: string) {
-    await db().update(users).set({ password: await hashPassword(password), updatedAt: new Date() }).where(eq(users.id, userId));
-    await revokeAllSessions(userId);
+    const hash = await hashPassword(password);
+    await db().transaction(async (tx) => {
+      await tx.update(users).set({ password: hash, updatedAt: new Date() }).where(eq(users.id, userId));
+      await revokeAllSessions(userId, tx);
+    });
   }
 
-  /** Suspends or restores an account; suspension ends every session at once. */
-  async function setActive(userId: number, active: boolean) {
-    await db().transaction(async (tx) => {
+  /**
+   * Suspends or restores an account (in the caller's transaction when given); suspension ends every
+   * session at once. Restoring announces `user.updated`, so search indexes the user again.
+   */
+  async function setActive(userId: number, active: boolean, outer?: Tx) {
+    const run = async (tx: Tx) => {
       await tx.update(users).set({ isActive: active, updatedAt: new Date() }).where(eq(users.id, userId));
       if (!active) await revokeAllSessions(userId, tx);
-    });
-    if (!active) await ctx.events.emit(USER_EVENTS.deactivated, { userId });
-    // Reactivated (an enforcement lifted or expired): search and others take the user back.
-    else await ctx.events.emit(USER_EVENTS.updated, { userId });
+      await ctx.events.emit(active ? USER_EVENTS.updated : USER_EVENTS.deactivated, { userId }, tx);
+    };
+    if (outer) await run(outer);
+    else await db().transaction(run);
   }
 
-  async function update(userId: number, patch: Partial<typeof users.$inferInsert>, tx: DbOrTx = db()): Promise<UserRow> {
-    const [row] = await tx.update(users).set({ ...patch, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
-    if (!row) throw notFound();
-    // Inside a caller's transaction the caller emits after commit (listeners may read the row).
-    if (tx === db()) await ctx.events.emit(USER_EVENTS.updated, { userId });
-    return row;
+  /** The event commits with the change, in the caller's transaction when given. */
+  async function update(userId: number, patch: Partial<typeof users.$inferInsert>, tx?: Tx): Promise<UserRow> {
+    const run = async (t: Tx) => {
+      const [row] = await t.update(users).set({ ...patch, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
+      if (!row) throw notFound();
+      await ctx.events.emit(USER_EVENTS.updated, { userId }, t);
+      return row;
+    };
+    return tx ? run(tx) : db().transaction(run);
   }
 
   async function list(opts: { q?: string; cursor: Keyset | null; limit: number; viewerId?: number | null }) {
@@ -262,26 +278,51 @@ export function createUsersService(ctx: Ctx) {
   // ---- follow graph ----
 
   /** A user who blocked you is invisible (404); one you blocked must be unblocked first (400). */
-  async function assertNotBlocked(a: number, b: number) {
-    const hidden = await blockedIds(a);
-    if (!hidden.has(b)) return;
-    const [mine] = await db().select({ u: blocks.userId }).from(blocks).where(and(eq(blocks.userId, a), eq(blocks.targetId, b))).limit(1);
-    if (mine) throw badRequest('Unblock this user first.', 'blocked');
+  async function assertNotBlocked(a: number, b: number, tx: DbOrTx = db()) {
+    const rows = await tx
+      .select({ u: blocks.userId })
+      .from(blocks)
+      .where(or(and(eq(blocks.userId, a), eq(blocks.targetId, b)), and(eq(blocks.userId, b), eq(blocks.targetId, a))));
+    if (!rows.length) return;
+    if (rows.some((r) => r.u === a)) throw badRequest('Unblock this user first.', 'blocked');
     throw notFound('No User matches the given query.');
+  }
+
+  /**
+   * Locks both users' rows, in id order: follow, unfollow and block on one pair run one at a time,
+   * so a follow can never slip past a block committed meanwhile.
+   */
+  async function lockPair(tx: Tx, a: number, b: number) {
+    return tx
+      .select({ id: users.id, isActive: users.isActive })
+      .from(users)
+      .where(inArray(users.id, [a, b]))
+      .orderBy(asc(users.id))
+      .for('no key update');
   }
 
   async function follow(followerId: number, followeeId: number): Promise<boolean> {
     if (followerId === followeeId) throw badRequest('Cannot follow yourself', 'cannot_follow_self');
-    await getActive(followeeId);
-    await assertNotBlocked(followerId, followeeId);
-    const created = await db().transaction(async (tx) => {
+    await db().transaction(async (tx) => {
+      const locked = await lockPair(tx, followerId, followeeId);
+      if (!locked.find((u) => u.id === followeeId)?.isActive) throw notFound('No User matches the given query.');
+      await assertNotBlocked(followerId, followeeId, tx);
       const ins = await tx.insert(follows).values({ followerId, followeeId }).onConflictDoNothing().returning({ f: follows.followerId });
-      if (!ins.length) return false;
+      if (!ins.length) return;
       await tx.update(users).set({ followingCount: sql`${users.followingCount} + 1` }).where(eq(users.id, followerId));
       await tx.update(users).set({ followersCount: sql`${users.followersCount} + 1` }).where(eq(users.id, followeeId));
-      return true;
+      await ctx.events.emit<FollowEvent>(USER_EVENTS.followed, { followerId, followeeId }, tx);
     });
-    if (created) await ctx.events.emit<FollowEvent>(USER_EVENTS.followed, { followerId, followeeId });
+    return true;
+  }
+
+  /** Removes the follow row, its counters and records the event, in the caller's transaction. */
+  async function unfollowIn(tx: Tx, followerId: number, followeeId: number): Promise<boolean> {
+    const del = await tx.delete(follows).where(and(eq(follows.followerId, followerId), eq(follows.followeeId, followeeId))).returning({ f: follows.followerId });
+    if (!del.length) return false;
+    await tx.update(users).set({ followingCount: sql`${users.followingCount} - 1` }).where(eq(users.id, followerId));
+    await tx.update(users).set({ followersCount: sql`${users.followersCount} - 1` }).where(eq(users.id, followeeId));
+    await ctx.events.emit<FollowEvent>(USER_EVENTS.unfollowed, { followerId, followeeId }, tx);
     return true;
   }
 
@@ -289,14 +330,10 @@ export function createUsersService(ctx: Ctx) {
     if (followerId === followeeId) throw badRequest('Cannot follow yourself', 'cannot_follow_self');
     const target = await getById(followeeId);
     if (!target) throw notFound('No User matches the given query.');
-    const removed = await db().transaction(async (tx) => {
-      const del = await tx.delete(follows).where(and(eq(follows.followerId, followerId), eq(follows.followeeId, followeeId))).returning({ f: follows.followerId });
-      if (!del.length) return false;
-      await tx.update(users).set({ followingCount: sql`${users.followingCount} - 1` }).where(eq(users.id, followerId));
-      await tx.update(users).set({ followersCount: sql`${users.followersCount} - 1` }).where(eq(users.id, followeeId));
-      return true;
+    await db().transaction(async (tx) => {
+      await lockPair(tx, followerId, followeeId);
+      await unfollowIn(tx, followerId, followeeId);
     });
-    if (removed) await ctx.events.emit<FollowEvent>(USER_EVENTS.unfollowed, { followerId, followeeId });
     return false;
   }
 
@@ -388,10 +425,13 @@ export function createUsersService(ctx: Ctx) {
   async function block(userId: number, targetId: number) {
     if (userId === targetId) throw badRequest('Cannot block yourself', 'cannot_block_self');
     await getActive(targetId);
-    await db().insert(blocks).values({ userId, targetId }).onConflictDoNothing();
-    // Blocking ends the follow relationship in both directions.
-    await unfollow(userId, targetId).catch(() => undefined);
-    await unfollow(targetId, userId).catch(() => undefined);
+    // One transaction: the block and the end of the follow relationship in both directions.
+    await db().transaction(async (tx) => {
+      await lockPair(tx, userId, targetId);
+      await tx.insert(blocks).values({ userId, targetId }).onConflictDoNothing();
+      await unfollowIn(tx, userId, targetId);
+      await unfollowIn(tx, targetId, userId);
+    });
     // Live sockets of either side re-check their post:/comment: subscriptions.
     await ctx.services.realtime.recheckUsers([userId, targetId]);
   }
