@@ -52,7 +52,8 @@ function configVariables(): string[] {
   const names = new Set<string>();
   for (const m of src.matchAll(/\(env, '([A-Z][A-Z0-9_]*)'/g)) names.add(m[1]);
   for (const m of src.matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g)) names.add(m[1]);
-  return [...names].sort();
+  // SELFLINK_TEST_* are test hooks, never deployed.
+  return [...names].filter((n) => !n.startsWith('SELFLINK_TEST_')).sort();
 }
 
 const docs = load();
