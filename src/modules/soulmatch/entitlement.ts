@@ -1,9 +1,12 @@
-// Who may see premium SoulMatch explanations. Never decided by a query parameter alone: the
-// requested tier is granted only when the caller's credits entitlements include it.
+// Which SoulMatch explanation tier a caller gets. Never decided by a query parameter alone: the
+// requested tier is granted only as far as the caller's credits entitlements reach.
 import type { Ctx } from '../../context.js';
+import type { ExplainLevel } from './score.js';
 
-export const PREMIUM_ENTITLEMENT = 'soulmatch_premium';
-
-export async function premiumAllowed(ctx: Ctx, userId: number): Promise<boolean> {
-  return ctx.services.coin.hasEntitlement(userId, PREMIUM_ENTITLEMENT);
+/** The highest tier not above `requested` that the caller is entitled to. */
+export async function grantedExplainLevel(ctx: Ctx, userId: number, requested: ExplainLevel): Promise<ExplainLevel> {
+  if (requested === 'free') return 'free';
+  const coin = ctx.services.coin;
+  if (requested === 'premium_plus' && (await coin.hasEntitlement(userId, 'soulmatch_premium_plus'))) return 'premium_plus';
+  return (await coin.hasEntitlement(userId, 'soulmatch_premium')) ? 'premium' : 'free';
 }

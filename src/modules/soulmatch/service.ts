@@ -6,7 +6,7 @@ import type { Ctx } from '../../context.js';
 import type { UserRow } from '../users/schema.js';
 import { ApiError, badRequest, notFound } from '../../platform/http/errors.js';
 import { lifePath } from '../matrix/service.js';
-import { premiumAllowed } from './entitlement.js';
+import { grantedExplainLevel } from './entitlement.js';
 import { soulmatchProfiles, soulmatchResults, soulmatchScores } from './schema.js';
 import { assignLens, calculate, diversify, explanationFor, isEmptyProfile, LENS_LABEL, LENS_REASON, timing, type ExplainLevel, type Lens, type MatchResult, type MatchSide } from './score.js';
 
@@ -90,8 +90,7 @@ export function createSoulmatchService(ctx: Ctx) {
   }
 
   async function grantedLevel(userId: number, requested: ExplainLevel): Promise<ExplainLevel> {
-    if (requested === 'free') return 'free';
-    return (await premiumAllowed(ctx, userId)) ? requested : 'free';
+    return grantedExplainLevel(ctx, userId, requested);
   }
 
   function decorate(r: MatchResult, t: ReturnType<typeof timing>, level: ExplainLevel) {
