@@ -88,7 +88,7 @@ export async function run() {
   const db = await benchDatabase(dbName);
   const fake = await startFake({ tokens: 40, everyMs: 25 });
   const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, /listening (\d+)/);
-  const baseEnv = { ...serverEnv(db.url, `benchm${process.pid}:`), JWT_SIGNING_KEY: 'bench-signing-key-0123456789abcdef0123456789', RATE_LIMITS_ENABLED: 'false', DATABASE_POOL_MAX: '20', MENTOR_MAX_STREAMS_PER_USER: '5000' };
+  const baseEnv = { ...serverEnv(db.url, `benchm${process.pid}:`), JWT_SIGNING_KEY: 'bench-signing-key-0123456789abcdef0123456789', RATE_LIMITS_ENABLED: 'false', DATABASE_POOL_MAX: '20', MENTOR_MAX_STREAMS_PER_USER: '5000', MENTOR_RPS_USER: '1000000', MENTOR_RPS_GLOBAL: '1000000', THROTTLE_MENTOR_RATE: '100000000/min' };
   const load0 = os.loadavg()[0];
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   try {
