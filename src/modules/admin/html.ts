@@ -79,7 +79,7 @@ export function page(o: PageOpts): string {
     ? html`<header><span class="brand">SelfLink admin</span><nav>${NAV.map(([href, label]) => html`<a href="${href}">${label}</a>`)}</nav>
 <form method="post" action="/admin/logout" class="inline"><input type="hidden" name="csrf" value="${o.csrf}"><span class="muted" style="color:#cfe0ff">${o.who ?? ''}</span><button type="submit">Log out</button></form></header>`
     : html``;
-  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">
 <title>${o.title} · SelfLink admin</title><style>${raw(STYLE)}</style></head><body>${nav}<main>
 ${o.msg ? html`<div class="msg ok" role="status">${o.msg}</div>` : ''}${o.err ? html`<div class="msg err" role="alert">${o.err}</div>` : ''}
 <h1>${o.title}</h1>${o.body}</main>${o.script && o.nonce ? html`<script nonce="${o.nonce}">${raw(o.script)}</script>` : ''}</body></html>`.value;

@@ -26,7 +26,7 @@ export function moderationPages(kit: AdminKit) {
     const csrf = staff.session.csrf;
     return {
       title: 'Moderation',
-      body: html`<p>${REPORT_STATUSES.map((s) => html`<a href="/admin/moderation?status=${s}">${s === status ? html`<strong>${s}</strong>` : s}</a> · `)}</p>
+      body: html`<p>${REPORT_STATUSES.map((s, i) => html`${i ? ' · ' : ''}<a href="/admin/moderation?status=${s}">${s === status ? html`<strong>${s}</strong>` : s}</a>`)}</p>
 <h2>Reports (${status})</h2>
 <table><thead><tr><th>id</th><th>target</th><th>reason</th><th>source</th><th>filed</th><th>review</th><th>enforce</th></tr></thead><tbody>
 ${reports.map(

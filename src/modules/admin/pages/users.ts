@@ -50,7 +50,7 @@ ${rows.map((u) => html`<tr><td><a href="/admin/users/${u.id}">${u.id}</a></td><t
 <tr><th>SLC</th><td><a href="/admin/ledger?user=${u.id}">ledger</a> · <a href="/admin/rewards?user=${u.id}">rewards</a></td></tr>
 </tbody></table>
 <h2>Actions</h2>
-<div>${form(`${base}/suspend`, csrf, html`<input name="reason" placeholder="reason" maxlength="500" required><input name="days" type="number" min="1" max="3650" placeholder="days (empty: until lifted)">`, 'Suspend', { danger: true })}</div>
+<div>${form(`${base}/suspend`, csrf, html`<input name="reason" placeholder="reason" maxlength="500" required><input name="days" type="number" min="1" max="3650" placeholder="days (empty: until lifted)" size="24">`, 'Suspend', { danger: true })}</div>
 <div>${form(`${base}/ban`, csrf, html`<input name="reason" placeholder="reason" maxlength="500" required>`, 'Ban', { danger: true })}</div>
 <div>${form(`${base}/unsuspend`, csrf, html``, 'Unsuspend (lift suspensions and bans)')}</div>
 <div>${form(`${base}/roles`, csrf, html`<input name="roles" value="${u.roles.join(', ')}" placeholder="roles, comma separated" size="40" maxlength="400">`, 'Set roles')}</div>
