@@ -200,6 +200,7 @@ export class BullQueue implements JobQueue {
   private workerConnections: Redis[] = [];
   /** Bumped on every local enqueue and job outcome, so drain() can tell a quiet pass from a racing one. */
   private activity = 0;
+  private started = false;
   onOutcome?: JobQueue['onOutcome'];
   constructor(
     private readonly bull: typeof import('bullmq'),
@@ -218,7 +219,11 @@ export class BullQueue implements JobQueue {
   }
 
   define<T>(name: string, handler: JobHandler<T>, opts: JobOptions = {}) {
-    this.defs.set(name, { handler: handler as JobHandler<unknown>, opts: { ...DEFAULTS, ...opts } });
+    const def = { handler: handler as JobHandler<unknown>, opts: { ...DEFAULTS, ...opts } };
+    const fresh = !this.defs.has(name);
+    this.defs.set(name, def);
+    // A job defined after the workers started (a late module, a test) gets its worker too.
+    if (this.started && fresh) this.startWorker(name, def);
   }
 
   async enqueue<T>(name: string, data: T, opts: EnqueueOptions = {}) {
@@ -240,27 +245,30 @@ export class BullQueue implements JobQueue {
   }
 
   async startWorkers() {
-    for (const [name, def] of this.defs) {
-      // BullMQ never closes a connection it was handed, so we keep ours to close on shutdown.
-      const connection = this.connection.duplicate({ maxRetriesPerRequest: null });
-      this.workerConnections.push(connection);
-      const w = new this.bull.Worker(name, async (job) => def.handler(job.data), {
-        connection,
-        prefix: this.prefix + 'bull',
-        concurrency: def.opts.concurrency,
-      });
-      w.on('completed', () => {
-        this.activity++;
-        this.onOutcome?.(name, 'completed');
-      });
-      w.on('failed', (job, err) => {
-        this.activity++;
-        this.onOutcome?.(name, job && job.attemptsMade < (job.opts.attempts ?? 1) ? 'retried' : 'failed');
-        this.log.warn({ err, job: name, attempt: job?.attemptsMade }, 'job failed');
-      });
-      w.on('error', (err) => this.log.error({ err, job: name }, 'worker error'));
-      this.workers.push(w);
-    }
+    this.started = true;
+    for (const [name, def] of this.defs) this.startWorker(name, def);
+  }
+
+  private startWorker(name: string, def: Defined) {
+    // BullMQ never closes a connection it was handed, so we keep ours to close on shutdown.
+    const connection = this.connection.duplicate({ maxRetriesPerRequest: null });
+    this.workerConnections.push(connection);
+    const w = new this.bull.Worker(name, async (job) => def.handler(job.data), {
+      connection,
+      prefix: this.prefix + 'bull',
+      concurrency: def.opts.concurrency,
+    });
+    w.on('completed', () => {
+      this.activity++;
+      this.onOutcome?.(name, 'completed');
+    });
+    w.on('failed', (job, err) => {
+      this.activity++;
+      this.onOutcome?.(name, job && job.attemptsMade < (job.opts.attempts ?? 1) ? 'retried' : 'failed');
+      this.log.warn({ err, job: name, attempt: job?.attemptsMade }, 'job failed');
+    });
+    w.on('error', (err) => this.log.error({ err, job: name }, 'worker error'));
+    this.workers.push(w);
   }
 
   async drain() {
