@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { Browser, csrfOf } from './helpers.js';
+import { GATEWAYS_KEY } from '../../src/realtime/instances.js';
 
 let t: TestApp;
 let staff: TestUser;
@@ -228,13 +229,19 @@ describe('staff actions, each audited', () => {
     }, { attempts: 1 });
     await t.ctx.queue.enqueue('admin.test.flaky', {});
     await t.drain();
+    // Another gateway instance reported its sockets; a stale one (long gone) is not shown.
+    await t.ctx.kv.hashSet(GATEWAYS_KEY, 'rt-other:7', JSON.stringify({ open: 7, channels: 3, at: Date.now() }), 600_000);
+    await t.ctx.kv.hashSet(GATEWAYS_KEY, 'rt-dead:9', JSON.stringify({ open: 99, channels: 1, at: Date.now() - 3_600_000 }), 600_000);
     const page = await b.get('/admin/ops');
     expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('rt-other:7');
+    expect(page.body).not.toContain('rt-dead:9');
     expect(page.body).toContain('p99');
     expect(page.body).toContain('Open sockets');
     expect(page.body).toContain('admin.test.flaky');
     expect(page.body).toMatch(/<script nonce="[^"]+">/);
     const json = (await b.get('/admin/ops.json')).json();
+    expect(json.sockets).toContainEqual({ instance: 'rt-other:7', open: 7, channels: 3 });
     expect(json.http.groups.some((g: { group: string }) => g.group === '/admin')).toBe(true);
     expect(json.queues.find((q: { queue: string }) => q.queue === 'admin.test.flaky')).toMatchObject({ failed: 1 });
     const failed = json.failed_jobs.find((f: { queue: string }) => f.queue === 'admin.test.flaky');

@@ -1,7 +1,7 @@
 // The ops page's figures, read from the same Prometheus registry `/metrics` exports: request rate,
 // p99 and errors per route group, queue depths, sockets, the database pool and cache hit rates.
-import os from 'node:os';
 import type { Ctx } from '../../context.js';
+import { INSTANCE_ID, liveGateways } from '../../realtime/instances.js';
 
 interface MetricValue {
   value: number;
@@ -61,7 +61,7 @@ export function p99(buckets: Map<number, number>, count: number): number | null 
 }
 
 export function createOps(ctx: Ctx) {
-  const instance = `${os.hostname()}:${process.pid}`;
+  const instance = INSTANCE_ID;
   const started = Date.now();
   // The previous sample per group: the page's rate and p99 cover the time since the last poll.
   let prev: { at: number; groups: Map<string, GroupAcc> } | null = null;
@@ -142,6 +142,14 @@ export function createOps(ctx: Ctx) {
     } catch (err) {
       ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ops: failed jobs unavailable');
     }
+    // Sockets per gateway instance (each reports on its heartbeat); this process's own gauge otherwise.
+    let sockets: OpsSnapshot['sockets'] = [];
+    try {
+      sockets = (await liveGateways(ctx, now)).map((g) => ({ instance: g.instance, open: g.open, channels: g.channels }));
+    } catch (err) {
+      ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'ops: gateway reports unavailable');
+    }
+    if (!sockets.some((s) => s.instance === instance)) sockets.push({ instance, open: gauge('realtime_connected_sockets') ?? 0, channels: gauge('realtime_subscribed_channels') ?? 0 });
     return {
       instance,
       at: new Date(now).toISOString(),
@@ -151,7 +159,7 @@ export function createOps(ctx: Ctx) {
       queues: [...queues.values()].sort((a, b) => a.queue.localeCompare(b.queue)),
       jobs,
       failed_jobs: failed,
-      sockets: [{ instance, open: gauge('realtime_connected_sockets') ?? 0, channels: gauge('realtime_subscribed_channels') ?? 0 }],
+      sockets,
       db_pool: pool,
       cache: [...cache.values()].sort((a, b) => a.cache.localeCompare(b.cache)),
       process: { rss_mb: round(mem.rss / 1048576), heap_mb: round(mem.heapUsed / 1048576), event_loop_p99_ms: lag === undefined ? null : round(lag * 1000) },

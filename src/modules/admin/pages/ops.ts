@@ -16,6 +16,10 @@ function render(s: OpsSnapshot, csrf: string) {
 <div class="card"><div class="muted">Database pool</div><div class="fig" id="pool">${s.db_pool ? `${s.db_pool.total - s.db_pool.idle}/${s.db_pool.max}` : 'embedded'}</div><div class="muted">${s.db_pool ? `${s.db_pool.idle} idle, ${s.db_pool.waiting} waiting` : 'PGlite: one in-process connection'}</div></div>
 <div class="card"><div class="muted">Event loop p99</div><div class="fig">${s.process.event_loop_p99_ms ?? '—'} ms</div><div class="muted">RSS ${s.process.rss_mb} MB, heap ${s.process.heap_mb} MB</div></div>
 </div>
+<h2>Sockets per instance</h2>
+<table id="gateways"><thead><tr><th>instance</th><th>open sockets</th><th>channels</th></tr></thead><tbody>
+${s.sockets.map((g) => html`<tr><td><code>${g.instance}</code></td><td>${g.open}</td><td>${g.channels}</td></tr>`)}
+</tbody></table>
 <h2>Requests by route group</h2>
 <table id="routes"><thead><tr><th>group</th><th>req/s</th><th>p99 (ms)</th><th>requests</th><th>4xx</th><th>5xx</th></tr></thead><tbody>
 ${s.http.groups.map((g) => html`<tr><td><code>${g.group}</code></td><td>${g.rate_per_sec}</td><td>${g.p99_ms ?? '—'}</td><td>${g.requests}</td><td>${g.errors_4xx}</td><td>${g.errors_5xx}</td></tr>`)}
@@ -46,6 +50,7 @@ const SCRIPT = `
     document.getElementById('errors').textContent=s.http.errors_5xx;document.getElementById('sockets').textContent=s.sockets.reduce(function(a,x){return a+x.open},0);
     document.getElementById('pool').textContent=s.db_pool?(s.db_pool.total-s.db_pool.idle)+'/'+s.db_pool.max:'embedded';
     rows('routes',s.http.groups,['group','rate_per_sec','p99_ms','requests','errors_4xx','errors_5xx']);
+    rows('gateways',s.sockets,['instance','open','channels']);
     rows('queues',s.queues,['queue','waiting','active','delayed','failed']);
     rows('caches',s.cache,['cache','hits','misses',function(c){return c.hit_rate==null?'—':Math.round(c.hit_rate*100)+'%'}]);
     document.body.setAttribute('data-refreshed',String((+document.body.getAttribute('data-refreshed')||0)+1));
