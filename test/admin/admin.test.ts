@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { Browser, csrfOf } from './helpers.js';
 import { GATEWAYS_KEY } from '../../src/realtime/instances.js';
+import { deliver, prPayload, runCommand, SECRET } from '../rewards/helpers.js';
 
 let t: TestApp;
 let staff: TestUser;
@@ -14,7 +15,7 @@ const lastAudit = async () => (await t.ctx.services.audit.list({ cursor: null, l
 const auditActions = async (n = 200) => (await t.ctx.services.audit.list({ cursor: null, limit: n })).map((r) => r.action);
 
 beforeAll(async () => {
-  t = await createTestApp({ ADMIN_LOGIN_RATE: '8/min' });
+  t = await createTestApp({ ADMIN_LOGIN_RATE: '8/min', GITHUB_WEBHOOK_SECRET: SECRET });
   staff = await t.user();
   plain = await t.user();
   victim = await t.user();
@@ -219,6 +220,20 @@ describe('staff actions, each audited', () => {
     expect(decodeURIComponent(String(bad.headers.location))).toMatch(/err=points/);
     const audit = await b.get('/admin/audit');
     expect(audit.body).toContain('admin.rewards.adjust');
+  });
+
+  it('rewards payouts: status through the service rules, shown per snapshot', async () => {
+    expect((await deliver(t, prPayload({ login: 'payee-gh', number: 1, mergedAt: '2025-01-10T09:00:00Z' }))).statusCode).toBe(202);
+    expect((await runCommand(t, 'rewards-snapshot', ['--month', '2025-01', '--revenue-cents', '100000', '--costs-cents', '0'])).code).toBe(0);
+    const page = await b.get('/admin/rewards?period=2025-01');
+    expect(page.body).toContain('Payouts for 2025-01');
+    expect(page.body).toContain('payee-gh');
+    const id = Number(/action="\/admin\/rewards\/payouts\/(\d+)"/.exec(page.body)![1]);
+    await act(`/admin/rewards/payouts/${id}`, { status: 'processing', note: 'batch 1' }, 'admin.rewards.payout');
+    await act(`/admin/rewards/payouts/${id}`, { status: 'paid' }, 'admin.rewards.payout');
+    expect((await t.ctx.services.rewards.getPayout(id, null))!.p.status).toBe('paid');
+    const back = await b.post(`/admin/rewards/payouts/${id}`, { csrf, status: 'pending' });
+    expect(decodeURIComponent(String(back.headers.location))).toMatch(/err=A paid payout cannot become pending/);
   });
 
   it('ops: figures from the metrics registry, JSON for the refresh, failed job retry', async () => {
