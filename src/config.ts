@@ -46,6 +46,8 @@ export interface Config {
     facebook: { appId: string; appSecret: string; graphUrl: string; redirectUri: string };
   };
   admin: { email: string; password: string | null; name: string };
+  /** The staff admin pages (/admin/): login attempts per IP and how long a staff session lasts. */
+  adminConsole: { loginRate: RateSpec; sessionTtlSec: number };
   worker: { concurrency: number };
   moderation: { bannedWords: string[] };
   realtime: { publishToken: string | null; publishRate: RateSpec; maxSocketsPerUser: number; maxBufferedBytes: number; pingIntervalMs: number };
@@ -402,6 +404,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxSocketsPerUser: int(env, 'REALTIME_MAX_SOCKETS_PER_USER', 10, 1, 1000),
       maxBufferedBytes: int(env, 'REALTIME_MAX_BUFFERED_BYTES', 1_048_576, 1024),
       pingIntervalMs: int(env, 'REALTIME_PING_INTERVAL_MS', 30_000, 1000),
+    },
+    adminConsole: {
+      loginRate: parseRate('ADMIN_LOGIN_RATE', str(env, 'ADMIN_LOGIN_RATE', '10/min')),
+      sessionTtlSec: int(env, 'ADMIN_SESSION_TTL_SECONDS', 8 * 3600, 60, 7 * 86_400),
     },
     intelligence: {
       astroRate: parseRate('THROTTLE_ASTRO_RATE', str(env, 'THROTTLE_ASTRO_RATE', '6/min')),

@@ -20,10 +20,12 @@ import { coinModule } from './coin/module.js';
 import { paymentsModule } from './payments/module.js';
 import { rewardsModule } from './rewards/module.js';
 import { communityModule } from './community/module.js';
+import { adminModule } from './admin/module.js';
 
 export const modules: Module[] = [
   usersModule, realtimeModule, flagsModule, mediaModule, socialModule, feedModule, searchModule, notificationsModule, moderationModule, auditModule, messagingModule,
   astroModule, matrixModule, soulmatchModule, mentorModule, coinModule, paymentsModule, rewardsModule, communityModule,
+  adminModule,
 ];
 
 export function createContext(platform: Platform): Ctx {

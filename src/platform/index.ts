@@ -11,7 +11,7 @@ import { MemoryPubSub, RedisPubSub, type PubSub } from './pubsub.js';
 import { BullQueue, MemoryQueue, type JobQueue } from './queue.js';
 import { RateLimiter } from './rate-limit.js';
 import { createStorage, UrlSigner, type Storage } from './storage/index.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, registerCollectedGauges, type Metrics } from './metrics.js';
 import { TokenSigner } from './auth/tokens.js';
 import { DomainEvents } from './events.js';
 
@@ -81,6 +81,16 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   }
 
   const events = new DomainEvents(log, () => database.db, config.outbox);
+  const metrics = createMetrics();
+  queue.onOutcome = (job, outcome) => metrics.jobs.inc({ job, outcome });
+  registerCollectedGauges(metrics, { queueCounts: () => queue.counts(), pool: () => database.poolStats?.() ?? null });
+  // Cache hit rates: every read of the key-value store counts under its key's first segment.
+  const kvGet = kv.get.bind(kv);
+  kv.get = async (key: string) => {
+    const v = await kvGet(key);
+    metrics.cacheLookups.inc({ cache: /^[A-Za-z_.-]{1,40}(?=:)/.exec(key)?.[0] ?? 'other', outcome: v === null ? 'miss' : 'hit' });
+    return v;
+  };
   const platform: Platform = {
     config,
     log,
@@ -90,7 +100,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     queue,
     limiter: new RateLimiter(kv),
     storage: createStorage(config.storage, new UrlSigner(mediaUrlKey, config.mediaUrls.ttlSec)),
-    metrics: createMetrics(),
+    metrics,
     tokens,
     events,
     redis,

@@ -17,7 +17,50 @@ export function createMetrics() {
     labelNames: ['job', 'outcome'] as const,
     registers: [registry],
   });
-  return { registry, httpDuration, jobs };
+  const cacheLookups = new client.Counter({
+    name: 'cache_lookups_total',
+    help: 'Cache reads from the key-value store by key family and outcome (hit or miss)',
+    labelNames: ['cache', 'outcome'] as const,
+    registers: [registry],
+  });
+  return { registry, httpDuration, jobs, cacheLookups };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Gauges read when scraped: queue depths by state and the database pool (they cost a query or two, only on scrape). */
+export function registerCollectedGauges(
+  m: Metrics,
+  sources: {
+    queueCounts: () => Promise<{ queue: string; waiting: number; active: number; delayed: number; failed: number }[]>;
+    pool: () => { total: number; idle: number; waiting: number; max: number } | null;
+  },
+) {
+  new client.Gauge({
+    name: 'job_queue_jobs',
+    help: 'Jobs in each queue by state (waiting, active, delayed, failed)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [m.registry],
+    async collect() {
+      this.reset();
+      try {
+        for (const c of await sources.queueCounts()) {
+          for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) this.set({ queue: c.queue, state }, c[state]);
+        }
+      } catch {
+        // Redis down: the gauge is left empty rather than failing the whole scrape.
+      }
+    },
+  });
+  new client.Gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool connections by state (total, idle, waiting clients, max)',
+    labelNames: ['state'] as const,
+    registers: [m.registry],
+    collect() {
+      this.reset();
+      const p = sources.pool();
+      if (p) for (const state of ['total', 'idle', 'waiting', 'max'] as const) this.set({ state }, p[state]);
+    },
+  });
+}

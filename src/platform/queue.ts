@@ -28,7 +28,34 @@ export interface JobQueue {
   /** Runs every pending job (delays skipped) until none is left: the tests' explicit hook. */
   drain(): Promise<void>;
   close(): Promise<void>;
+  /** Jobs per defined queue by state (the ops page and the `job_queue_jobs` gauge). */
+  counts(): Promise<QueueCounts[]>;
+  /** Jobs that failed for good (kept for inspection), newest first. */
+  failedJobs(limit: number): Promise<FailedJob[]>;
+  /** Runs a failed job again; false when it is no longer kept. */
+  retry(queue: string, id: string): Promise<boolean>;
+  /** Called with each job outcome (the `jobs_processed_total` counter). */
+  onOutcome?: (job: string, outcome: 'completed' | 'retried' | 'failed') => void;
 }
+
+export interface QueueCounts {
+  queue: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+export interface FailedJob {
+  queue: string;
+  id: string;
+  attempts: number;
+  error: string;
+  failedAt: string | null;
+}
+
+/** How many failed jobs the in-process queue keeps (BullMQ keeps 1000 per queue). */
+const KEEP_FAILED = 1000;
 
 interface Defined {
   handler: JobHandler<unknown>;
@@ -53,6 +80,9 @@ export class MemoryQueue implements JobQueue {
   private intervals: NodeJS.Timeout[] = [];
   private working = false;
   private closed = false;
+  private failed: (FailedJob & { job: MemJob })[] = [];
+  private failedSeq = 0;
+  onOutcome?: JobQueue['onOutcome'];
   constructor(private readonly log: Logger) {}
 
   define<T>(name: string, handler: JobHandler<T>, opts: JobOptions = {}) {
@@ -93,16 +123,43 @@ export class MemoryQueue implements JobQueue {
     try {
       await def.handler(job.data);
       if (job.jobId) this.ids.delete(job.jobId);
+      this.onOutcome?.(job.name, 'completed');
     } catch (err) {
       if (job.attempt < def.opts.attempts && !this.closed) {
+        this.onOutcome?.(job.name, 'retried');
         this.log.warn({ err, job: job.name, attempt: job.attempt }, 'job failed, retrying');
         this.pending.push(job);
         if (this.working) this.arm(job, def.opts.backoffMs * 2 ** (job.attempt - 1));
       } else {
         if (job.jobId) this.ids.delete(job.jobId);
+        this.onOutcome?.(job.name, 'failed');
+        this.failed.unshift({ queue: job.name, id: `f${++this.failedSeq}`, attempts: job.attempt, error: err instanceof Error ? err.message : String(err), failedAt: new Date().toISOString(), job });
+        this.failed.length = Math.min(this.failed.length, KEEP_FAILED);
         this.log.error({ err, job: job.name, attempt: job.attempt }, 'job failed for good');
       }
     }
+  }
+
+  async counts(): Promise<QueueCounts[]> {
+    return [...this.defs.keys()].sort().map((queue) => ({
+      queue,
+      waiting: this.pending.filter((j) => j.name === queue).length,
+      active: 0,
+      delayed: 0,
+      failed: this.failed.filter((f) => f.queue === queue).length,
+    }));
+  }
+
+  async failedJobs(limit: number): Promise<FailedJob[]> {
+    return this.failed.slice(0, limit).map(({ queue, id, attempts, error, failedAt }) => ({ queue, id, attempts, error, failedAt }));
+  }
+
+  async retry(queue: string, id: string): Promise<boolean> {
+    const i = this.failed.findIndex((f) => f.queue === queue && f.id === id);
+    if (i < 0) return false;
+    const [{ job }] = this.failed.splice(i, 1);
+    await this.enqueue(job.name, job.data, { jobId: job.jobId });
+    return true;
   }
 
   async schedule(name: string, everyMs: number, data: unknown = {}) {
@@ -143,6 +200,8 @@ export class BullQueue implements JobQueue {
   private workerConnections: Redis[] = [];
   /** Bumped on every local enqueue and job outcome, so drain() can tell a quiet pass from a racing one. */
   private activity = 0;
+  private started = false;
+  onOutcome?: JobQueue['onOutcome'];
   constructor(
     private readonly bull: typeof import('bullmq'),
     private readonly connection: Redis,
@@ -160,7 +219,11 @@ export class BullQueue implements JobQueue {
   }
 
   define<T>(name: string, handler: JobHandler<T>, opts: JobOptions = {}) {
-    this.defs.set(name, { handler: handler as JobHandler<unknown>, opts: { ...DEFAULTS, ...opts } });
+    const def = { handler: handler as JobHandler<unknown>, opts: { ...DEFAULTS, ...opts } };
+    const fresh = !this.defs.has(name);
+    this.defs.set(name, def);
+    // A job defined after the workers started (a late module, a test) gets its worker too.
+    if (this.started && fresh) this.startWorker(name, def);
   }
 
   async enqueue<T>(name: string, data: T, opts: EnqueueOptions = {}) {
@@ -182,23 +245,30 @@ export class BullQueue implements JobQueue {
   }
 
   async startWorkers() {
-    for (const [name, def] of this.defs) {
-      // BullMQ never closes a connection it was handed, so we keep ours to close on shutdown.
-      const connection = this.connection.duplicate({ maxRetriesPerRequest: null });
-      this.workerConnections.push(connection);
-      const w = new this.bull.Worker(name, async (job) => def.handler(job.data), {
-        connection,
-        prefix: this.prefix + 'bull',
-        concurrency: def.opts.concurrency,
-      });
-      w.on('completed', () => this.activity++);
-      w.on('failed', (job, err) => {
-        this.activity++;
-        this.log.warn({ err, job: name, attempt: job?.attemptsMade }, 'job failed');
-      });
-      w.on('error', (err) => this.log.error({ err, job: name }, 'worker error'));
-      this.workers.push(w);
-    }
+    this.started = true;
+    for (const [name, def] of this.defs) this.startWorker(name, def);
+  }
+
+  private startWorker(name: string, def: Defined) {
+    // BullMQ never closes a connection it was handed, so we keep ours to close on shutdown.
+    const connection = this.connection.duplicate({ maxRetriesPerRequest: null });
+    this.workerConnections.push(connection);
+    const w = new this.bull.Worker(name, async (job) => def.handler(job.data), {
+      connection,
+      prefix: this.prefix + 'bull',
+      concurrency: def.opts.concurrency,
+    });
+    w.on('completed', () => {
+      this.activity++;
+      this.onOutcome?.(name, 'completed');
+    });
+    w.on('failed', (job, err) => {
+      this.activity++;
+      this.onOutcome?.(name, job && job.attemptsMade < (job.opts.attempts ?? 1) ? 'retried' : 'failed');
+      this.log.warn({ err, job: name, attempt: job?.attemptsMade }, 'job failed');
+    });
+    w.on('error', (err) => this.log.error({ err, job: name }, 'worker error'));
+    this.workers.push(w);
   }
 
   async drain() {
@@ -217,6 +287,37 @@ export class BullQueue implements JobQueue {
       if (!busy && this.activity === before) return;
       await new Promise((r) => setImmediate(r));
     }
+  }
+
+  async counts(): Promise<QueueCounts[]> {
+    const names = [...this.defs.keys()].sort();
+    return Promise.all(
+      names.map(async (queue) => {
+        const c = await this.queue(queue).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed');
+        return { queue, waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.paused ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+      }),
+    );
+  }
+
+  async failedJobs(limit: number): Promise<FailedJob[]> {
+    const out: FailedJob[] = [];
+    for (const queue of [...this.defs.keys()].sort()) {
+      const c = await this.queue(queue).getJobCounts('failed');
+      if (!c.failed) continue;
+      for (const j of await this.queue(queue).getFailed(0, limit - 1)) {
+        out.push({ queue, id: String(j.id), attempts: j.attemptsMade, error: j.failedReason ?? '', failedAt: j.finishedOn ? new Date(j.finishedOn).toISOString() : null });
+      }
+    }
+    return out.sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? '')).slice(0, limit);
+  }
+
+  async retry(queue: string, id: string): Promise<boolean> {
+    if (!this.defs.has(queue)) return false;
+    const job = await this.queue(queue).getJob(id);
+    if (!job || !(await job.isFailed())) return false;
+    this.activity++;
+    await job.retry('failed');
+    return true;
   }
 
   async close() {

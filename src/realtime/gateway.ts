@@ -10,6 +10,7 @@ import { sameSecret } from '../platform/auth/secrets.js';
 import { ApiError, badRequest, notFound } from '../platform/http/errors.js';
 import { CLOSE, createHub, type Conn, type Socket } from './hub.js';
 import { wireChannel } from './service.js';
+import { forgetGateway, reportGateway } from './instances.js';
 
 export const MAX_CHANNELS = 20;
 const MAX_FRAME_BYTES = 4096;
@@ -58,20 +59,30 @@ function frameText(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
 export async function registerGateway(app: App, ctx: Ctx) {
   const cfg = ctx.config.realtime;
   await app.register(import('@fastify/websocket'), { options: { maxPayload: 64 * 1024 } });
+  const sockets = gauge(ctx, 'realtime_connected_sockets', 'WebSocket connections open on this process');
+  const channelGauge = gauge(ctx, 'realtime_subscribed_channels', 'Realtime channels this process is subscribed to');
   const hub = createHub(
     ctx,
     { maxBufferedBytes: cfg.maxBufferedBytes, maxSocketsPerUser: cfg.maxSocketsPerUser },
-    {
-      sockets: gauge(ctx, 'realtime_connected_sockets', 'WebSocket connections open on this process'),
-      channels: gauge(ctx, 'realtime_subscribed_channels', 'Realtime channels this process is subscribed to'),
-    },
+    { sockets, channels: channelGauge },
   );
-  const heartbeat = setInterval(() => hub.sweep(), cfg.pingIntervalMs);
+  // Sockets per instance for the ops page: reported on every heartbeat (and once at start).
+  const report = async () => {
+    const [open, channels] = await Promise.all([sockets.get(), channelGauge.get()]);
+    await reportGateway(ctx, { open: open.values[0]?.value ?? 0, channels: channels.values[0]?.value ?? 0 });
+  };
+  const reportSoon = () => void report().catch((err) => ctx.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'gateway report failed'));
+  reportSoon();
+  const heartbeat = setInterval(() => {
+    hub.sweep();
+    reportSoon();
+  }, cfg.pingIntervalMs);
   heartbeat.unref();
   // Subscriptions are re-checked when visibility, blocks or takedowns change (RECHECK_CHANNEL).
   const stopRechecks = await hub.listenForRechecks();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
+    await forgetGateway(ctx).catch(() => undefined);
     await stopRechecks().catch(() => undefined);
   });
 

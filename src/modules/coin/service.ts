@@ -274,6 +274,12 @@ export function createCoinService(ctx: Ctx) {
     return rows.map(presentProduct);
   }
 
+  /** Staff tools: every product, active or not. */
+  async function allProducts() {
+    const rows = await db().select().from(coinProducts).orderBy(asc(coinProducts.sortOrder), asc(coinProducts.priceSlc), asc(coinProducts.id));
+    return rows.map((r) => ({ ...presentProduct(r), is_active: r.isActive }));
+  }
+
   async function entitlements(userId: number, q: typeof ctx.db | Tx = db()): Promise<Entitlements> {
     const rows = await q.select().from(userEntitlements).where(eq(userEntitlements.userId, userId));
     const now = Date.now();
@@ -423,6 +429,7 @@ export function createCoinService(ctx: Ctx) {
     withPayer,
     mint,
     products,
+    allProducts,
     upsertProduct,
     purchase,
     entitlements,

@@ -384,7 +384,20 @@ export function createModerationService(ctx: Ctx) {
     return row ?? null;
   }
 
+  /** Staff tools: the enforcements on one target, newest first (running ones first to lift). */
+  async function enforcementsOn(targetType: TargetType, targetId: number, limit = 50): Promise<EnforcementRow[]> {
+    return ctx.db
+      .select()
+      .from(enforcements)
+      .where(and(eq(enforcements.targetType, targetType), eq(enforcements.targetId, targetId)))
+      .orderBy(desc(enforcements.createdAt), desc(enforcements.id))
+      .limit(limit);
+  }
+
   return {
+    enforcementsOn,
+    /** The banned-word list automatic flagging uses (MODERATION_BANNED_WORDS; read-only). */
+    bannedWords: () => [...ctx.config.moderation.bannedWords],
     registerTarget,
     isModerator,
     checkTarget,

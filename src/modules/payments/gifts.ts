@@ -139,5 +139,10 @@ export function createGiftCatalogue(ctx: Ctx) {
     return row ?? null;
   }
 
-  return { present, get, getMany, listActive, create, update, giftTypeExists: async (id: number) => (await get(id)) !== null };
+  /** Staff tools: every gift type, active or not, newest first. */
+  async function listAll(limit: number) {
+    return db().select().from(giftTypes).orderBy(desc(giftTypes.createdAt), desc(giftTypes.id)).limit(limit);
+  }
+
+  return { present, get, getMany, listActive, listAll, create, update, giftTypeExists: async (id: number) => (await get(id)) !== null };
 }

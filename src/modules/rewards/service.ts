@@ -94,6 +94,17 @@ export function createRewardsService(ctx: Ctx) {
     });
   }
 
+  /** Staff tools: a snapshot's payouts with the contributor's login, largest first. */
+  async function payoutsOfSnapshot(snapshotId: number, limit = 200) {
+    return ctx.db
+      .select({ p: rewardPayouts, login: contributorProfiles.githubUsername, userId: contributorProfiles.userId })
+      .from(rewardPayouts)
+      .innerJoin(contributorProfiles, eq(contributorProfiles.id, rewardPayouts.contributorId))
+      .where(eq(rewardPayouts.snapshotId, snapshotId))
+      .orderBy(desc(rewardPayouts.amountCents), rewardPayouts.id)
+      .limit(limit);
+  }
+
   async function listSnapshots(opts: { cursor: Keyset | null; limit: number }) {
     return ctx.db.select().from(rewardSnapshots).where(olderThan(rewardSnapshots.createdAt, rewardSnapshots.id, opts.cursor)).orderBy(desc(rewardSnapshots.createdAt), desc(rewardSnapshots.id)).limit(opts.limit + 1);
   }
@@ -143,6 +154,7 @@ export function createRewardsService(ctx: Ctx) {
     listEvents,
     getEvent,
     listPayouts,
+    payoutsOfSnapshot,
     getPayout,
     setPayoutStatus,
     listSnapshots,

@@ -19,6 +19,8 @@ export interface Database {
   ping(): Promise<boolean>;
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** Pool use (PostgreSQL); null for PGlite's single in-process connection. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number } | null;
 }
 
 const MIGRATION_LOCK = 7_420_001;
@@ -34,6 +36,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
   return {
     db,
     kind: 'postgres',
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolMax }),
     async ping() {
       try {
         await pool.query('select 1');
