@@ -20,9 +20,40 @@ export const queryCountLogger: DrizzleLogger = {
 /** Queries sent by this process so far. */
 export const queriesSent = () => total;
 
-/** Runs `fn` and answers how many queries it (and the work it started) sent. */
+export interface QueryScope {
+  n: number;
+}
+
+/** Runs `fn` (e.g. one HTTP request) in its own count; read `.n` from the returned scope when done. */
+export function withQueryScope<T>(fn: (s: QueryScope) => T): T {
+  const s: QueryScope = { n: 0 };
+  return scope.run(s, () => fn(s));
+}
+
+type RequestListener = (r: { method: string; route: string; queries: number }) => void;
+const requestListeners = new Set<RequestListener>();
+
+/** The HTTP app reports each request's count here (only while someone listens). */
+export function reportRequestQueries(method: string, route: string, queries: number) {
+  for (const l of requestListeners) l({ method, route, queries });
+}
+export const hasRequestListeners = () => requestListeners.size > 0;
+
+/**
+ * Runs `fn` and answers how many queries it sent: directly (its async context) and through the
+ * HTTP requests that completed meanwhile (Fastify's inject does not keep the caller's context, so
+ * the app counts each request in its own scope and reports it).
+ */
 export async function countQueries<T>(fn: () => Promise<T>): Promise<{ result: T; queries: number }> {
   const s = { n: 0 };
-  const result = await scope.run(s, fn);
-  return { result, queries: s.n };
+  const onRequest: RequestListener = (r) => {
+    s.n += r.queries;
+  };
+  requestListeners.add(onRequest);
+  try {
+    const result = await scope.run(s, fn);
+    return { result, queries: s.n };
+  } finally {
+    requestListeners.delete(onRequest);
+  }
 }
