@@ -13,7 +13,7 @@ const PER_AUTHOR = 6;
 const THREADS = 26;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ SESSION_CACHE_TTL_MS: '60000' });
   await sessionCacheOf(t.ctx).subscribed;
   viewer = await t.user();
   const authors = await Promise.all(Array.from({ length: AUTHORS }, () => t.user()));
