@@ -35,6 +35,9 @@ export async function run(): Promise<SummaryRow[]> {
     RATE_LIMITS_ENABLED: 'false',
     DATABASE_POOL_MAX: '20',
   };
+  // Neither seed-demo nor the api role migrates (serve does): apply the migrations first.
+  const migrated = spawnSync(process.execPath, ['bin/selflink.mjs', 'migrate'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
+  if (migrated.status !== 0) throw new Error('migrate failed');
   const t0 = Date.now();
   const seed = spawnSync(process.execPath, ['bin/selflink.mjs', 'seed-demo', '--users', String(SCALE.users), '--follows', String(SCALE.follows), '--posts', String(SCALE.posts)], {
     cwd: ROOT,

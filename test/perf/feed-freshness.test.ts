@@ -8,7 +8,7 @@ import { sessionCacheOf } from '../../src/modules/users/session-cache.js';
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({ SESSION_CACHE_TTL_MS: '60000' });
-  await sessionCacheOf(t.ctx).subscribed;
+  await sessionCacheOf(t.ctx).subscribed();
 });
 afterAll(async () => t?.close());
 

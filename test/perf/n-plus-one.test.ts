@@ -14,7 +14,7 @@ const THREADS = 26;
 
 beforeAll(async () => {
   t = await createTestApp({ SESSION_CACHE_TTL_MS: '60000' });
-  await sessionCacheOf(t.ctx).subscribed;
+  await sessionCacheOf(t.ctx).subscribed();
   viewer = await t.user();
   const authors = await Promise.all(Array.from({ length: AUTHORS }, () => t.user()));
   const postIds: number[] = [];

@@ -14,7 +14,7 @@ let t: TestApp;
 
 beforeAll(async () => {
   t = await createTestApp(LONG_TTL);
-  await sessionCacheOf(t.ctx).subscribed;
+  await sessionCacheOf(t.ctx).subscribed();
 });
 afterAll(async () => t?.close());
 
@@ -106,7 +106,7 @@ describe.runIf(SERVER_MODE)('two instances', () => {
   let b: SiblingApp;
   beforeAll(async () => {
     b = await createSiblingApp(t, LONG_TTL);
-    await sessionCacheOf(b.ctx).subscribed;
+    await sessionCacheOf(b.ctx).subscribed();
   });
   afterAll(async () => b?.close());
 

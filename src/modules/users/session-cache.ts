@@ -8,7 +8,8 @@
 // drops the user's entries at once and publishes the user ids on the `auth:sessions` pub/sub
 // channel, so every instance drops them as soon as the message arrives. The TTL bounds staleness
 // even if a pub/sub message is lost (Redis reconnecting): revocation takes effect everywhere within
-// a second. Until the subscription is confirmed an instance does not use the cache at all.
+// a second. An instance subscribes on its first resolution and does not use the cache until the
+// subscription is confirmed.
 import { EventEmitter } from 'node:events';
 import type { Ctx } from '../../context.js';
 import type { TokenClaims } from '../../platform/auth/tokens.js';
@@ -23,8 +24,8 @@ export interface SessionCacheHandle {
   cache: SessionCache<unknown>;
   /** True once this instance listens for invalidations (the cache is bypassed before). */
   readonly ready: boolean;
-  /** Resolves when the subscription is confirmed. */
-  subscribed: Promise<void>;
+  /** Subscribes (once) and resolves when the subscription is confirmed. */
+  subscribed(): Promise<void>;
   /** Drops the users' entries here and on every other instance. */
   invalidate(userIds: number[]): Promise<void>;
   /** Test hook: resolves when an invalidation naming `userId` has been received through pub/sub and applied. */
@@ -46,31 +47,34 @@ export function withSessionCache<S extends { resolveSession: Resolve<R> }, R>(ct
   const cache = new SessionCache<R>(ttlMs, maxUsers);
   const applied = new EventEmitter().setMaxListeners(0);
   let ready = false;
-  const subscribed = ctx.pubsub
-    .subscribe(SESSION_CHANNEL, (message) => {
-      let ids: unknown;
-      try {
-        ids = (JSON.parse(message) as { users?: unknown }).users;
-      } catch {
-        return;
-      }
-      if (!Array.isArray(ids)) return;
-      for (const id of ids) if (typeof id === 'number') cache.invalidateUser(id);
-      for (const id of ids) if (typeof id === 'number') applied.emit(String(id));
-    })
-    .then(
-      () => {
-        ready = true;
-      },
-      (err: unknown) => ctx.log.warn({ err }, 'session cache: subscribing failed; sessions are resolved without the cache'),
-    );
+  let subscribing: Promise<void> | null = null;
+  // Subscribed on the first resolution, so one-shot commands (migrate, seed-demo) never subscribe.
+  const subscribe = () =>
+    (subscribing ??= ctx.pubsub
+      .subscribe(SESSION_CHANNEL, (message) => {
+        let ids: unknown;
+        try {
+          ids = (JSON.parse(message) as { users?: unknown }).users;
+        } catch {
+          return;
+        }
+        if (!Array.isArray(ids)) return;
+        for (const id of ids) if (typeof id === 'number') cache.invalidateUser(id);
+        for (const id of ids) if (typeof id === 'number') applied.emit(String(id));
+      })
+      .then(
+        () => {
+          ready = true;
+        },
+        (err: unknown) => ctx.log.warn({ err }, 'session cache: subscribing failed; sessions are resolved without the cache'),
+      ));
   const base = service.resolveSession.bind(service);
   const handle: SessionCacheHandle = {
     cache: cache as SessionCache<unknown>,
     get ready() {
       return ready;
     },
-    subscribed,
+    subscribed: subscribe,
     async invalidate(userIds) {
       for (const id of userIds) cache.invalidateUser(id);
       await ctx.pubsub.publish(SESSION_CHANNEL, JSON.stringify({ users: userIds }));
@@ -81,8 +85,11 @@ export function withSessionCache<S extends { resolveSession: Resolve<R> }, R>(ct
   };
   handles.set(ctx, handle);
   // Only answers that let the request through are kept: refusals stay uncached (and rare).
-  const resolveSession: Resolve<R> = (claims) =>
-    ready ? cache.get(claims.user_id, claims.sid, () => base(claims), (r) => !(r && typeof r === 'object' && 'error' in r)) : base(claims);
+  const resolveSession: Resolve<R> = (claims) => {
+    if (ready) return cache.get(claims.user_id, claims.sid, () => base(claims), (r) => !(r && typeof r === 'object' && 'error' in r));
+    if (ttlMs > 0) void subscribe();
+    return base(claims);
+  };
   return { ...service, resolveSession };
 }
 
