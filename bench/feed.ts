@@ -6,7 +6,7 @@ import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { fmt, load, ROOT, startProcess, writeSection, type LoadResult, type Started, benchDatabase, serverEnv } from './lib.js';
+import { fmt, load, loadCounted, ROOT, startProcess, writeSection, type LoadResult, type Started, type SummaryRow, benchDatabase, serverEnv } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -20,7 +20,7 @@ async function stopHard(p: Started, graceMs = 5000) {
   clearTimeout(killer);
 }
 
-export async function run() {
+export async function run(): Promise<SummaryRow[]> {
   const dbName = `sl_bench_feed_${process.pid}`;
   const benchDb = await benchDatabase(dbName);
   const dbUrl = benchDb.url;
@@ -35,6 +35,9 @@ export async function run() {
     RATE_LIMITS_ENABLED: 'false',
     DATABASE_POOL_MAX: '20',
   };
+  // Neither seed-demo nor the api role migrates (serve does): apply the migrations first.
+  const migrated = spawnSync(process.execPath, ['bin/selflink.mjs', 'migrate'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
+  if (migrated.status !== 0) throw new Error('migrate failed');
   const t0 = Date.now();
   const seed = spawnSync(process.execPath, ['bin/selflink.mjs', 'seed-demo', '--users', String(SCALE.users), '--follows', String(SCALE.follows), '--posts', String(SCALE.posts)], {
     cwd: ROOT,
@@ -58,8 +61,10 @@ export async function run() {
     const { token, user } = (await login.json()) as { token: string; user: { id: number; following_count: number } };
     const headers = { authorization: `Bearer ${token}` };
     // The first read is served from PostgreSQL and schedules the rebuild; wait for the worker to build it.
-    const first = (await (await fetch(`${base}/feed/home/`, { headers })).json()) as { items: unknown[] };
-    if (first.items.length !== 20) throw new Error(`expected 20 items, got ${first.items.length}`);
+    const first = (await (await fetch(`${base}/feed/home/`, { headers })).json()) as { items: { type: string }[] };
+    // (insight cards may sit between the posts on a first page)
+    const firstPosts = first.items.filter((i) => i.type === 'post').length;
+    if (firstPosts !== 20) throw new Error(`expected 20 posts, got ${firstPosts}`);
     for (let i = 0; i < 300 && !(await redis.exists(`${prefix}feed:tl:${user.id}:built`)); i++) await new Promise((r) => setTimeout(r, 100));
     const cached = await redis.llen(`${prefix}feed:tl:${user.id}`);
 
@@ -69,20 +74,29 @@ export async function run() {
     await load(bareUrl, { connections: CONNECTIONS, seconds: 2 });
     await load(homeUrl, { connections: CONNECTIONS, seconds: 2, headers });
     const b1 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
-    const h = await load(homeUrl, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const origin = `http://127.0.0.1:${api.port}`;
+    const h = await loadCounted(origin, homeUrl, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const loadH = os.loadavg()[0];
+    // The page after \`next\` (keyset cursor into the cached timeline).
+    const page1 = (await (await fetch(homeUrl, { headers })).json()) as { next: string | null };
+    const h2 = page1.next ? await loadCounted(origin, page1.next.replace(/^https?:\/\/[^/]+/, origin), { connections: CONNECTIONS, seconds: SECONDS, headers }) : null;
+    const loadH2 = os.loadavg()[0];
     // Reference: the social module's own newest-posts list, same presenter, no timeline.
-    const l = await load(`${base}/posts/?page_size=20`, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const l = await loadCounted(origin, `${base}/posts/?page_size=20`, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const loadL = os.loadavg()[0];
     // for_you: the first page is reused 60 s per viewer, so this measures the warm path (computed once here).
     await fetch(`${base}/feed/for_you/?limit=20`, { headers });
-    const f = await load(`${base}/feed/for_you/?limit=20`, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const f = await loadCounted(origin, `${base}/feed/for_you/?limit=20`, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const loadF = os.loadavg()[0];
     const b2 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
-    const p = await load(`${base}/posts/`, { connections: CONNECTIONS, seconds: SECONDS, ...postOpts });
+    const p = await loadCounted(origin, `${base}/posts/`, { connections: CONNECTIONS, seconds: SECONDS, ...postOpts });
+    const loadP = os.loadavg()[0];
     const b3 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
     const loadavg = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 
     const row = (name: string, r: LoadResult, ref: LoadResult) =>
       `| ${name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.non2xx} | **${fmt((r.rps / ref.rps) * 100, 1)} %** | **${fmt(r.p99 / Math.max(ref.p99, 0.1), 1)} ×** |`;
-    const avg = (a: LoadResult, b: LoadResult): LoadResult => ({ rps: (a.rps + b.rps) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, non2xx: a.non2xx + b.non2xx, errors: a.errors + b.errors });
+    const avg = (a: LoadResult, b: LoadResult): LoadResult => ({ rps: (a.rps + b.rps) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, non2xx: a.non2xx + b.non2xx, errors: a.errors + b.errors, total: a.total + b.total });
     const body = `## GET feed/home/ and POST posts/ (server mode, seed-demo at scale) vs a bare Fastify route
 
 ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, autocannon ${CONNECTIONS} connections, ${SECONDS} s each,
@@ -94,7 +108,7 @@ PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minut
 |---|---:|---:|---:|---:|---:|---:|
 | bare Fastify route | ${fmt(avg(b1, b2).rps)} | ${fmt(avg(b1, b2).p50, 1)} | ${fmt(avg(b1, b2).p99, 1)} | 0 | | |
 ${row('`GET feed/home/` (20 items, warm timeline)', h, avg(b1, b2))}
-${row('reference: `GET posts/?page_size=20` (social list, same presenter)', l, avg(b1, b2))}
+${h2 ? row('`GET feed/home/` (the page after `next`)', h2, avg(b1, b2)) + '\n' : ''}${row('reference: `GET posts/?page_size=20` (social list, same presenter)', l, avg(b1, b2))}
 ${row('`GET feed/for_you/` (20 items, first page reused)', f, avg(b1, b2))}
 ${row('`POST posts/` (JSON, fan-out by the worker)', p, avg(b2, b3))}
 
@@ -113,6 +127,15 @@ posts_count), domain events (search-index and fan-out jobs enqueued to BullMQ, n
 presenting the post; fan-out to the author's followers runs in the worker on the same two cores.`;
     writeSection('feed', body);
     console.log(body);
+    const ref = avg(b1, b2);
+    const sum = (path: string, r: LoadResult & { roundTrips: number }, bare: LoadResult, load: number): SummaryRow => ({ path, rps: r.rps, ratio: r.rps / bare.rps, p50: r.p50, p99: r.p99, roundTrips: r.roundTrips, load });
+    return [
+      sum('GET feed/home/ (first page)', h, ref, loadH),
+      ...(h2 ? [sum('GET feed/home/ (page after next)', h2, ref, loadH2)] : []),
+      sum('GET feed/for_you/', f, ref, loadF),
+      sum('GET posts/ (list)', l, ref, loadL),
+      sum('POST posts/', p, avg(b2, b3), loadP),
+    ];
   } finally {
     await stopHard(api);
     await stopHard(worker);

@@ -49,11 +49,13 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** Requests completed during the run. */
+  total: number;
 }
 
 export async function load(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: string }): Promise<LoadResult> {
   const r = await autocannon({ url, connections: opts.connections, duration: opts.seconds, headers: opts.headers, method: opts.method ?? 'GET', ...(opts.body !== undefined && { body: opts.body }) });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx, total: r.requests.total };
 }
 
 export function writeSection(title: string, body: string) {
@@ -134,4 +136,33 @@ export function serverEnv(databaseUrl: URL, redisPrefix: string) {
     REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14',
     REDIS_PREFIX: redisPrefix,
   };
+}
+
+/** One line of the summary table `npm run bench` writes at the top of bench/RESULTS.md. */
+export interface SummaryRow {
+  path: string;
+  rps: number;
+  /** rps divided by the bare route's, measured in the same run. */
+  ratio: number;
+  p50: number;
+  p99: number;
+  /** PostgreSQL queries per request (the API's db_queries_total over the requests served), null when not measured. */
+  roundTrips: number | null;
+  /** 1-minute load average when the measurement ended. */
+  load: number;
+}
+
+/** The API process's db_queries_total (from /metrics). */
+export async function queriesServed(origin: string): Promise<number> {
+  const text = await (await fetch(`${origin}/metrics`)).text();
+  const m = /^db_queries_total (\d+(?:\.\d+)?)/m.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Runs a load and reports it with its PostgreSQL queries per request. */
+export async function loadCounted(origin: string, url: string, opts: Parameters<typeof load>[1]): Promise<LoadResult & { roundTrips: number }> {
+  const before = await queriesServed(origin);
+  const r = await load(url, opts);
+  const after = await queriesServed(origin);
+  return { ...r, roundTrips: r.total ? (after - before) / r.total : NaN };
 }

@@ -1,5 +1,11 @@
-// npm run bench -- <name>: runs one benchmark and records it in bench/RESULTS.md.
-const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+// npm run bench -- <name> [<name>…]: runs those benchmarks and records them in bench/RESULTS.md.
+// npm run bench (no name): runs every benchmark; those that report hot paths (users-me, feed) run
+// BENCH_RUNS times (default 3) and the median of each column goes into the summary table at the
+// top of bench/RESULTS.md (path, req/s, ratio to the bare route, p50/p99, round trips, load).
+import os from 'node:os';
+import { fmt, writeSection, type SummaryRow } from './lib.js';
+
+const benches: Record<string, () => Promise<{ run(): Promise<SummaryRow[] | void> }>> = {
   'users-me': () => import('./http-users-me.js'),
   startup: () => import('./startup.js'),
   feed: () => import('./feed.js'),
@@ -9,15 +15,53 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   coin: () => import('./coin.js'),
   rewards: () => import('./rewards.js'),
 };
+/** Benchmarks whose rows go into the summary table (run BENCH_RUNS times for a median). */
+const SUMMARISED = new Set(['users-me', 'feed']);
 
-const name = process.argv[2];
-const pick = name ? [name] : Object.keys(benches);
+const median = (xs: number[]) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function summaryTable(rows: Map<string, SummaryRow[]>, runs: number): string {
+  const lines = [...rows].map(([path, rs]) => {
+    const rt = median(rs.map((r) => r.roundTrips ?? NaN));
+    return `| ${path} | ${fmt(median(rs.map((r) => r.rps)))} | **${fmt(median(rs.map((r) => r.ratio)), 3)}** | ${fmt(median(rs.map((r) => r.p50)), 1)} | ${fmt(median(rs.map((r) => r.p99)), 1)} | ${Number.isFinite(rt) ? fmt(rt, 2) : '—'} | ${fmt(median(rs.map((r) => r.load)), 2)} | ${rs.length} |`;
+  });
+  return `## Summary (median of ${runs} runs)
+
+${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}; server mode (PostgreSQL + Redis), autocannon 100
+connections, ${process.env.BENCH_SECONDS ?? 10} s per measurement; data scale per the sections below. Each column is the median over the runs on its own.
+"ratio" is requests/s divided by the bare Fastify route's, measured in the same run; "queries/req" is the API
+process's \`db_queries_total\` (src/platform/db/query-count.ts) over the requests served (PostgreSQL round trips; Redis
+round trips are described per section); "load" is the 1-minute load average when the measurement ended (the machine is shared).
+
+| path | req/s | ratio to bare | p50 ms | p99 ms | queries/req | load | runs |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${lines.join('\n')}`;
+}
+
+const named = process.argv.slice(2);
+const pick = named.length ? named : Object.keys(benches);
+const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const rows = new Map<string, SummaryRow[]>();
 for (const n of pick) {
   const b = benches[n];
   if (!b) {
     console.error(`unknown benchmark ${n}; have: ${Object.keys(benches).join(', ')}`);
     process.exit(2);
   }
-  await (await b()).run();
+  const times = SUMMARISED.has(n) ? runs : 1;
+  for (let i = 0; i < times; i++) {
+    const got = await (await b()).run();
+    for (const r of got ?? []) rows.set(r.path, [...(rows.get(r.path) ?? []), r]);
+  }
+}
+if (rows.size) {
+  const table = summaryTable(rows, runs);
+  writeSection('summary', table);
+  console.log(table);
 }
 process.exit(0);

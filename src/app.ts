@@ -11,6 +11,7 @@ import { validatorCompiler } from './platform/http/validation.js';
 import { registerMultipart } from './platform/http/multipart.js';
 import { registerGuard } from './platform/http/guard.js';
 import { sameSecret } from './platform/auth/secrets.js';
+import { hasRequestListeners, reportRequestQueries, withQueryScope, type QueryScope } from './platform/db/query-count.js';
 
 export interface AppOptions {
   /** REST API, OpenAPI, SSE. */
@@ -71,11 +72,16 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
   // (Body parsing runs outside the scope's async context: preValidation re-enters it, as
   // @fastify/request-context does.)
   const scopes = new WeakMap<object, AsyncResource>();
+  // Each request also counts its database queries in its own scope (db_queries_total, N+1 tests).
+  const queryScopes = new WeakMap<object, QueryScope>();
   app.addHook('onRequest', (req, _reply, done) =>
-    ctx.events.withScope(() => {
-      const scope = new AsyncResource('selflink-events');
-      scopes.set(req, scope);
-      scope.runInAsyncScope(done, req.raw);
+    withQueryScope((queries) => {
+      queryScopes.set(req, queries);
+      ctx.events.withScope(() => {
+        const scope = new AsyncResource('selflink-events');
+        scopes.set(req, scope);
+        scope.runInAsyncScope(done, req.raw);
+      });
     }),
   );
   app.addHook('preValidation', (req, _reply, done) => {
@@ -85,6 +91,10 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
   });
   app.addHook('onSend', async () => {
     await ctx.events.flushScope();
+  });
+  app.addHook('onSend', async (req) => {
+    const q = queryScopes.get(req);
+    if (q && hasRequestListeners()) reportRequestQueries(req.method, req.routeOptions.url ?? 'unmatched', q.n);
   });
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.httpDuration.observe(

@@ -78,6 +78,8 @@ export interface Config {
   };
   /** The transactional outbox relay (src/platform/events.ts). */
   outbox: { pollMs: number; leaseMs: number; retentionHours: number; crashAfterCommit: string | null };
+  /** In-process cache of resolved sessions (src/modules/users/session-cache.ts); ttlMs 0 turns it off. */
+  sessionCache: { ttlMs: number; maxUsers: number };
 }
 
 export interface MentorConfig {
@@ -449,6 +451,10 @@ export function loadConfig(env: Env = process.env): Config {
       retentionHours: int(env, 'OUTBOX_RETENTION_HOURS', 24, 0, 24 * 365),
       // Test hook, off unless set: the relay dies (SIGKILL) when it claims an event of this name.
       crashAfterCommit: optStr(env, 'SELFLINK_TEST_CRASH_AFTER_COMMIT'),
+    },
+    sessionCache: {
+      ttlMs: int(env, 'SESSION_CACHE_TTL_MS', 1000, 0, 60_000),
+      maxUsers: int(env, 'SESSION_CACHE_MAX_USERS', 10_000, 1, 1_000_000),
     },
   };
 }

@@ -1,5 +1,6 @@
 // Prometheus metrics: one registry per process, low-cardinality labels only.
 import client from 'prom-client';
+import { queriesSent } from './db/query-count.js';
 
 export function createMetrics() {
   const registry = new client.Registry();
@@ -22,6 +23,15 @@ export function createMetrics() {
     help: 'Cache reads from the key-value store by key family and outcome (hit or miss)',
     labelNames: ['cache', 'outcome'] as const,
     registers: [registry],
+  });
+  new client.Counter({
+    name: 'db_queries_total',
+    help: 'Database queries sent by this process (round trips to PostgreSQL)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(queriesSent());
+    },
   });
   return { registry, httpDuration, jobs, cacheLookups };
 }

@@ -74,6 +74,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     THROTTLE_MENTOR_RATE: '100000/min',
     MENTOR_RPS_USER: '100000',
     MENTOR_RPS_GLOBAL: '100000',
+    // Many tests change users straight in the database (no domain event) and expect the next request
+    // to see it: the session cache is off unless a test turns it on (test/perf/ does).
+    SESSION_CACHE_TTL_MS: '0',
   };
   let dbName: string | null = null;
   let database;

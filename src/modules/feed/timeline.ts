@@ -54,8 +54,9 @@ export function createTimeline(ctx: Ctx) {
    * missing or evicted cache never shows an empty or truncated feed. Returns whether it was cold.
    */
   async function page(viewerId: number, before: Keyset | null, limit: number, videoOnly = false): Promise<{ rows: PostRow[]; next: Keyset | null; cold: boolean }> {
-    const built = await kv().exists(builtKey(viewerId));
-    const raw = built ? await kv().listRange(listKey(viewerId), 0, -1) : [];
+    // Both reads in flight at once: one round trip of waiting (the list of an unbuilt timeline is ignored).
+    const [built, listed] = await Promise.all([kv().exists(builtKey(viewerId)), kv().listRange(listKey(viewerId), 0, -1)]);
+    const raw = built ? listed : [];
     const ids = [...new Set(raw.map(Number))].filter(Number.isSafeInteger);
     if (!ids.length) return { ...(await fromDb(viewerId, before, limit, videoOnly)), cold: !built };
 

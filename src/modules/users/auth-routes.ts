@@ -9,6 +9,7 @@ import type { RouteRate } from '../../platform/http/guard.js';
 import { UserSchema } from './present.js';
 import { socialLogin, SOCIAL_PROVIDERS, type SocialProvider } from './social-login.js';
 import type { UserRow } from './schema.js';
+import { dropCachedSessions } from './session-cache.js';
 
 const AuthPayload = Type.Object({
   token: Type.String(),
@@ -93,7 +94,15 @@ export async function authRoutes(app: App, ctx: Ctx) {
         response: { 200: Type.Object({ token: Type.String(), refreshToken: Type.String(), message: Type.String() }) },
       },
     },
-    async (req) => ({ ...(await users.refresh(req.body.refresh)), message: 'Token refreshed.' }),
+    async (req) => {
+      try {
+        return { ...(await users.refresh(req.body.refresh)), message: 'Token refreshed.' };
+      } catch (err) {
+        // A reused refresh token revokes its whole session: cached sessions must not outlive that.
+        await dropCachedSessions(ctx, req.body.refresh);
+        throw err;
+      }
+    },
   );
 
   app.post(

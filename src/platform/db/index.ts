@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Logger } from '../log.js';
+import { queryCountLogger } from './query-count.js';
 
 export type Db = NodePgDatabase<Record<string, never>>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -32,7 +33,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger): P
   pg.default.types.setTypeParser(20, (v: string) => Number(v));
   const pool = new pg.default.Pool({ connectionString: url, max: poolMax });
   pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
-  const db = drizzle(pool) as unknown as Db;
+  const db = drizzle(pool, { logger: queryCountLogger }) as unknown as Db;
   return {
     db,
     kind: 'postgres',
@@ -74,7 +75,7 @@ export async function openPglite(dataDir: string | null, loadFrom?: Blob | File)
     extensions: { pg_trgm },
     parsers: { 20: (v: string) => Number(v) },
   });
-  const db = drizzle(client) as unknown as Db;
+  const db = drizzle(client, { logger: queryCountLogger }) as unknown as Db;
   let closed = false;
   return {
     db,

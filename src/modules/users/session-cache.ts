@@ -1,0 +1,121 @@
+// Every authenticated request resolves its token's user and session (users.resolveSession). This
+// puts a short in-process cache in front of it (SESSION_CACHE_TTL_MS, default 1 s, bounded LRU of
+// SESSION_CACHE_MAX_USERS users), so a busy client costs no database round trip per request.
+//
+// Invalidation: the domain events that change what a cached entry holds (session.revoked on logout,
+// password change, suspension and session revocation; user.deactivated / user.updated; the follow
+// and post counters on the user row) are handled wherever the outbox relays them: that process
+// drops the user's entries at once and publishes the user ids on the `auth:sessions` pub/sub
+// channel, so every instance drops them as soon as the message arrives. The TTL bounds staleness
+// even if a pub/sub message is lost (Redis reconnecting): revocation takes effect everywhere within
+// a second. An instance subscribes on its first resolution and does not use the cache until the
+// subscription is confirmed.
+import { EventEmitter } from 'node:events';
+import type { Ctx } from '../../context.js';
+import type { TokenClaims } from '../../platform/auth/tokens.js';
+import { SessionCache } from '../../platform/auth/session-cache.js';
+import { USER_EVENTS, type FollowEvent } from './service.js';
+
+export const SESSION_CHANNEL = 'auth:sessions';
+
+type Resolve<R> = (claims: TokenClaims) => Promise<R>;
+
+export interface SessionCacheHandle {
+  cache: SessionCache<unknown>;
+  /** True once this instance listens for invalidations (the cache is bypassed before). */
+  readonly ready: boolean;
+  /** Subscribes (once) and resolves when the subscription is confirmed. */
+  subscribed(): Promise<void>;
+  /** Drops the users' entries here and on every other instance. */
+  invalidate(userIds: number[]): Promise<void>;
+  /** Test hook: resolves when an invalidation naming `userId` has been received through pub/sub and applied. */
+  delivered(userId: number): Promise<void>;
+}
+
+const handles = new WeakMap<object, SessionCacheHandle>();
+
+/** The session cache of this context (tests read its stats and await deliveries through it). */
+export function sessionCacheOf(ctx: Ctx): SessionCacheHandle {
+  const h = handles.get(ctx);
+  if (!h) throw new Error('session cache not wired (users module)');
+  return h;
+}
+
+/** Wraps the users service's resolveSession with the cache; called from the users module. */
+export function withSessionCache<S extends { resolveSession: Resolve<R> }, R>(ctx: Ctx, service: S): S {
+  const { ttlMs, maxUsers } = ctx.config.sessionCache;
+  const cache = new SessionCache<R>(ttlMs, maxUsers);
+  const applied = new EventEmitter().setMaxListeners(0);
+  let ready = false;
+  let subscribing: Promise<void> | null = null;
+  // Subscribed on the first resolution, so one-shot commands (migrate, seed-demo) never subscribe.
+  const subscribe = () =>
+    (subscribing ??= ctx.pubsub
+      .subscribe(SESSION_CHANNEL, (message) => {
+        let ids: unknown;
+        try {
+          ids = (JSON.parse(message) as { users?: unknown }).users;
+        } catch {
+          return;
+        }
+        if (!Array.isArray(ids)) return;
+        for (const id of ids) if (typeof id === 'number') cache.invalidateUser(id);
+        for (const id of ids) if (typeof id === 'number') applied.emit(String(id));
+      })
+      .then(
+        () => {
+          ready = true;
+        },
+        (err: unknown) => ctx.log.warn({ err }, 'session cache: subscribing failed; sessions are resolved without the cache'),
+      ));
+  const base = service.resolveSession.bind(service);
+  const handle: SessionCacheHandle = {
+    cache: cache as SessionCache<unknown>,
+    get ready() {
+      return ready;
+    },
+    subscribed: subscribe,
+    async invalidate(userIds) {
+      for (const id of userIds) cache.invalidateUser(id);
+      await ctx.pubsub.publish(SESSION_CHANNEL, JSON.stringify({ users: userIds }));
+    },
+    delivered(userId) {
+      return new Promise((resolve) => applied.once(String(userId), () => resolve()));
+    },
+  };
+  handles.set(ctx, handle);
+  // Only answers that let the request through are kept: refusals stay uncached (and rare).
+  const resolveSession: Resolve<R> = (claims) => {
+    if (ready) return cache.get(claims.user_id, claims.sid, () => base(claims), (r) => !(r && typeof r === 'object' && 'error' in r));
+    if (ttlMs > 0) void subscribe();
+    return base(claims);
+  };
+  return { ...service, resolveSession };
+}
+
+/** Listens to the domain events that change a cached session or user row (users module's jobs hook). */
+export function sessionCacheJobs(ctx: Ctx) {
+  const drop = (ids: number[]) => sessionCacheOf(ctx).invalidate(ids);
+  const key = (name: string) => ({ key: `users.session-cache:${name}` });
+  ctx.events.on<{ userId: number }>('session.revoked', (e) => drop([e.userId]), key('session.revoked'));
+  for (const name of [USER_EVENTS.deactivated, USER_EVENTS.updated]) ctx.events.on<{ userId: number }>(name, (e) => drop([e.userId]), key(name));
+  // The user row carries the follower/following/post counters users/me/ shows.
+  for (const name of [USER_EVENTS.followed, USER_EVENTS.unfollowed]) ctx.events.on<FollowEvent>(name, (e) => drop([e.followerId, e.followeeId]), key(name));
+  for (const name of ['post.created', 'post.deleted']) ctx.events.on<{ authorId: number }>(name, (e) => drop([e.authorId]), key(name));
+}
+
+/**
+ * A refused refresh may have revoked its session (a reused refresh token is treated as theft and
+ * ends the session without an event): drop the token's user from every instance's cache.
+ */
+export async function dropCachedSessions(ctx: Ctx, refreshToken: string) {
+  let userId: number;
+  try {
+    userId = (await ctx.tokens.verify(refreshToken, 'refresh')).user_id;
+  } catch {
+    return; // not one of ours: nothing it could have revoked
+  }
+  await sessionCacheOf(ctx)
+    .invalidate([userId])
+    .catch((err: unknown) => ctx.log.warn({ err }, 'session cache: invalidation failed; the TTL ends the entry'));
+}

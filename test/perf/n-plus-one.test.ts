@@ -1,0 +1,72 @@
+// N+1 guard: a page of 25 items must cost the same number of database queries as a page of 5.
+// Queries are counted per request through the async context (src/platform/db/query-count.ts), so
+// background work (the outbox relay, jobs) does not blur the count.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { countQueries } from '../../src/platform/db/query-count.js';
+import { sessionCacheOf } from '../../src/modules/users/session-cache.js';
+
+let t: TestApp;
+let viewer: TestUser;
+const AUTHORS = 5;
+const PER_AUTHOR = 6;
+const THREADS = 26;
+
+beforeAll(async () => {
+  t = await createTestApp({ SESSION_CACHE_TTL_MS: '60000' });
+  await sessionCacheOf(t.ctx).subscribed();
+  viewer = await t.user();
+  const authors = await Promise.all(Array.from({ length: AUTHORS }, () => t.user()));
+  const postIds: number[] = [];
+  for (const a of authors) {
+    expect((await viewer.req({ method: 'POST', url: `/api/v1/users/${a.id}/follow/`, body: {} })).statusCode).toBe(200);
+    const row = (await t.ctx.services.users.getById(a.id))!;
+    for (let i = 0; i < PER_AUTHOR; i++) postIds.push((await t.ctx.services.social.createPost(row, { text: `post ${i} by ${a.handle}`, visibility: i % 3 === 2 ? 'followers' : 'public' })).id);
+  }
+  // Engagement of different kinds on some posts: likes and comments by the viewer and by authors.
+  for (const [i, id] of postIds.entries()) {
+    if (i % 2 === 0) expect((await viewer.req({ method: 'POST', url: `/api/v1/posts/${id}/like/`, body: {} })).statusCode).toBeLessThan(300);
+    if (i % 3 === 0) expect((await authors[i % AUTHORS].req({ method: 'POST', url: '/api/v1/comments/', body: { post: id, text: 'nice' } })).statusCode).toBe(201);
+  }
+  // Threads: one direct thread with a message per peer.
+  const peers = await Promise.all(Array.from({ length: THREADS - AUTHORS }, () => t.user()));
+  for (const p of [...authors, ...peers]) {
+    // (through the service: the HTTP create limit is 20 a minute)
+    await t.ctx.services.messaging.getOrCreateDirect(viewer.id, p.id, `hi ${p.handle}`);
+  }
+  await t.drain();
+}, 120_000);
+afterAll(async () => t?.close());
+
+async function queriesFor(url: string, expectItems: number) {
+  // Warm-up: session cache and first-page caches filled, as for a client scrolling.
+  expect((await viewer.req({ url })).statusCode).toBe(200);
+  const { result, queries } = await countQueries(() => viewer.req({ url }));
+  expect(result.statusCode).toBe(200);
+  const body = result.json();
+  const items = (body.items ?? body.results ?? body).filter((x: { type?: string }) => !x.type || x.type === 'post');
+  expect(items.length).toBe(expectItems);
+  return queries;
+}
+
+describe('N+1 guard: query count does not grow with the page size', () => {
+  for (const [name, path] of [
+    ['feed/home/', '/api/v1/feed/home/?page_size='],
+    ['feed/for_you/', '/api/v1/feed/for_you/?page_size='],
+    ['posts/', '/api/v1/posts/?page_size='],
+    ['threads/', '/api/v1/threads/?page_size='],
+  ] as const) {
+    it(name, async () => {
+      const small = await queriesFor(path + '5', 5);
+      const large = await queriesFor(path + '25', 25);
+      if (process.env.SHOW_QUERIES) console.log(`${name}: ${small} queries for 5 items, ${large} for 25`);
+      expect(large, `${name}: ${small} queries for 5 items, ${large} for 25`).toBeLessThanOrEqual(small);
+    });
+  }
+
+  it('users/me/ answers a warm session without a query', async () => {
+    expect((await viewer.req({ url: '/api/v1/users/me/' })).statusCode).toBe(200);
+    const { queries } = await countQueries(() => viewer.req({ url: '/api/v1/users/me/' }));
+    expect(queries).toBe(0);
+  });
+});
