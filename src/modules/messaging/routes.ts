@@ -7,7 +7,7 @@ import type { RouteRate } from '../../platform/http/guard.js';
 import { badRequest, fieldError } from '../../platform/http/errors.js';
 import { clampPageSize, decodeCursor, originOf, cursorPage, parseInstant } from '../../platform/http/pagination.js';
 import { IdParam, Loose, PageQuery } from '../../platform/http/schemas.js';
-import { me } from '../users/auth-routes.js';
+import { me } from '../users/present.js';
 import { MAX_BODY, parseId } from './service.js';
 
 const Id = Type.Integer({ minimum: 1, maximum: 999_999_999_999_999 });

@@ -5,7 +5,7 @@ import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { ApiError } from '../../platform/http/errors.js';
 import { IdParam } from '../../platform/http/schemas.js';
-import { idempotencyKey, scope } from '../coin/routes.js';
+import { idempotencyKey, scope } from '../../platform/http/route-helpers.js';
 import { author, IdLike, idOf } from './http.js';
 import { createPaidGifts, type GiftTarget } from './paid-gifts.js';
 

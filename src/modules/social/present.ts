@@ -4,7 +4,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import { Type } from 'typebox';
 import type { Ctx } from '../../context.js';
 import { UserSchema, type Viewer } from '../users/present.js';
-import { MediaSchema } from '../media/routes.js';
+import { MediaSchema } from '../media/present.js';
 import type { PresentedMedia } from '../media/service.js';
 import { createPaidGifts } from './paid-gifts.js';
 import { commentLikes, commentMedia, postLikes, postMedia, type CommentRow, type PostRow } from './schema.js';

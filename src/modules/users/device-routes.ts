@@ -7,7 +7,7 @@ import { notFound } from '../../platform/http/errors.js';
 import { clampPageSize, decodeCursor, olderThan, paginate, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import { devices } from './schema.js';
-import { me } from './auth-routes.js';
+import { me } from './present.js';
 
 const DeviceSchema = Type.Object({ id: Type.Integer(), device_type: Type.String(), push_token: Type.String(), last_seen: Type.String(), created_at: Type.String() });
 const DeviceType = Type.String({ minLength: 1, maxLength: 32 });

@@ -6,7 +6,7 @@ import { fieldError, notFound } from '../../platform/http/errors.js';
 import { clampPageSize, decodeCursor, originOf, cursorPage } from '../../platform/http/pagination.js';
 import { DateString, IdParam, isRealDate, Page, PageQuery, TimeString } from '../../platform/http/schemas.js';
 import { UserSchema, settingsOf } from './present.js';
-import { me } from './auth-routes.js';
+import { me } from './present.js';
 
 const SettingsPatch = Type.Object(
   {

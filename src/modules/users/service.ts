@@ -1,6 +1,7 @@
 // The users module's rules: accounts, sessions and tokens, the follow graph, blocks, devices.
 import { and, asc, desc, eq, gt, ilike, inArray, isNull, or, sql, type Column, type SQL } from 'drizzle-orm';
 import { createUserFacts } from './facts.js';
+import { createUserMaintenance } from './maintenance.js';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx, Tx } from '../../platform/db/index.js';
 import { isUniqueViolation } from '../../platform/db/index.js';
@@ -545,6 +546,7 @@ export function createUsersService(ctx: Ctx) {
     hasMuted,
     adjustPostsCount,
     ...createUserFacts(ctx),
+    ...createUserMaintenance(ctx),
   };
 }
 
