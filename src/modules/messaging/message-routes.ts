@@ -2,11 +2,12 @@
 import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { badRequest, fieldError } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
 import { clampPageSize, decodeCursor, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, PageQuery } from '../../platform/http/schemas.js';
 import { parseId } from './service.js';
 import { Id, IdLike, Body, MessageSchema, ReactionList, PageOf, MessageInput, perMinute, sendRate, tags, textOf, type RouteHelpers } from './http.js';
+import { MessagingErrors } from './errors.js';
 
 export function messageRoutes(app: App, ctx: Ctx, h: RouteHelpers) {
   const svc = ctx.services.messaging;
@@ -117,7 +118,7 @@ export function messageRoutes(app: App, ctx: Ctx, h: RouteHelpers) {
     },
     async (req) => {
       const emoji = req.body.emoji.trim();
-      if (!emoji) throw badRequest('emoji is required', 'invalid');
+      if (!emoji) throw MessagingErrors.emojiRequired();
       const r = await svc.toggleReaction(req.params.id, viewer(req).id, emoji);
       const m = await oneMessage(req, r.message);
       return { action: r.action, reactions: m.reactions };

@@ -5,13 +5,14 @@ import { and, asc, desc, eq, gt, inArray, lt, or } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { UploadedFile } from '../../platform/http/multipart.js';
 import { sniffMedia } from '../../platform/storage/sniff.js';
-import { fieldError, notFound } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
 import { encodeCursor, type Keyset } from '../../platform/http/pagination.js';
 import { attachments, messages, reactions, threadMembers, threads, type MessageRow } from './schema.js';
 import { textPreview, type MessagingPresenter } from './present.js';
 import { assertMayMessage } from './rules.js';
 import { MESSAGING_EVENTS, REMINDER_DELAY_MS, REMINDER_JOB, messageNewFrame, reactionFrame, type MessageCreatedEvent, type ReminderJob, type UnreadReminderEvent } from './events.js';
 import type { Threads } from './threads.js';
+import { MessagingErrors } from './errors.js';
 
 export const MAX_BODY = 10_000;
 
@@ -49,7 +50,7 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
       .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, userId)))
       .where(and(eq(messages.id, messageId), shownTo(userId)))
       .limit(1);
-    if (!row) throw notFound('Message not found.');
+    if (!row) throw MessagingErrors.messageNotFound();
     return row.m;
   }
 
@@ -207,7 +208,7 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
 
   async function edit(messageId: number, userId: number, body: string): Promise<MessageRow> {
     const m = await messageForMember(messageId, userId);
-    if (m.senderId !== userId) throw notFound('Message not found.');
+    if (m.senderId !== userId) throw MessagingErrors.messageNotFound();
     const text = body.trim();
     if (!text) throw fieldError('body', 'This field may not be blank.');
     const [row] = await db().update(messages).set({ body: text, editedAt: new Date() }).where(eq(messages.id, messageId)).returning();
@@ -216,7 +217,7 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
 
   async function remove(messageId: number, userId: number) {
     const m = await messageForMember(messageId, userId);
-    if (m.senderId !== userId) throw notFound('Message not found.');
+    if (m.senderId !== userId) throw MessagingErrors.messageNotFound();
     const files = await db().select({ key: attachments.storageKey }).from(attachments).where(eq(attachments.messageId, messageId));
     await db().delete(messages).where(eq(messages.id, messageId));
     await Promise.all(files.map((f) => ctx.storage.delete(f.key).catch(() => undefined)));

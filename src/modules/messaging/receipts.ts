@@ -2,11 +2,11 @@
 // their status frames to senders. Part of the one messaging service (service.ts).
 import { and, desc, eq, inArray, lte, ne, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
-import { badRequest } from '../../platform/http/errors.js';
 import { messages, threadMembers, type MessageRow } from './schema.js';
 import { messageStatusFrame } from './events.js';
 import type { Threads } from './threads.js';
 import type { Messages } from './messages.js';
+import { MessagingErrors } from './errors.js';
 
 const STATUS_FRAMES_MAX = 200;
 
@@ -65,7 +65,7 @@ export function createReceipts(ctx: Ctx, threadOps: Threads, messageOps: Message
 
   async function ack(messageId: number, userId: number, status: 'delivered' | 'read'): Promise<MessageRow> {
     const m = await messageForMember(messageId, userId);
-    if (m.senderId === userId) throw badRequest('Only recipients can acknowledge a message.', 'own_message');
+    if (m.senderId === userId) throw MessagingErrors.ownMessage();
     const now = new Date();
     if (status === 'read') {
       // A read ack also moves the reader's own pointer (forward-only), which unread counts and reminders use.

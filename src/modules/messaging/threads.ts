@@ -2,13 +2,14 @@
 // shares a thread with whom (presence). Part of the one messaging service (service.ts).
 import { and, desc, eq, inArray, ne } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
-import { badRequest, fieldError, notFound } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
 import { encodeCursor, olderThan, type Keyset } from '../../platform/http/pagination.js';
 import { threadMembers, threads, type ThreadRow } from './schema.js';
 import { assertMayMessage } from './rules.js';
 import { memberLeftFrame } from './events.js';
 import { typingKey } from './typing.js';
 import type { SendInput } from './messages.js';
+import { MessagingErrors } from './errors.js';
 
 const directKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
@@ -24,7 +25,7 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
       .innerJoin(threadMembers, and(eq(threadMembers.threadId, threads.id), eq(threadMembers.userId, userId)))
       .where(eq(threads.id, threadId))
       .limit(1);
-    if (!row) throw notFound('Thread not found.');
+    if (!row) throw MessagingErrors.threadNotFound();
     return row.t;
   }
 
@@ -55,9 +56,9 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
 
   /** Get-or-create the one direct thread of a pair; safe under concurrent calls (unique direct_key). */
   async function getOrCreateDirect(userId: number, targetId: number, initialMessage?: string): Promise<{ thread: ThreadRow; created: boolean }> {
-    if (targetId === userId) throw badRequest('Cannot start a direct thread with yourself', 'self_thread');
+    if (targetId === userId) throw MessagingErrors.selfThread();
     const target = await ctx.services.users.getById(targetId);
-    if (!target || !target.isActive) throw notFound('Target user not found');
+    if (!target || !target.isActive) throw MessagingErrors.targetNotFound();
     await assertMayMessage(ctx, userId, targetId);
     const key = directKey(userId, targetId);
     const result = await db().transaction(async (tx) => {

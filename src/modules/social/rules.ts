@@ -1,7 +1,8 @@
 // Limits, inputs and not-found errors shared by posts, comments and likes.
-import { fieldError, notFound } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
 import type { UploadedFile } from '../../platform/http/multipart.js';
 import type { Visibility } from './schema.js';
+import { SocialErrors } from './errors.js';
 
 export const MAX_IMAGES = 4;
 export const POST_TEXT_MAX = 10_000;
@@ -28,6 +29,6 @@ export interface LikeState {
   like_count: number;
 }
 
-export const postNotFound = () => notFound('No Post matches the given query.');
-export const commentNotFound = () => notFound('No Comment matches the given query.');
+export const postNotFound = () => SocialErrors.postNotFound();
+export const commentNotFound = () => SocialErrors.commentNotFound();
 export const invalidPk = (field: string, id: number) => fieldError(field, `Invalid pk "${id}" - object does not exist.`);

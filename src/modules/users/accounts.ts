@@ -5,12 +5,13 @@ import type { Ctx } from '../../context.js';
 import { type DbOrTx, type Tx, isUniqueViolation } from '../../platform/db/index.js';
 import { newJti, TokenError, type TokenClaims } from '../../platform/auth/tokens.js';
 import { hashPassword, UNUSABLE_PASSWORD, verifyPassword } from '../../platform/auth/passwords.js';
-import { ApiError, badRequest, fieldError, notFound } from '../../platform/http/errors.js';
+import { ApiError, fieldError } from '../../platform/http/errors.js';
 import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
 import { authSessions, userProfiles, users, type UserRow } from './schema.js';
 import { handleCandidates, normalizeHandle } from './handles.js';
 import { USER_EVENTS, type Tokens, type NewUser } from './events.js';
 import { notBlockedSql } from './graph.js';
+import { UserErrors } from './errors.js';
 
 const invalidCredentials = () => new ApiError(400, { non_field_errors: ['Invalid credentials'] });
 
@@ -27,7 +28,7 @@ export function createAccounts(ctx: Ctx) {
 
   async function getActive(id: number): Promise<UserRow> {
     const u = await getById(id);
-    if (!u || !u.isActive) throw notFound('No User matches the given query.');
+    if (!u || !u.isActive) throw UserErrors.userNotFound();
     return u;
   }
 
@@ -67,7 +68,7 @@ export function createAccounts(ctx: Ctx) {
               break;
             }
           }
-          if (!handle) throw badRequest('Could not generate a free handle; please choose one.', 'handle_unavailable');
+          if (!handle) throw UserErrors.handleUnavailable();
         }
         const [row] = await tx
           .insert(users)
@@ -125,7 +126,7 @@ export function createAccounts(ctx: Ctx) {
     try {
       claims = await ctx.tokens.verify(refreshToken, 'refresh');
     } catch (err) {
-      if (err instanceof TokenError) throw new ApiError(401, { detail: err.message, code: 'token_not_valid' });
+      if (err instanceof TokenError) throw UserErrors.tokenNotValid(err.message);
       throw err;
     }
     const nextJti = newJti();
@@ -136,10 +137,10 @@ export function createAccounts(ctx: Ctx) {
       .returning({ id: authSessions.id });
     if (!rotated.length) {
       await db().update(authSessions).set({ revokedAt: new Date() }).where(and(eq(authSessions.id, claims.sid), isNull(authSessions.revokedAt)));
-      throw new ApiError(401, { detail: 'Token is invalid or expired', code: 'token_not_valid' });
+      throw UserErrors.tokenNotValid();
     }
     const user = await getById(claims.user_id);
-    if (!user || !user.isActive) throw new ApiError(401, { detail: 'User is inactive', code: 'user_inactive' });
+    if (!user || !user.isActive) throw UserErrors.userInactive();
     const [token, refreshTok] = await Promise.all([ctx.tokens.sign('access', claims.user_id, claims.sid), ctx.tokens.sign('refresh', claims.user_id, claims.sid, nextJti)]);
     return { token, refreshToken: refreshTok };
   }
@@ -187,7 +188,7 @@ export function createAccounts(ctx: Ctx) {
 
   async function changePassword(userId: number, oldPassword: string, newPassword: string, userAgent: string): Promise<Tokens> {
     const user = await getById(userId);
-    if (!user) throw notFound();
+    if (!user) throw UserErrors.notFound();
     const v = await verifyPassword(oldPassword, user.password);
     if (!v.ok) throw fieldError('old_password', 'Wrong password.');
     const hash = await hashPassword(newPassword);
@@ -224,7 +225,7 @@ export function createAccounts(ctx: Ctx) {
   async function update(userId: number, patch: Partial<typeof users.$inferInsert>, tx?: Tx): Promise<UserRow> {
     const run = async (t: Tx) => {
       const [row] = await t.update(users).set({ ...patch, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
-      if (!row) throw notFound();
+      if (!row) throw UserErrors.notFound();
       await ctx.events.emit(USER_EVENTS.updated, { userId }, t);
       return row;
     };

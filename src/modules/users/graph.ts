@@ -4,10 +4,10 @@
 import { and, asc, desc, eq, gt, inArray, or, sql, type Column, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx, Tx } from '../../platform/db/index.js';
-import { badRequest, notFound } from '../../platform/http/errors.js';
 import { blocks, follows, mutes, users, type UserRow } from './schema.js';
 import { USER_EVENTS, type FollowEvent } from './events.js';
 import type { Accounts } from './accounts.js';
+import { UserErrors } from './errors.js';
 
 // ---- SQL fragments other modules compose into their queries (the tables stay private) ----
 
@@ -39,8 +39,8 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
       .from(blocks)
       .where(or(and(eq(blocks.userId, a), eq(blocks.targetId, b)), and(eq(blocks.userId, b), eq(blocks.targetId, a))));
     if (!rows.length) return;
-    if (rows.some((r) => r.u === a)) throw badRequest('Unblock this user first.', 'blocked');
-    throw notFound('No User matches the given query.');
+    if (rows.some((r) => r.u === a)) throw UserErrors.blocked();
+    throw UserErrors.userNotFound();
   }
 
   /**
@@ -57,10 +57,10 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
   }
 
   async function follow(followerId: number, followeeId: number): Promise<boolean> {
-    if (followerId === followeeId) throw badRequest('Cannot follow yourself', 'cannot_follow_self');
+    if (followerId === followeeId) throw UserErrors.cannotFollowSelf();
     await db().transaction(async (tx) => {
       const locked = await lockPair(tx, followerId, followeeId);
-      if (!locked.find((u) => u.id === followeeId)?.isActive) throw notFound('No User matches the given query.');
+      if (!locked.find((u) => u.id === followeeId)?.isActive) throw UserErrors.userNotFound();
       await assertNotBlocked(followerId, followeeId, tx);
       const ins = await tx.insert(follows).values({ followerId, followeeId }).onConflictDoNothing().returning({ f: follows.followerId });
       if (!ins.length) return;
@@ -82,9 +82,9 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
   }
 
   async function unfollow(followerId: number, followeeId: number): Promise<boolean> {
-    if (followerId === followeeId) throw badRequest('Cannot follow yourself', 'cannot_follow_self');
+    if (followerId === followeeId) throw UserErrors.cannotFollowSelf();
     const target = await getById(followeeId);
-    if (!target) throw notFound('No User matches the given query.');
+    if (!target) throw UserErrors.userNotFound();
     await db().transaction(async (tx) => {
       await lockPair(tx, followerId, followeeId);
       await unfollowIn(tx, followerId, followeeId);
@@ -125,7 +125,7 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
    */
   async function graphList(viewerId: number, userId: number, side: 'followers' | 'following', limit = GRAPH_LIST_MAX): Promise<UserRow[]> {
     await getActive(userId);
-    if (viewerId !== userId && (await isBlockedEitherWay(viewerId, userId))) throw notFound('No User matches the given query.');
+    if (viewerId !== userId && (await isBlockedEitherWay(viewerId, userId))) throw UserErrors.userNotFound();
     const other = side === 'followers' ? follows.followerId : follows.followeeId;
     const self = side === 'followers' ? follows.followeeId : follows.followerId;
     return db()
@@ -161,7 +161,7 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
   // ---- blocks and mutes ----
 
   async function block(userId: number, targetId: number) {
-    if (userId === targetId) throw badRequest('Cannot block yourself', 'cannot_block_self');
+    if (userId === targetId) throw UserErrors.cannotBlockSelf();
     await getActive(targetId);
     // One transaction: the block and the end of the follow relationship in both directions.
     await db().transaction(async (tx) => {
@@ -197,7 +197,7 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
   }
 
   async function mute(userId: number, targetId: number) {
-    if (userId === targetId) throw badRequest('Cannot mute yourself', 'cannot_mute_self');
+    if (userId === targetId) throw UserErrors.cannotMuteSelf();
     await getActive(targetId);
     await db().insert(mutes).values({ userId, targetId }).onConflictDoNothing();
   }
