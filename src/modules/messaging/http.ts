@@ -6,7 +6,7 @@ import type { RouteRate } from '../../platform/http/guard.js';
 import { fieldError } from '../../platform/http/errors.js';
 import { originOf, parseInstant } from '../../platform/http/pagination.js';
 import { Loose } from '../../platform/http/schemas.js';
-import { me } from '../users/present.js';
+import { me, UserSchema } from '../users/present.js';
 import { MAX_BODY, parseId } from './service.js';
 
 export const Id = Type.Integer({ minimum: 1, maximum: 999_999_999_999_999 });
@@ -15,14 +15,33 @@ export const IdLike = Type.Union([Id, Type.String({ pattern: '^\\s*[1-9][0-9]{0,
 export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 export const Body = Type.String({ maxLength: MAX_BODY });
 
+/** W-User (users/present.ts) without its `$id`: a thread embeds it more than once (members and participants). */
+export const WUser = Type.Object(UserSchema.properties);
+
+/** A thread member: the membership row with its W-User. */
+export const MemberSchema = Type.Object({ id: Type.Integer(), user: WUser, user_id: Type.Integer(), role: Type.String(), created_at: Type.String(), updated_at: Type.String() });
+/** A message attachment (the URL is short-lived and signed; size fields are not measured yet). */
+export const AttachmentSchema = Type.Object({
+  id: Type.Integer(),
+  url: Type.String(),
+  type: Type.String(),
+  mime_type: Type.String(),
+  width: Type.Union([Type.Integer(), Type.Null()]),
+  height: Type.Union([Type.Integer(), Type.Null()]),
+  duration: Type.Union([Type.Number(), Type.Null()]),
+});
+/** The quoted message a reply shows (its id is a string, as the app compares it). */
+export const ReplyToSchema = Type.Object({ id: Type.String(), sender_id: Type.Integer(), text_preview: Type.String(), has_attachments: Type.Boolean() });
+export const ReactionSchema = Type.Object({ emoji: Type.String(), count: Type.Integer(), reacted_by_current_user: Type.Boolean(), reactedByCurrentUser: Type.Boolean(), user_ids: Type.Array(Type.Integer()) });
+
 export const ThreadSchema = Type.Object(
   {
     id: Type.Integer(),
     is_group: Type.Boolean(),
     title: Type.String(),
-    members: Type.Array(Loose),
-    participants: Type.Array(Loose),
-    last_message: Type.Union([Loose, Type.Null()]),
+    members: Type.Array(MemberSchema),
+    participants: Type.Array(WUser),
+    last_message: Type.Union([Type.Object({ body: Type.String(), created_at: Type.String() }), Type.Null()]),
     unread_count: Type.Integer(),
     created_at: Type.String(),
     updated_at: Type.String(),
@@ -34,8 +53,8 @@ export const MessageSchema = Type.Object(
   {
     id: Type.Integer(),
     thread: Type.Integer(),
-    sender: Type.Union([Loose, Type.Null()]),
-    reply_to: Type.Union([Loose, Type.Null()]),
+    sender: Type.Union([WUser, Type.Null()]),
+    reply_to: Type.Union([ReplyToSchema, Type.Null()]),
     body: Type.String(),
     type: Type.String(),
     meta: Loose,
@@ -44,15 +63,13 @@ export const MessageSchema = Type.Object(
     read_at: Type.Union([Type.String(), Type.Null()]),
     client_uuid: Type.Union([Type.String(), Type.Null()]),
     created_at: Type.String(),
-    attachments: Type.Array(Loose),
-    reactions: Type.Array(Loose),
+    attachments: Type.Array(AttachmentSchema),
+    reactions: Type.Array(ReactionSchema),
   },
   { additionalProperties: true },
 );
 
-export const ReactionList = Type.Array(
-  Type.Object({ emoji: Type.String(), count: Type.Integer(), reacted_by_current_user: Type.Boolean(), reactedByCurrentUser: Type.Boolean(), user_ids: Type.Array(Type.Integer()) }),
-);
+export const ReactionList = Type.Array(ReactionSchema);
 
 export const PageOf = (item: ReturnType<typeof Type.Object>) =>
   Type.Object({ next: Nullable(Type.String()), previous: Nullable(Type.String()), results: Type.Array(item) }, { additionalProperties: true });
