@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { App } from './platform/http/app-type.js';
 import type { Ctx } from './context.js';
 import { modules } from './modules/index.js';
-import { errorHandler, notFound } from './platform/http/errors.js';
+import { documentedErrors, errorHandler, notFound } from './platform/http/errors.js';
 import { validatorCompiler } from './platform/http/validation.js';
 import { registerMultipart } from './platform/http/multipart.js';
 import { registerGuard } from './platform/http/guard.js';
@@ -139,6 +139,13 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
         info: { title: 'SelfLink API', version: '1.0.0', description: 'SelfLink social OS back end (wire-compatible with the SelfLink mobile app).' },
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
         security: [{ bearer: [] }],
+      },
+      // Each operation lists the errors it may answer (documentation only; the wire is untouched).
+      transform: ({ schema, url, route }) => {
+        if (!schema || (schema as { hide?: boolean }).hide) return { schema, url };
+        const errors = documentedErrors(schema as Parameters<typeof documentedErrors>[0], { auth: route.config?.auth ?? (url.startsWith('/api/v1') ? 'user' : 'none'), throttle: route.config?.throttle, errors: route.config?.errors });
+        const response = { ...errors, ...((schema.response as Record<string, unknown> | undefined) ?? {}) };
+        return { schema: { ...schema, response }, url };
       },
     });
     await app.register(import('@fastify/swagger-ui'), { routePrefix: '/api/docs', uiConfig: { deepLinking: false } });

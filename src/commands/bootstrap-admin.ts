@@ -1,7 +1,5 @@
-import { eq } from 'drizzle-orm';
 import type { Command } from './index.js';
 import { parseArgs } from './index.js';
-import { users } from '../modules/users/schema.js';
 
 export const bootstrapAdmin: Command = {
   help: 'create or update the superuser (--email, --password, --name; env ADMIN_*); seeds default feature flags',
@@ -17,10 +15,10 @@ export const bootstrapAdmin: Command = {
     const svc = ctx.services.users;
     let user = await svc.findByEmail(email);
     if (!user) {
-      user = await svc.createUser({ email, password, name, handle: email.split('@')[0], isStaff: true, isSuperuser: true, roles: ['moderation_team', 'config_admin', 'support_staff'] });
+      user = await svc.createUser({ email, password, name, handle: email.split('@')[0], isStaff: true, isSuperuser: true, roles: [...svc.ADMIN_ROLES] });
       console.log(`created admin ${email} (id ${user.id})`);
     } else {
-      await ctx.db.update(users).set({ isStaff: true, isSuperuser: true, isActive: true, roles: ['moderation_team', 'config_admin', 'support_staff'] }).where(eq(users.id, user.id));
+      await svc.grantAdmin(user.id);
       await svc.setPassword(user.id, password);
       console.log(`updated admin ${email} (id ${user.id}); password reset, sessions revoked`);
     }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from './index.js';
 import { parseArgs } from './index.js';
-import { PROVIDERS, type Provider } from '../modules/payments/schema.js';
+import { PROVIDERS, type Provider } from '../modules/payments/service.js';
 
 export const coinInvariantCheck: Command = {
   help: 'check the SLC ledger invariants (balanced events, mint provenance, accounts, no overdraft); exit 1 on any failure',

@@ -3,11 +3,8 @@
 // their 64-bit ids are remapped to ours and follows follow the mapping.
 import fs from 'node:fs';
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
 import type { Command } from './index.js';
 import { parseArgs } from './index.js';
-import { follows, userProfiles, users } from '../modules/users/schema.js';
-import { normalizeHandle } from '../modules/users/handles.js';
 import { UNUSABLE_PASSWORD } from '../platform/auth/passwords.js';
 
 interface DjangoRow {
@@ -44,42 +41,34 @@ export const loadFixtures: Command = {
       const email = String(f.email ?? '').trim();
       if (!email) continue;
       const password = typeof f.password === 'string' && f.password.startsWith('pbkdf2_sha256$') ? f.password : UNUSABLE_PASSWORD;
-      const handle = normalizeHandle(String(f.handle ?? email.split('@')[0])) || `user_${String(r.pk).slice(-8)}`;
-      const [row] = await ctx.db
-        .insert(users)
-        .values({
-          email,
-          handle,
-          name: String(f.name ?? '').slice(0, 120),
-          bio: String(f.bio ?? ''),
-          photo: typeof f.photo === 'string' && /^https?:\/\//.test(f.photo) ? f.photo : '',
-          birthDate: f.birth_date ?? null,
-          birthTime: f.birth_time ?? null,
-          birthPlace: String(f.birth_place ?? ''),
-          locale: String(f.locale ?? 'en-US'),
-          password,
-          isActive: f.is_active !== false,
-          isStaff: f.is_staff === true,
-          isSuperuser: f.is_superuser === true,
-        })
-        .onConflictDoNothing()
-        .returning({ id: users.id });
-      const id = row?.id ?? (await ctx.services.users.findByEmail(email))?.id;
+      const handle = ctx.services.users.normalizeHandle(String(f.handle ?? email.split('@')[0])) || `user_${String(r.pk).slice(-8)}`;
+      const newId = await ctx.services.users.importLegacyUser({
+        email,
+        handle,
+        name: String(f.name ?? '').slice(0, 120),
+        bio: String(f.bio ?? ''),
+        photo: typeof f.photo === 'string' && /^https?:\/\//.test(f.photo) ? f.photo : '',
+        birthDate: f.birth_date ?? null,
+        birthTime: f.birth_time ?? null,
+        birthPlace: String(f.birth_place ?? ''),
+        locale: String(f.locale ?? 'en-US'),
+        password,
+        isActive: f.is_active !== false,
+        isStaff: f.is_staff === true,
+        isSuperuser: f.is_superuser === true,
+      });
+      const id = newId ?? (await ctx.services.users.findByEmail(email))?.id;
       if (id !== undefined) idMap.set(String(r.pk), id);
-      if (row) {
-        await ctx.db.insert(userProfiles).values({ userId: row.id }).onConflictDoNothing();
-        nUsers++;
-      }
+      if (newId !== null) nUsers++;
     }
     for (const r of rows.filter((x) => x.model === 'social.follow')) {
       const a = idMap.get(String(r.fields.follower));
       const b = idMap.get(String(r.fields.followee));
       if (a === undefined || b === undefined || a === b) continue;
-      const ins = await ctx.db.insert(follows).values({ followerId: a, followeeId: b }).onConflictDoNothing().returning();
-      nFollows += ins.length;
+      if (await ctx.services.users.importLegacyFollow(a, b)) nFollows++;
     }
     if (nFollows) {
-      await ctx.db.execute(sql`update users u set followers_count = (select count(*) from follows where followee_id = u.id), following_count = (select count(*) from follows where follower_id = u.id)`);
+      await ctx.services.users.recountFollows();
     }
     for (const r of rows.filter((x) => x.model === 'config.featureflag')) {
       const f = r.fields;

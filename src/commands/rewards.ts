@@ -2,10 +2,8 @@
 import path from 'node:path';
 import type { Command } from './index.js';
 import { parseArgs } from './index.js';
-import { ADJUSTMENT_TYPES, parseIntArg, parsePeriod, type AdjustmentType } from '../modules/rewards/calc.js';
-import { SnapshotError } from '../modules/rewards/snapshot.js';
 import { ApiError } from '../platform/http/errors.js';
-import { PAYOUT_STATUSES, type PayoutStatus } from '../modules/rewards/service.js';
+import { ADJUSTMENT_TYPES, PAYOUT_STATUSES, SnapshotError, parseIntArg, parsePeriod, type AdjustmentType, type PayoutStatus } from '../modules/rewards/service.js';
 
 const MAX_CENTS = 10n ** 15n;
 

@@ -3,10 +3,10 @@ import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import type { RouteRate } from '../../platform/http/guard.js';
-import type { RateSpec } from '../../config.js';
 import { ApiError, unauthorized } from '../../platform/http/errors.js';
 import { CoinError, MAX_CENTS } from './ledger.js';
+import { idempotencyKey, scope } from '../../platform/http/route-helpers.js';
+
 
 const Amount = Type.Integer({ minimum: 1, maximum: MAX_CENTS });
 const State = Type.Object({ active: Type.Boolean(), active_until: Type.Union([Type.String(), Type.Null()]) });
@@ -49,29 +49,12 @@ const TransferResponse = Type.Object({
 });
 const SpendResponse = Type.Object({ event_id: Type.Integer(), amount_cents: Type.Integer(), reference: Type.String(), balance_cents: Type.Integer(), currency: Type.String() });
 
-/** A DRF throttle scope: one bucket per user and one per client IP, as the original. */
-export const scope = (name: string, spec: RateSpec): RouteRate[] => [
-  { name, by: 'user', ...spec },
-  { name, by: 'ip', ...spec },
-];
 
 const me = (req: FastifyRequest) => {
   if (!req.user) throw unauthorized();
   return req.user.id;
 };
 
-/** The optional `Idempotency-Key` header: 1–255 visible characters. */
-export function idempotencyKey(req: FastifyRequest, required: boolean): string | undefined {
-  const raw = req.headers['idempotency-key'];
-  const v = Array.isArray(raw) ? raw[0] : raw;
-  if (v === undefined || v.trim() === '') {
-    if (required) throw new ApiError(400, { detail: 'Idempotency-Key required.', code: 'invalid_request' });
-    return undefined;
-  }
-  const key = v.trim();
-  if (key.length > 255 || !/^[\x21-\x7e]+$/.test(key)) throw new ApiError(400, { detail: 'Idempotency-Key is invalid.', code: 'invalid_request' });
-  return key;
-}
 
 const invalidReceiver = () => new CoinError('invalid_receiver', 'invalid_receiver');
 

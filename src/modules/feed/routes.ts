@@ -7,7 +7,7 @@ import type { Keyset } from '../../platform/http/pagination.js';
 import { decodeCursor, encodeCursor, originOf, pageUrl } from '../../platform/http/pagination.js';
 import { Loose } from '../../platform/http/schemas.js';
 import type { PostRow } from '../social/schema.js';
-import { viewerOf } from '../social/http.js';
+import { viewerOf } from '../users/present.js';
 import type { Viewer } from '../users/present.js';
 import { composeFeed, type PostItem } from './compose.js';
 import { decodeRankCursor, encodeRankCursor, type RankCursor } from './cursor.js';

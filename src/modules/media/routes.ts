@@ -9,23 +9,9 @@ import { fieldError, fieldErrors, notFound, unauthorized } from '../../platform/
 import { clampPageSize, decodeCursor, olderThan, originOf, paginate, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import { mediaAssets, type MediaRow } from './schema.js';
+import { MediaSchema } from './present.js';
 
-export const MediaSchema = Type.Object(
-  {
-    id: Type.Integer(),
-    s3_key: Type.String(),
-    mime: Type.String(),
-    width: Type.Union([Type.Integer(), Type.Null()]),
-    height: Type.Union([Type.Integer(), Type.Null()]),
-    duration: Type.Union([Type.Number(), Type.Null()]),
-    status: Type.String(),
-    checksum: Type.String(),
-    meta: Type.Object({}, { additionalProperties: true }),
-    url: Type.Union([Type.String(), Type.Null()]),
-    created_at: Type.String(),
-  },
-  { $id: 'MediaAsset' },
-);
+
 
 const Mime = Type.String({ maxLength: 64, pattern: '^(image|video)/[A-Za-z0-9][A-Za-z0-9.+-]*$' });
 const Key = Type.String({ minLength: 1, maxLength: 255 });

@@ -6,7 +6,7 @@ import type { Ctx } from '../../context.js';
 import { badRequest, fieldError, notFound } from '../../platform/http/errors.js';
 import { clampPageSize, cursorPage, decodeCursor } from '../../platform/http/pagination.js';
 import { DateString, IdParam, isRealDate, PageQuery } from '../../platform/http/schemas.js';
-import { me } from '../users/auth-routes.js';
+import { me } from '../users/present.js';
 import { normalizeLanguage } from './personas.js';
 import { presentMessage, today, llmFailure } from './service.js';
 import { presentProfile, presentSession, presentTask } from './extras.js';

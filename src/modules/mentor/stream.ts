@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { LlmError } from '../../platform/llm/index.js';
-import { me } from '../users/auth-routes.js';
+import { me } from '../users/present.js';
 import { normalizeLanguage } from './personas.js';
 import { DEFAULT_MODE, llmKey, MAX_MESSAGE, MAX_MODE, rpsCheck, scopeCheck } from './http.js';
 

@@ -134,3 +134,4 @@ export function createMessagingPresenter(ctx: Ctx) {
 
 export type PresentedMessage = Awaited<ReturnType<ReturnType<typeof createMessagingPresenter>['presentMessages']>>[number];
 export type PresentedThread = Awaited<ReturnType<ReturnType<typeof createMessagingPresenter>['presentThreads']>>[number];
+export type MessagingPresenter = ReturnType<typeof createMessagingPresenter>;

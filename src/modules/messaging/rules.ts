@@ -1,22 +1,22 @@
 // Who may message whom: blocks in either direction and the recipient's dm_policy.
 // Failures are 400s with a code, never 403 (the app logs out on 403).
 import type { Ctx } from '../../context.js';
-import { badRequest } from '../../platform/http/errors.js';
+import { MessagingErrors } from './errors.js';
 
 export type DmPolicy = 'everyone' | 'followers' | 'following' | 'mutual' | 'nobody';
 
 export async function assertMayMessage(ctx: Ctx, senderId: number, recipientId: number): Promise<void> {
   const users = ctx.services.users;
-  if (await users.isBlockedEitherWay(senderId, recipientId)) throw badRequest('Messaging is blocked between these users.', 'messaging_blocked');
+  if (await users.isBlockedEitherWay(senderId, recipientId)) throw MessagingErrors.messagingBlocked();
   const recipient = await users.getById(recipientId);
-  if (!recipient || !recipient.isActive) throw badRequest('This user cannot receive messages.', 'recipient_unavailable');
+  if (!recipient || !recipient.isActive) throw MessagingErrors.recipientUnavailable();
   const policy = ((recipient.settings as { dm_policy?: string }).dm_policy ?? 'everyone') as DmPolicy;
   if (policy === 'everyone') return;
-  if (policy === 'nobody') throw badRequest('This user does not accept messages.', 'dm_not_allowed');
+  if (policy === 'nobody') throw MessagingErrors.dmNotAllowed();
   // "followers": only people who follow the recipient; "following": only people the recipient follows.
   const [senderFollows, recipientFollows] = await Promise.all([
     policy === 'following' ? Promise.resolve(true) : users.followingAmong(senderId, [recipientId]).then((s) => s.has(recipientId)),
     policy === 'followers' ? Promise.resolve(true) : users.followingAmong(recipientId, [senderId]).then((s) => s.has(senderId)),
   ]);
-  if (!senderFollows || !recipientFollows) throw badRequest('This user only accepts messages from certain people.', 'dm_not_allowed');
+  if (!senderFollows || !recipientFollows) throw MessagingErrors.dmNotAllowed('This user only accepts messages from certain people.');
 }

@@ -7,6 +7,8 @@ import { clampPageSize, decodeCursor, pageUrl } from '../../platform/http/pagina
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import { ENFORCEMENT_ACTIONS, REPORT_STATUSES, TARGET_TYPES } from './service.js';
 import type { EnforcementRow, ReportRow } from './schema.js';
+import { ModerationErrors } from './errors.js';
+import { declareRouteErrors } from '../../platform/http/errors.js';
 
 const Enum = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>>(t: T) => Type.Union([t, Type.Null()]);
@@ -64,6 +66,19 @@ const NewReport = Type.Object({ target_type: Enum(TARGET_TYPES), target_id: Targ
 const tags = ['moderation'];
 
 export async function moderationRoutes(app: App, ctx: Ctx) {
+  await app.register(async (scope) => moderationRoutesIn(scope as App, ctx));
+}
+
+async function moderationRoutesIn(app: App, ctx: Ctx) {
+  const E = ModerationErrors.specs;
+  declareRouteErrors(app, [
+    ['POST', /\/moderation\/reports\/?$/, [E.targetTypeUnavailable, E.unknownTarget, E.cannotReportSelf, E.reportConflict]],
+    ['*', /\/reports\/:id$/, [E.reportNotFound]],
+    ['PATCH', /\/admin\/reports\/:id$/, [E.reportNotOpen]],
+    ['POST', /\/admin\/enforcements\/?$/, [E.targetTypeUnavailable, E.unknownTarget, E.invalidActionForTarget, E.cannotEnforceSelf]],
+    ['*', /\/enforcements\/:id(\/|$)/, [E.enforcementNotFound]],
+    ['POST', /\/enforcements\/:id\/lift$/, [E.alreadyLifted]],
+  ]);
   const svc = ctx.services.moderation;
   const me = (req: FastifyRequest) => req.user!;
   /**

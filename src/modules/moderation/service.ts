@@ -2,11 +2,12 @@
 import { and, desc, eq, gt, inArray, isNull, lte, ne, or } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx, Tx } from '../../platform/db/index.js';
-import { badRequest, conflict, fieldError, notFound } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
 import { olderThan, paginate, parseInstant, type Keyset } from '../../platform/http/pagination.js';
 import { isModerator as isModeratorUser } from '../../platform/http/guard.js';
 import { enforcements, reports, type EnforcementRow, type ReportRow } from './schema.js';
 import { bannedWordMatcher } from './words.js';
+import { ModerationErrors } from './errors.js';
 
 export const TARGET_TYPES = ['user', 'post', 'comment', 'message'] as const;
 export const REPORT_STATUSES = ['open', 'in_review', 'resolved', 'dismissed'] as const;
@@ -49,7 +50,7 @@ export interface Actor {
   ip?: string | null;
 }
 
-const reportMissing = () => notFound('No Report matches the given query.');
+const reportMissing = () => ModerationErrors.reportNotFound();
 
 export function createModerationService(ctx: Ctx) {
   const resolvers = new Map<string, TargetResolver>();
@@ -75,8 +76,8 @@ export function createModerationService(ctx: Ctx) {
   /** The target's owner; a 400 with a code when the type is not available or the object does not exist. */
   async function checkTarget(type: string, id: number): Promise<number | null> {
     const r = resolvers.get(type);
-    if (!r) throw badRequest(`Reports on "${type}" are not available.`, 'target_type_unavailable');
-    if (!(await r.exists(id))) throw badRequest('The target does not exist.', 'unknown_target');
+    if (!r) throw ModerationErrors.targetTypeUnavailable(`Reports on "${type}" are not available.`);
+    if (!(await r.exists(id))) throw ModerationErrors.unknownTarget();
     return r.ownerId(id);
   }
 
@@ -86,9 +87,9 @@ export function createModerationService(ctx: Ctx) {
    */
   async function checkVisibleTarget(type: string, id: number, reporterId: number): Promise<number | null> {
     const r = resolvers.get(type);
-    if (!r) throw badRequest(`Reports on "${type}" are not available.`, 'target_type_unavailable');
+    if (!r) throw ModerationErrors.targetTypeUnavailable(`Reports on "${type}" are not available.`);
     const ok = r.visibleTo ? await r.visibleTo(reporterId, id) : await r.exists(id);
-    if (!ok) throw badRequest('The target does not exist.', 'unknown_target');
+    if (!ok) throw ModerationErrors.unknownTarget();
     return r.ownerId(id);
   }
 
@@ -101,7 +102,7 @@ export function createModerationService(ctx: Ctx) {
    */
   async function fileReport(reporterId: number, input: { target_type: TargetType; target_id: number; reason: string }, source: 'user' | 'staff' = 'user', notes = '') {
     const owner = source === 'user' ? await checkVisibleTarget(input.target_type, input.target_id, reporterId) : await checkTarget(input.target_type, input.target_id);
-    if (owner === reporterId && source === 'user') throw badRequest('You cannot report yourself or your own content.', 'cannot_report_self');
+    if (owner === reporterId && source === 'user') throw ModerationErrors.cannotReportSelf();
     const [row] = await ctx.db
       .insert(reports)
       .values({ reporterId, targetType: input.target_type, targetId: input.target_id, reason: input.reason, source, notes })
@@ -113,7 +114,7 @@ export function createModerationService(ctx: Ctx) {
       .from(reports)
       .where(and(eq(reports.reporterId, reporterId), eq(reports.targetType, input.target_type), eq(reports.targetId, input.target_id), inArray(reports.status, PENDING)))
       .limit(1);
-    if (!existing) throw conflict('A report on this target is being processed; try again.', 'report_conflict');
+    if (!existing) throw ModerationErrors.reportConflict();
     return { row: existing, created: false };
   }
 
@@ -143,7 +144,7 @@ export function createModerationService(ctx: Ctx) {
     return row;
   }
 
-  const notOpen = () => conflict('Only open reports can be changed.', 'report_not_open');
+  const notOpen = () => ModerationErrors.reportNotOpen();
 
   async function updateOwnReason(reporterId: number, id: number, reason: string | undefined): Promise<ReportRow> {
     if (reason === undefined) return getReport(id, reporterId);
@@ -225,7 +226,7 @@ export function createModerationService(ctx: Ctx) {
 
   async function getEnforcement(id: number): Promise<EnforcementRow> {
     const [row] = await ctx.db.select().from(enforcements).where(eq(enforcements.id, id)).limit(1);
-    if (!row) throw notFound('No Enforcement matches the given query.');
+    if (!row) throw ModerationErrors.enforcementNotFound();
     return row;
   }
 
@@ -240,9 +241,9 @@ export function createModerationService(ctx: Ctx) {
     await checkTarget(input.target_type, input.target_id);
     const restricting = RESTRICTING.includes(input.action);
     const takedown = TAKEDOWN.includes(input.action);
-    if (restricting && input.target_type !== 'user') throw badRequest('Only users can be suspended or banned; enforce on the owner instead.', 'invalid_action_for_target');
-    if (takedown && !resolvers.get(input.target_type)?.setHidden) throw badRequest('Only posts, comments and messages can be hidden or removed.', 'invalid_action_for_target');
-    if (input.target_type === 'user' && input.target_id === actor.id) throw badRequest('You cannot enforce on yourself.', 'cannot_enforce_self');
+    if (restricting && input.target_type !== 'user') throw ModerationErrors.invalidActionForTarget();
+    if (takedown && !resolvers.get(input.target_type)?.setHidden) throw ModerationErrors.invalidActionForTarget('Only posts, comments and messages can be hidden or removed.');
+    if (input.target_type === 'user' && input.target_id === actor.id) throw ModerationErrors.cannotEnforceSelf();
     let expiresAt: Date | null = null;
     if (input.expires_at) {
       expiresAt = parseInstant(input.expires_at);
@@ -332,8 +333,8 @@ export function createModerationService(ctx: Ctx) {
     const now = new Date();
     const row = await ctx.db.transaction(async (tx) => {
       const [e] = await tx.select().from(enforcements).where(eq(enforcements.id, id)).for('update').limit(1);
-      if (!e) throw notFound('No Enforcement matches the given query.');
-      if (e.liftedAt) throw conflict('This enforcement was already lifted.', 'already_lifted');
+      if (!e) throw ModerationErrors.enforcementNotFound();
+      if (e.liftedAt) throw ModerationErrors.alreadyLifted();
       const [saved] = await tx.update(enforcements).set({ liftedAt: now }).where(eq(enforcements.id, id)).returning();
       await audit().record(
         { actorId: actor.id, actorIp: actor.ip, action: 'moderation.enforcement.lifted', objectType: 'enforcement', objectId: id, metadata: { target_type: e.targetType, target_id: e.targetId, action: e.action } },

@@ -7,7 +7,7 @@ import type { Ctx } from '../../context.js';
 import { ApiError, notFound, unauthorized } from '../../platform/http/errors.js';
 import { clampPageSize, cursorPage, decodeCursor, paginate } from '../../platform/http/pagination.js';
 import { IdParam, PageQuery } from '../../platform/http/schemas.js';
-import { scope } from '../coin/routes.js';
+import { scope } from '../../platform/http/route-helpers.js';
 import { validateEffects } from './gifts.js';
 import { plans, subscriptions } from './schema.js';
 import { paymentError, toSlcCents, type Notification } from './service.js';

@@ -7,6 +7,9 @@ import type { Ctx } from '../../context.js';
 import type { Tx } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/http/errors.js';
 import { createGiftCatalogue } from './gifts.js';
+
+/** The payment providers (the `coin` command validates `--provider` against them). */
+export { PROVIDERS, type Provider } from './schema.js';
 import { paymentCheckouts, paymentEvents, plans, subscriptions, wallets, type CheckoutRow, type PaymentEventRow, type Provider } from './schema.js';
 
 export const paymentError = (detail: string, status = 400) => new ApiError(status, { detail });

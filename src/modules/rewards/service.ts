@@ -9,6 +9,10 @@ import { createLedger } from './ledger.js';
 import { runSnapshot, verifySnapshot, type SnapshotOptions } from './snapshot.js';
 import type { Period } from './calc.js';
 
+// What the reward commands need, exported here so nothing outside the module imports its private files.
+export { ADJUSTMENT_TYPES, parseIntArg, parsePeriod, type AdjustmentType } from './calc.js';
+export { SnapshotError } from './snapshot.js';
+
 export const PAYOUT_STATUSES = ['pending', 'processing', 'paid', 'canceled'] as const;
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 const NEXT: Record<string, string[]> = { pending: ['processing', 'canceled'], processing: ['paid', 'canceled'], paid: [], canceled: [] };

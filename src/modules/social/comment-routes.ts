@@ -4,13 +4,14 @@ import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { fieldError, notFound } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
 import { clampPageSize, originOf } from '../../platform/http/pagination.js';
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import { COMMENT_TEXT_MAX, MAX_IMAGES } from './service.js';
 import { CommentSchema } from './present.js';
 import type { CommentRow } from './schema.js';
 import { author, filesByField, IdLike, idOf, LikeResponse, NullableIdLike, viewerOf } from './http.js';
+import { SocialErrors } from './errors.js';
 
 const Text = Type.String({ maxLength: COMMENT_TEXT_MAX });
 const CreateBody = Type.Object(
@@ -82,7 +83,7 @@ export async function commentRoutes(app: App, ctx: Ctx) {
     const text = textOf(b);
     if (full && text === undefined) throw fieldError('body', 'This field is required.');
     const current = await social.getVisibleCommentOr404(userId, id);
-    if (current.authorId !== userId) throw notFound('No Comment matches the given query.');
+    if (current.authorId !== userId) throw SocialErrors.commentNotFound();
     // A comment stays on its post and under its parent; only its text changes.
     if (b.post !== undefined && idOf(b.post) !== current.postId) throw fieldError('post', 'A comment cannot move to another post.');
     if (b.parent !== undefined && (b.parent === null || b.parent === '' ? null : idOf(b.parent)) !== current.parentId) throw fieldError('parent', 'A comment cannot change its parent.');

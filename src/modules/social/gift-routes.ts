@@ -6,11 +6,12 @@ import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { fieldError, notFound } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
 import { clampPageSize, decodeCursor, olderThan, paginate, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import { gifts, type GiftRow } from './schema.js';
 import { author, IdLike, idOf } from './http.js';
+import { SocialErrors } from './errors.js';
 
 const GiftSchema = Type.Object({
   id: Type.Integer(),
@@ -46,7 +47,7 @@ export async function giftRoutes(app: App, ctx: Ctx) {
   }
   async function own(req: FastifyRequest, id: number) {
     const [g] = await ctx.db.select().from(gifts).where(and(eq(gifts.id, id), eq(gifts.senderId, author(req).id))).limit(1);
-    if (!g) throw notFound('No Gift matches the given query.');
+    if (!g) throw SocialErrors.giftNotFound();
     return g;
   }
 

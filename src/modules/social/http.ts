@@ -5,15 +5,13 @@ import { unauthorized } from '../../platform/http/errors.js';
 import type { UploadedFile } from '../../platform/http/multipart.js';
 import { fieldError } from '../../platform/http/errors.js';
 import type { UserRow } from '../users/schema.js';
-import type { Viewer } from '../users/present.js';
+export { viewerOf } from '../users/present.js';
 
 /** The signed-in user's row (the guard loads it), or 401. */
 export function author(req: FastifyRequest): UserRow {
   if (!req.user) throw unauthorized();
   return req.user as unknown as UserRow;
 }
-
-export const viewerOf = (req: FastifyRequest): Viewer | null => (req.user ? { id: req.user.id, isStaff: req.user.isStaff } : null);
 
 /** An id the app may send as a number or as a digit string (it stringifies ids in JSON bodies). */
 export const IdLike = Type.Union([Type.Integer({ minimum: 1, maximum: 999_999_999_999_999 }), Type.String({ pattern: '^[1-9][0-9]{0,14}$' })]);

@@ -5,9 +5,10 @@ import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { ApiError } from '../../platform/http/errors.js';
 import { IdParam } from '../../platform/http/schemas.js';
-import { idempotencyKey, scope } from '../coin/routes.js';
+import { idempotencyKey, scope } from '../../platform/http/route-helpers.js';
 import { author, IdLike, idOf } from './http.js';
 import { createPaidGifts, type GiftTarget } from './paid-gifts.js';
+import { SocialErrors } from './errors.js';
 
 const Body = Type.Object(
   { gift_type_id: IdLike, quantity: Type.Optional(Type.Unknown()), note: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])) },
@@ -17,7 +18,7 @@ const Body = Type.Object(
 /** 1–50 as a number or a digit string; anything else is the contract's invalid_quantity. */
 function quantityOf(v: unknown): number {
   const n = v === undefined || v === null ? 1 : typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,3}$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 50) throw new ApiError(400, { detail: 'Quantity must be between 1 and 50.', code: 'invalid_quantity' });
+  if (!Number.isInteger(n) || n < 1 || n > 50) throw SocialErrors.invalidQuantity();
   return n;
 }
 
@@ -36,9 +37,9 @@ export async function paidGiftRoutes(app: App, ctx: Ctx) {
     if (!ctx.config.money.paymentsEnabled) throw new ApiError(403, { detail: 'Payments disabled' });
     const target = { type: kind, id: req.params.id };
     const visible = kind === 'post' ? await social.getPost(sender, target.id) : await social.getCommentForViewer(sender, target.id);
-    if (!visible) throw new ApiError(404, { detail: kind === 'post' ? 'No Post matches the given query.' : 'No Comment matches the given query.', code: 'not_found' });
+    if (!visible) throw kind === 'post' ? SocialErrors.postNotFound() : SocialErrors.commentNotFound();
     const key = idempotencyKey(req, true)!;
-    if (key.length > 128) throw new ApiError(400, { detail: 'Idempotency-Key is invalid.', code: 'invalid_request' });
+    if (key.length > 128) throw SocialErrors.invalidIdempotencyKey();
     const quantity = quantityOf(req.body.quantity);
     return paid.send(sender, target, visible, { giftTypeId: idOf(req.body.gift_type_id), quantity, note: req.body.note ?? undefined, key }, origin(req));
   }

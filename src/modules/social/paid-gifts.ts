@@ -3,10 +3,11 @@
 // return the first reaction; `gift.received` goes to post:<id>/comment:<id> after the commit.
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
-import { ApiError, notFound } from '../../platform/http/errors.js';
+import { ApiError } from '../../platform/http/errors.js';
 import type { GiftTypeRow } from '../payments/schema.js';
 import type { PresentedGiftType } from '../payments/gifts.js';
 import { paidReactions, type PaidReactionRow } from './schema.js';
+import { SocialErrors } from './errors.js';
 
 export type GiftTarget = { type: 'post' | 'comment'; id: number };
 
@@ -56,7 +57,7 @@ export function createPaidGifts(ctx: Ctx) {
 
   /** `visible` is the target as the sender may see it (null: hidden, private, blocked or gone → 404). */
   async function send(senderId: number, target: GiftTarget, t: { authorId: number } | null, input: { giftTypeId: number; quantity: number; note?: string; key: string }, origin: string | null) {
-    if (!t) throw notFound(target.type === 'post' ? 'No Post matches the given query.' : 'No Comment matches the given query.');
+    if (!t) throw target.type === 'post' ? SocialErrors.postNotFound() : SocialErrors.commentNotFound();
     const gift = await ctx.services.payments.gifts.get(input.giftTypeId);
     if (!gift) throw giftError(404, 'GiftType not found.', 'invalid_gift_type');
     if (!gift.isActive) throw giftError(400, 'Gift is not active.', 'gift_inactive');

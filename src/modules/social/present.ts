@@ -1,10 +1,10 @@
 // W-Post and W-Comment: every field the app reads, hydrated for a whole page in a few queries
 // (authors, liked state, media links, media rows) instead of per item.
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { Ctx } from '../../context.js';
 import { UserSchema, type Viewer } from '../users/present.js';
-import { MediaSchema } from '../media/routes.js';
+import { MediaSchema } from '../media/present.js';
 import type { PresentedMedia } from '../media/service.js';
 import { createPaidGifts } from './paid-gifts.js';
 import { commentLikes, commentMedia, postLikes, postMedia, type CommentRow, type PostRow } from './schema.js';
@@ -23,7 +23,42 @@ export const VideoSchema = Type.Object({
   mime_type: Type.String(),
 });
 
-const giftFields = { recent_gifts: Type.Array(Open), gift_summary: Open };
+/** W-GiftType as embedded in `recent_gifts` (the payments catalogue's presentation). */
+export const GiftTypeSchema = Type.Object({
+  id: Type.Integer(),
+  key: Type.String(),
+  slug: Type.String(),
+  name: Type.String(),
+  kind: Type.String(),
+  price_cents: Type.Integer(),
+  price_slc_cents: Type.Integer(),
+  art_url: Type.String(),
+  media_url: Type.String(),
+  animation_url: Type.String(),
+  is_active: Type.Boolean(),
+  effects: Open,
+  metadata: Type.Union([Open, Type.Null()]),
+});
+/** W-GiftRecent: one of the newest paid gifts on a post or comment. */
+export const GiftRecentSchema = Type.Object({
+  id: Type.Integer(),
+  gift_type_id: Type.Integer(),
+  gift_type: GiftTypeSchema,
+  key: Type.String(),
+  name: Type.String(),
+  kind: Type.String(),
+  media_url: Type.String(),
+  art_url: Type.String(),
+  animation_url: Type.String(),
+  quantity: Type.Integer(),
+  count: Type.Integer(),
+  total_amount_cents: Type.Integer(),
+  sender_id: Type.Integer(),
+  created_at: Type.String(),
+});
+export type GiftRecent = Static<typeof GiftRecentSchema>;
+/** gift_summary: gift key → count. */
+const giftFields = { recent_gifts: Type.Array(GiftRecentSchema), gift_summary: Type.Object({}, { additionalProperties: Type.Integer() }) };
 
 export const PostSchema = Type.Object(
   {
@@ -125,7 +160,7 @@ export function createSocialPresenter(ctx: Ctx) {
         comment_count: p.commentCount,
         liked: isLiked,
         viewer_has_liked: isLiked,
-        recent_gifts: giftData.get(p.id)!.recent,
+        recent_gifts: giftData.get(p.id)!.recent as GiftRecent[],
         gift_summary: giftData.get(p.id)!.summary as Record<string, unknown>,
         hidden: p.hidden,
         created_at: p.createdAt.toISOString(),
@@ -163,7 +198,7 @@ export function createSocialPresenter(ctx: Ctx) {
         like_count: c.likeCount,
         liked: isLiked,
         viewer_has_liked: isLiked,
-        recent_gifts: giftData.get(c.id)!.recent,
+        recent_gifts: giftData.get(c.id)!.recent as GiftRecent[],
         gift_summary: giftData.get(c.id)!.summary as Record<string, unknown>,
         hidden: c.hidden,
         created_at: c.createdAt.toISOString(),

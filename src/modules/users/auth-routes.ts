@@ -3,10 +3,10 @@ import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { ApiError, fieldError } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
 import { originOf } from '../../platform/http/pagination.js';
 import type { RouteRate } from '../../platform/http/guard.js';
-import { UserSchema } from './present.js';
+import { me, UserSchema } from './present.js';
 import { socialLogin, SOCIAL_PROVIDERS, type SocialProvider } from './social-login.js';
 import type { UserRow } from './schema.js';
 import { dropCachedSessions } from './session-cache.js';
@@ -20,11 +20,6 @@ const AuthPayload = Type.Object({
 
 const Password = Type.String({ minLength: 8, maxLength: 128 });
 const Email = Type.String({ format: 'email', maxLength: 254 });
-
-export function me(req: FastifyRequest): UserRow {
-  if (!req.user) throw new ApiError(401, { detail: 'Authentication credentials were not provided.', code: 'not_authenticated' });
-  return req.user as UserRow;
-}
 
 export async function authRoutes(app: App, ctx: Ctx) {
   const users = ctx.services.users;

@@ -3,11 +3,11 @@ import { and, desc, eq } from 'drizzle-orm';
 import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { notFound } from '../../platform/http/errors.js';
 import { clampPageSize, decodeCursor, olderThan, paginate, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, Page, PageQuery } from '../../platform/http/schemas.js';
 import { devices } from './schema.js';
-import { me } from './auth-routes.js';
+import { me } from './present.js';
+import { UserErrors } from './errors.js';
 
 const DeviceSchema = Type.Object({ id: Type.Integer(), device_type: Type.String(), push_token: Type.String(), last_seen: Type.String(), created_at: Type.String() });
 const DeviceType = Type.String({ minLength: 1, maxLength: 32 });
@@ -19,7 +19,7 @@ const present = (d: Row) => ({ id: d.id, device_type: d.deviceType, push_token: 
 export async function deviceRoutes(app: App, ctx: Ctx) {
   const own = async (userId: number, id: number) => {
     const [d] = await ctx.db.select().from(devices).where(and(eq(devices.id, id), eq(devices.userId, userId))).limit(1);
-    if (!d) throw notFound('No Device matches the given query.');
+    if (!d) throw UserErrors.deviceNotFound();
     return d;
   };
 

@@ -1,7 +1,18 @@
 // W-User: the user shape every endpoint returns (also post authors, senders, members).
 import { Type } from 'typebox';
+import type { FastifyRequest } from 'fastify';
 import type { Ctx } from '../../context.js';
+import { ApiError } from '../../platform/http/errors.js';
 import type { UserRow } from './schema.js';
+
+/** The current user: the signed-in user's row (the guard loads it), or 401. Every module's one way to get it. */
+export function me(req: FastifyRequest): UserRow {
+  if (!req.user) throw new ApiError(401, { detail: 'Authentication credentials were not provided.', code: 'not_authenticated' });
+  return req.user as UserRow;
+}
+
+/** The viewer of a public read: who is asking (null when anonymous), for visibility rules and presenters. */
+export const viewerOf = (req: FastifyRequest): Viewer | null => (req.user ? { id: req.user.id, isStaff: req.user.isStaff } : null);
 
 export const SETTINGS_DEFAULTS = {
   privacy: 'public',

@@ -12,7 +12,7 @@ import { DateString, isRealDate, TimeString } from '../../platform/http/schemas.
 import { sniffMedia } from '../../platform/storage/sniff.js';
 import { personalMaps, userProfiles, type UserRow } from './schema.js';
 import { settingsOf } from './present.js';
-import { me } from './auth-routes.js';
+import { me } from './present.js';
 
 const Str120 = Type.String({ maxLength: 120 });
 const Lat = Type.Union([Type.Number({ minimum: -90, maximum: 90 }), Type.Null()]);

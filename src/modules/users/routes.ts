@@ -2,11 +2,12 @@
 import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { fieldError, notFound } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
 import { clampPageSize, decodeCursor, originOf, cursorPage } from '../../platform/http/pagination.js';
 import { DateString, IdParam, isRealDate, Page, PageQuery, TimeString } from '../../platform/http/schemas.js';
 import { UserSchema, settingsOf } from './present.js';
-import { me } from './auth-routes.js';
+import { me } from './present.js';
+import { UserErrors } from './errors.js';
 
 const SettingsPatch = Type.Object(
   {
@@ -95,7 +96,7 @@ export async function userRoutes(app: App, ctx: Ctx) {
   app.get('/users/:id', { schema: { tags: ['users'], params: IdParam, response: { 200: UserSchema } } }, async (req) => {
     const target = await users.getActive(req.params.id);
     const viewer = viewerOf(req);
-    if (target.id !== viewer.id && (await users.isBlockedEitherWay(viewer.id, target.id))) throw notFound('No User matches the given query.');
+    if (target.id !== viewer.id && (await users.isBlockedEitherWay(viewer.id, target.id))) throw UserErrors.userNotFound();
     return users.presentOne(viewer, target, { origin: origin(req) });
   });
 

@@ -5,8 +5,9 @@ import { createHmac } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { and, eq } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
-import { ApiError, badRequest } from '../../platform/http/errors.js';
+import { ApiError } from '../../platform/http/errors.js';
 import { socialAccounts, users, type UserRow } from './schema.js';
+import { UserErrors } from './errors.js';
 
 export const SOCIAL_PROVIDERS = ['google', 'facebook', 'github'] as const;
 export type SocialProvider = (typeof SOCIAL_PROVIDERS)[number];
@@ -25,8 +26,8 @@ interface Credentials {
   code?: string;
 }
 
-const invalidToken = (detail = 'The provider rejected these credentials.') => new ApiError(400, { detail, code: 'invalid_social_token' });
-const notConfigured = (p: string) => new ApiError(400, { detail: `${p} login is not configured on this server.`, code: 'provider_not_configured' });
+const invalidToken = (detail?: string) => UserErrors.invalidSocialToken(detail);
+const notConfigured = (p: string) => UserErrors.providerNotConfigured(`${p} login is not configured on this server.`);
 
 async function fetchJson(url: string, init?: RequestInit): Promise<any> {
   let res: Response;
@@ -53,7 +54,7 @@ async function google(ctx: Ctx, c: Credentials): Promise<Identity> {
     const r = await fetchJson(g.tokenUrl, { method: 'POST', body, headers: { accept: 'application/json' } });
     idToken = typeof r.id_token === 'string' ? r.id_token : undefined;
   }
-  if (!idToken) throw badRequest('Google login needs an id_token or a code.', 'invalid_request');
+  if (!idToken) throw UserErrors.invalidRequest('Google login needs an id_token or a code.');
   let jwks = jwksCache.get(g.jwksUrl);
   if (!jwks) {
     jwks = createRemoteJWKSet(new URL(g.jwksUrl));
@@ -86,7 +87,7 @@ async function github(ctx: Ctx, c: Credentials): Promise<Identity> {
     });
     token = typeof r.access_token === 'string' ? r.access_token : undefined;
   }
-  if (!token) throw badRequest('Incorrect input. access_token or code is required.', 'invalid_request');
+  if (!token) throw UserErrors.invalidRequest();
   const headers = { authorization: `Bearer ${token}`, accept: 'application/vnd.github+json', 'user-agent': 'selflink' };
   const profile = await fetchJson(`${g.apiUrl}/user`, { headers });
   if (profile.id === undefined) throw invalidToken();
@@ -110,7 +111,7 @@ async function facebook(ctx: Ctx, c: Credentials): Promise<Identity> {
     const r = await fetchJson(`${f.graphUrl}/oauth/access_token?${q}`);
     token = typeof r.access_token === 'string' ? r.access_token : undefined;
   }
-  if (!token) throw badRequest('Incorrect input. access_token or code is required.', 'invalid_request');
+  if (!token) throw UserErrors.invalidRequest();
   // appsecret_proof binds the token to our app, so a token minted for another app is refused.
   const proof = createHmac('sha256', f.appSecret).update(token).digest('hex');
   const q = new URLSearchParams({ fields: 'id,name,email', access_token: token, appsecret_proof: proof });
@@ -135,11 +136,11 @@ export async function socialLogin(ctx: Ctx, provider: SocialProvider, c: Credent
     .limit(1);
   let user = linked?.u ?? null;
   if (!user) {
-    if (!id.email) throw badRequest('The provider did not share an e-mail address.', 'email_required');
+    if (!id.email) throw UserErrors.emailRequired();
     const existing = await usersSvc.findByEmail(id.email);
     if (existing) {
       // Linking to an existing account is safe only when the provider vouches for the e-mail.
-      if (!id.emailVerified) throw badRequest('Sign in with your password to link this account.', 'email_unverified');
+      if (!id.emailVerified) throw UserErrors.emailUnverified();
       user = existing;
     } else {
       user = await usersSvc.createUser({ email: id.email, password: null, name: id.name || id.email.split('@')[0] || 'user' });

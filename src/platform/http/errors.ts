@@ -131,3 +131,73 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   req.log.error({ err }, 'unhandled error');
   return reply.status(500).send({ detail: 'A server error occurred.', code: 'server_error' });
 }
+
+// ---- error catalogues -------------------------------------------------------------------------
+// Each module declares its errors once (code, status, message) and throws from the catalogue; routes list
+// the ones they may answer in `config.errors`, and the OpenAPI document shows them per operation.
+
+export interface ErrorSpec {
+  status: number;
+  code: string;
+  message: string;
+}
+
+export type ErrorCatalogue<T extends Record<string, ErrorSpec>> = { readonly [K in keyof T]: (detail?: string) => ApiError } & { readonly specs: T };
+
+/**
+ * A module's error catalogue: `E.postNotFound()` throws `{detail: message, code}` with the spec's status;
+ * an optional `detail` replaces the message for that one answer (same code and status).
+ */
+export function defineErrors<const T extends Record<string, ErrorSpec>>(specs: T): ErrorCatalogue<T> {
+  const out: Record<string, unknown> = { specs };
+  for (const [name, spec] of Object.entries(specs)) out[name] = (detail?: string) => new ApiError(spec.status, { detail: detail ?? spec.message, code: spec.code });
+  return out as ErrorCatalogue<T>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The catalogue errors this route may answer (documented per operation in the OpenAPI document). */
+    errors?: ErrorSpec[];
+  }
+}
+
+const ErrorBody = { type: 'object', properties: { detail: { type: 'string' }, code: { type: 'string' } }, additionalProperties: true };
+
+/**
+ * The errors an operation may answer, for the OpenAPI document only (the wire is not touched): the ones
+ * its configuration implies (400 bad input, 401/403 by `config.auth`, 429 when throttled) and the
+ * catalogue errors it declares in `config.errors`, grouped by status with their codes.
+ */
+export function documentedErrors(
+  schema: { body?: unknown; querystring?: unknown; params?: unknown } | undefined,
+  config: { auth?: string; throttle?: boolean; errors?: ErrorSpec[] } | undefined,
+): Record<string, Record<string, unknown>> {
+  const byStatus = new Map<number, Set<string>>();
+  const add = (status: number, code: string) => (byStatus.get(status) ?? byStatus.set(status, new Set()).get(status)!).add(code);
+  if (schema?.body || schema?.querystring || schema?.params) add(400, 'invalid');
+  const auth = config?.auth ?? 'user';
+  if (auth !== 'none' && auth !== 'optional') add(401, 'not_authenticated');
+  if (auth !== 'none') add(401, 'token_not_valid');
+  if (auth === 'staff' || auth === 'moderator') add(403, 'permission_denied');
+  if (config?.throttle !== false) add(429, 'throttled');
+  for (const e of config?.errors ?? []) add(e.status, e.code);
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [status, codes] of [...byStatus].sort((a, b) => a[0] - b[0])) out[String(status)] = { ...ErrorBody, description: `Error codes: ${[...codes].join(', ')}` };
+  return out;
+}
+
+/**
+ * Declares, for every route registered after it in this scope, the catalogue errors it may answer
+ * (`config.errors`, merged with what the route itself lists): one table per module instead of a
+ * hand-kept list on each route.
+ */
+export function declareRouteErrors(
+  app: { addHook(name: 'onRoute', fn: (r: { method: string | string[]; url: string; config?: { errors?: ErrorSpec[] } }) => void): unknown },
+  rules: Array<[method: string, url: RegExp, errors: ErrorSpec[]]>,
+) {
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    const found = rules.filter(([m, re]) => (m === '*' || methods.includes(m)) && re.test(r.url)).flatMap(([, , e]) => e);
+    if (found.length) r.config = { ...r.config, errors: [...new Set([...(r.config?.errors ?? []), ...found])] };
+  });
+}

@@ -1,0 +1,275 @@
+// Messages: the member's history and sync, idempotent sends with attachments, unread reminders,
+// reactions, edits, deletes and moderation. Part of the one messaging service (service.ts).
+import { randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, gt, inArray, lt, or } from 'drizzle-orm';
+import type { Ctx } from '../../context.js';
+import type { UploadedFile } from '../../platform/http/multipart.js';
+import { sniffMedia } from '../../platform/storage/sniff.js';
+import { fieldError } from '../../platform/http/errors.js';
+import { encodeCursor, type Keyset } from '../../platform/http/pagination.js';
+import { attachments, messages, reactions, threadMembers, threads, type MessageRow } from './schema.js';
+import { textPreview, type MessagingPresenter } from './present.js';
+import { assertMayMessage } from './rules.js';
+import { MESSAGING_EVENTS, REMINDER_DELAY_MS, REMINDER_JOB, messageNewFrame, reactionFrame, type MessageCreatedEvent, type ReminderJob, type UnreadReminderEvent } from './events.js';
+import type { Threads } from './threads.js';
+import { MessagingErrors } from './errors.js';
+
+export const MAX_BODY = 10_000;
+
+const MAX_IMAGES = 4;
+
+export interface SendInput {
+  body: string;
+  clientUuid?: string | null;
+  replyToId?: number | null;
+  type?: string;
+  meta?: Record<string, unknown>;
+  files?: UploadedFile[];
+}
+
+/** A client-supplied id given as a number or a numeric string; anything else is null. */
+export function parseId(raw: unknown): number | null {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  return Number.isSafeInteger(n) && n > 0 && n < 1e15 ? n : null;
+}
+
+/** Messages hidden by moderation are absent for everyone but their sender. */
+const shownTo = (userId: number) => or(eq(messages.hidden, false), eq(messages.senderId, userId));
+
+export function createMessages(ctx: Ctx, threadOps: Threads, presenter: MessagingPresenter) {
+  const db = () => ctx.db;
+  const rt = () => ctx.services.realtime;
+  const { threadForMember, memberIds, peerOf } = threadOps;
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  async function messageForMember(messageId: number, userId: number): Promise<MessageRow> {
+    const [row] = await db()
+      .select({ m: messages })
+      .from(messages)
+      .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, userId)))
+      .where(and(eq(messages.id, messageId), shownTo(userId)))
+      .limit(1);
+    if (!row) throw MessagingErrors.messageNotFound();
+    return row.m;
+  }
+
+  async function listMessages(userId: number, threadId: number | null, cursor: Keyset | null, limit: number) {
+    if (threadId !== null) await threadForMember(threadId, userId);
+    const mine = db().select({ id: threadMembers.threadId }).from(threadMembers).where(eq(threadMembers.userId, userId));
+    const rows = await db()
+      .select()
+      .from(messages)
+      .where(and(threadId !== null ? eq(messages.threadId, threadId) : inArray(messages.threadId, mine), cursor ? lt(messages.id, cursor.id) : undefined, shownTo(userId)))
+      .orderBy(desc(messages.id))
+      .limit(limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { rows: page, nextCursor: rows.length > limit && last ? encodeCursor({ t: last.createdAt.toISOString(), id: last.id }) : null };
+  }
+
+  /** Messages newer than `since` (an id or an ISO datetime), oldest first. */
+  async function sync(threadId: number, userId: number, since: { id?: number; at?: Date }, limit = 500) {
+    await threadForMember(threadId, userId);
+    return db()
+      .select()
+      .from(messages)
+      .where(and(eq(messages.threadId, threadId), since.id !== undefined ? gt(messages.id, since.id) : undefined, since.at ? gt(messages.createdAt, since.at) : undefined, shownTo(userId)))
+      .orderBy(asc(messages.id))
+      .limit(limit);
+  }
+
+  function checkFiles(files: UploadedFile[]) {
+    const sniffed = files.map((f) => {
+      const s = sniffMedia(f.head);
+      if (!s) throw fieldError('attachments', 'Unsupported attachment type.');
+      return { file: f, ...s };
+    });
+    const images = sniffed.filter((s) => s.kind === 'image').length;
+    const videos = sniffed.length - images;
+    if (images && videos) throw fieldError('attachments', 'Cannot mix images and videos in the same message.');
+    if (images > MAX_IMAGES) throw fieldError('attachments', 'You can attach up to 4 images per message.');
+    if (videos > 1) throw fieldError('attachments', 'Only one video can be attached per message.');
+    return sniffed;
+  }
+
+  async function findByClientUuid(threadId: number, senderId: number, clientUuid: string) {
+    const [m] = await db()
+      .select()
+      .from(messages)
+      .where(and(eq(messages.threadId, threadId), eq(messages.senderId, senderId), eq(messages.clientUuid, clientUuid)))
+      .limit(1);
+    return m ?? null;
+  }
+
+  /** Creates a message, or returns the sender's earlier one with the same client_uuid (created: false). */
+  async function send(threadId: number, senderId: number, input: SendInput): Promise<{ message: MessageRow; created: boolean }> {
+    const thread = await threadForMember(threadId, senderId);
+    const body = input.body.trim();
+    if (body.length > MAX_BODY) throw fieldError('body', `Ensure this field has no more than ${MAX_BODY} characters.`);
+    const clientUuid = input.clientUuid?.trim() || null;
+    const peer = peerOf(thread, senderId);
+    if (peer !== null) await assertMayMessage(ctx, senderId, peer);
+    if (clientUuid) {
+      const existing = await findByClientUuid(threadId, senderId, clientUuid);
+      if (existing) return { message: existing, created: false };
+    }
+    if (input.replyToId != null) {
+      const [r] = await db().select({ threadId: messages.threadId }).from(messages).where(eq(messages.id, input.replyToId)).limit(1);
+      if (!r) throw fieldError('reply_to_message_id', `Invalid pk "${input.replyToId}" - object does not exist.`);
+      if (r.threadId !== threadId) throw fieldError('reply_to_message_id', 'Must reply within the same thread.');
+    }
+    const files = checkFiles(input.files ?? []);
+    if (!body && !files.length) throw fieldError('body', 'A message needs a body or an attachment.');
+    const stored = await Promise.all(
+      files.map(async (f) => {
+        const key = `messages/attachments/${randomUUID()}.${f.ext}`;
+        await ctx.storage.put(key, f.file, f.mime);
+        return { key, kind: f.kind, mime: f.mime };
+      }),
+    );
+    const type = stored.length ? stored[0].kind : (input.type ?? 'text');
+    const result = await db().transaction(async (tx) => {
+      const [row] = await tx
+        .insert(messages)
+        .values({ threadId, senderId, body, clientUuid, replyToId: input.replyToId ?? null, type, meta: input.meta ?? {} })
+        .onConflictDoNothing({ target: [messages.threadId, messages.senderId, messages.clientUuid] })
+        .returning();
+      if (!row) return null; // a concurrent retry won; its message is returned below
+      if (stored.length) await tx.insert(attachments).values(stored.map((s) => ({ messageId: row.id, storageKey: s.key, type: s.kind, mimeType: s.mime })));
+      await tx.update(threads).set({ updatedAt: row.createdAt }).where(eq(threads.id, threadId));
+      if (peer !== null) await tx.insert(threadMembers).values({ threadId, userId: peer }).onConflictDoNothing();
+      // The event commits with the message: notifications, moderation and the unread reminders follow it.
+      const members = await tx.select({ u: threadMembers.userId }).from(threadMembers).where(eq(threadMembers.threadId, threadId));
+      const recipientIds = members.map((r) => r.u).filter((id) => id !== senderId);
+      await ctx.events.emit<MessageCreatedEvent>(MESSAGING_EVENTS.created, { messageId: row.id, threadId, senderId, recipientIds, body: row.body }, tx);
+      return row;
+    });
+    if (!result) {
+      await Promise.all(stored.map((s) => ctx.storage.delete(s.key).catch(() => undefined)));
+      const existing = clientUuid ? await findByClientUuid(threadId, senderId, clientUuid) : null;
+      if (!existing) throw new Error('client_uuid conflict without a stored message');
+      return { message: existing, created: false };
+    }
+    await afterCreate(result);
+    return { message: result, created: true };
+  }
+
+  // Live frames are best effort (a client resyncs through threads/{id}/sync/); what must happen
+  // follows the message.created event instead.
+  async function afterCreate(m: MessageRow) {
+    const members = await memberIds(m.threadId);
+    const [presented] = await presenter.presentMessages(null, [m]);
+    await rt().publishToUsers(members, messageNewFrame(presented));
+  }
+
+  /** message.created listener: the delayed unread checks, one job id per recipient (idempotent). */
+  async function scheduleReminders(e: MessageCreatedEvent) {
+    await Promise.all(
+      e.recipientIds.map((recipientId) =>
+        ctx.queue.enqueue<ReminderJob>(REMINDER_JOB, { messageId: e.messageId, recipientId }, { delayMs: REMINDER_DELAY_MS, jobId: `msg-unread-${e.messageId}-${recipientId}` }),
+      ),
+    );
+  }
+
+  /** Delayed job: notify only if the recipient has still not read the message. */
+  async function remindIfUnread(job: ReminderJob) {
+    const [row] = await db()
+      .select({ m: messages, pointer: threadMembers.lastReadMessageId })
+      .from(messages)
+      .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, job.recipientId)))
+      .where(eq(messages.id, job.messageId))
+      .limit(1);
+    // Per recipient: the status is per message, so in a group another member's read says nothing.
+    if (!row || row.m.hidden || (row.pointer !== null && row.pointer >= row.m.id)) return;
+    await ctx.events.emit<UnreadReminderEvent>(MESSAGING_EVENTS.unreadReminder, {
+      messageId: row.m.id,
+      threadId: row.m.threadId,
+      senderId: row.m.senderId,
+      recipientId: job.recipientId,
+      preview: textPreview(row.m.body),
+    });
+  }
+
+  async function toggleReaction(messageId: number, userId: number, emoji: string) {
+    const m = await messageForMember(messageId, userId);
+    // One transaction: the insert-or-delete decides once, even when a concurrent toggle races it.
+    const action = await db().transaction(async (tx): Promise<'added' | 'removed'> => {
+      const added = await tx.insert(reactions).values({ messageId, userId, emoji }).onConflictDoNothing().returning({ e: reactions.emoji });
+      if (added.length) return 'added';
+      await tx.delete(reactions).where(and(eq(reactions.messageId, messageId), eq(reactions.userId, userId), eq(reactions.emoji, emoji)));
+      return 'removed';
+    });
+    // Never echoed to the reactor: the app already applied it optimistically.
+    const others = (await memberIds(m.threadId)).filter((id) => id !== userId);
+    await rt().publishToUsers(others, reactionFrame({ messageId, threadId: m.threadId, emoji, userId, action }));
+    return { action, message: m };
+  }
+
+  async function edit(messageId: number, userId: number, body: string): Promise<MessageRow> {
+    const m = await messageForMember(messageId, userId);
+    if (m.senderId !== userId) throw MessagingErrors.messageNotFound();
+    const text = body.trim();
+    if (!text) throw fieldError('body', 'This field may not be blank.');
+    const [row] = await db().update(messages).set({ body: text, editedAt: new Date() }).where(eq(messages.id, messageId)).returning();
+    return row;
+  }
+
+  async function remove(messageId: number, userId: number) {
+    const m = await messageForMember(messageId, userId);
+    if (m.senderId !== userId) throw MessagingErrors.messageNotFound();
+    const files = await db().select({ key: attachments.storageKey }).from(attachments).where(eq(attachments.messageId, messageId));
+    await db().delete(messages).where(eq(messages.id, messageId));
+    await Promise.all(files.map((f) => ctx.storage.delete(f.key).catch(() => undefined)));
+  }
+
+  /** Moderation: hides a message from everyone but its sender (or shows it again). */
+  async function hideMessage(messageId: number, hidden = true): Promise<boolean> {
+    const r = await db().update(messages).set({ hidden }).where(eq(messages.id, messageId)).returning({ id: messages.id, threadId: messages.threadId, senderId: messages.senderId });
+    if (!r.length) return false;
+    // Open chats drop it at once; the sender keeps it (marked hidden) like the post author does.
+    if (hidden) {
+      const others = (await memberIds(r[0].threadId)).filter((id) => id !== r[0].senderId);
+      await rt().publishToUsers(others, { type: 'message.deleted', message_id: messageId, thread_id: r[0].threadId, reason: 'moderation' });
+    }
+    return true;
+  }
+
+  /** The sender of a message, or null when it does not exist (moderation reports on messages). */
+  async function senderOf(messageId: number): Promise<number | null> {
+    const [row] = await db().select({ s: messages.senderId }).from(messages).where(eq(messages.id, messageId)).limit(1);
+    return row?.s ?? null;
+  }
+
+  /**
+   * Whether `userId` is a member of the thread holding the attachment stored under `key` (GET /media/),
+   * and the message is not taken down (its sender still sees it, as in the thread).
+   */
+  async function canReadAttachment(userId: number, key: string): Promise<boolean> {
+    const [row] = await db()
+      .select({ id: attachments.id })
+      .from(attachments)
+      .innerJoin(messages, eq(messages.id, attachments.messageId))
+      .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, userId)))
+      .where(and(eq(attachments.storageKey, key), or(eq(messages.hidden, false), eq(messages.senderId, userId))))
+      .limit(1);
+    return Boolean(row);
+  }
+
+  return {
+    messageForMember,
+    listMessages,
+    sync,
+    send,
+    remindIfUnread,
+    scheduleReminders,
+    toggleReaction,
+    edit,
+    remove,
+    hideMessage,
+    senderOf,
+    canReadAttachment,
+  };
+}
+
+export type Messages = ReturnType<typeof createMessages>;

@@ -1,0 +1,144 @@
+// Threads: direct (one per pair, get-or-create) and group threads, membership, leaving, and who
+// shares a thread with whom (presence). Part of the one messaging service (service.ts).
+import { and, desc, eq, inArray, ne } from 'drizzle-orm';
+import type { Ctx } from '../../context.js';
+import { fieldError } from '../../platform/http/errors.js';
+import { encodeCursor, olderThan, type Keyset } from '../../platform/http/pagination.js';
+import { threadMembers, threads, type ThreadRow } from './schema.js';
+import { assertMayMessage } from './rules.js';
+import { memberLeftFrame } from './events.js';
+import { typingKey } from './typing.js';
+import type { SendInput } from './messages.js';
+import { MessagingErrors } from './errors.js';
+
+const directKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+
+export function createThreads(ctx: Ctx, send: (threadId: number, senderId: number, input: SendInput) => Promise<unknown>) {
+  const db = () => ctx.db;
+  const rt = () => ctx.services.realtime;
+
+  /** The thread if `userId` is a member; other people's threads are 404. */
+  async function threadForMember(threadId: number, userId: number): Promise<ThreadRow> {
+    const [row] = await db()
+      .select({ t: threads })
+      .from(threads)
+      .innerJoin(threadMembers, and(eq(threadMembers.threadId, threads.id), eq(threadMembers.userId, userId)))
+      .where(eq(threads.id, threadId))
+      .limit(1);
+    if (!row) throw MessagingErrors.threadNotFound();
+    return row.t;
+  }
+
+  async function memberIds(threadId: number): Promise<number[]> {
+    const rows = await db().select({ u: threadMembers.userId }).from(threadMembers).where(eq(threadMembers.threadId, threadId));
+    return rows.map((r) => r.u);
+  }
+
+  function peerOf(t: ThreadRow, userId: number): number | null {
+    if (!t.directKey) return null;
+    const [a, b] = t.directKey.split(':').map(Number);
+    return a === userId ? b : a;
+  }
+
+  async function listThreads(userId: number, cursor: Keyset | null, limit: number) {
+    const rows = await db()
+      .select({ t: threads })
+      .from(threads)
+      .innerJoin(threadMembers, and(eq(threadMembers.threadId, threads.id), eq(threadMembers.userId, userId)))
+      .where(olderThan(threads.updatedAt, threads.id, cursor))
+      .orderBy(desc(threads.updatedAt), desc(threads.id))
+      .limit(limit + 1);
+    const page = rows.slice(0, limit).map((r) => r.t);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > limit && last ? encodeCursor({ t: last.updatedAt.toISOString(), id: last.id }) : null;
+    return { rows: page, nextCursor };
+  }
+
+  /** Get-or-create the one direct thread of a pair; safe under concurrent calls (unique direct_key). */
+  async function getOrCreateDirect(userId: number, targetId: number, initialMessage?: string): Promise<{ thread: ThreadRow; created: boolean }> {
+    if (targetId === userId) throw MessagingErrors.selfThread();
+    const target = await ctx.services.users.getById(targetId);
+    if (!target || !target.isActive) throw MessagingErrors.targetNotFound();
+    await assertMayMessage(ctx, userId, targetId);
+    const key = directKey(userId, targetId);
+    const result = await db().transaction(async (tx) => {
+      const [inserted] = await tx.insert(threads).values({ isGroup: false, createdById: userId, directKey: key }).onConflictDoNothing({ target: threads.directKey }).returning();
+      const thread = inserted ?? (await tx.select().from(threads).where(eq(threads.directKey, key)).limit(1))[0];
+      // Re-adds a member who had left ("deleted" the conversation) so both sides see it again.
+      await tx.insert(threadMembers).values([{ threadId: thread.id, userId }, { threadId: thread.id, userId: targetId }]).onConflictDoNothing();
+      return { thread, created: Boolean(inserted) };
+    });
+    if (result.created && initialMessage?.trim()) await send(result.thread.id, userId, { body: initialMessage });
+    return result;
+  }
+
+  async function createThread(userId: number, input: { participantIds: number[]; title?: string; isGroup?: boolean; initialMessage?: string }) {
+    const others = [...new Set(input.participantIds)].filter((id) => id !== userId);
+    if (!input.participantIds.length) throw fieldError('participant_ids', 'At least one participant is required.');
+    if (!others.length) throw fieldError('participant_ids', 'Add at least one participant besides yourself.');
+    const found = await ctx.services.users.getMany(others);
+    const unknown = others.filter((id) => !found.get(id)?.isActive);
+    if (unknown.length) throw fieldError('participant_ids', `Unknown participant IDs: ${unknown.join(', ')}`);
+    if (others.length === 1 && input.isGroup !== true) return getOrCreateDirect(userId, others[0], input.initialMessage);
+    for (const id of others) await assertMayMessage(ctx, userId, id);
+    const thread = await db().transaction(async (tx) => {
+      const [t] = await tx.insert(threads).values({ isGroup: true, title: input.title ?? '', createdById: userId }).returning();
+      await tx.insert(threadMembers).values([userId, ...others].map((u) => ({ threadId: t.id, userId: u, role: u === userId ? 'admin' : 'member' })));
+      return t;
+    });
+    if (input.initialMessage?.trim()) await send(thread.id, userId, { body: input.initialMessage });
+    return { thread, created: true };
+  }
+
+  async function leave(threadId: number, userId: number) {
+    await threadForMember(threadId, userId);
+    const remaining = await db().transaction(async (tx) => {
+      await tx.delete(threadMembers).where(and(eq(threadMembers.threadId, threadId), eq(threadMembers.userId, userId)));
+      const left = await tx.select({ u: threadMembers.userId }).from(threadMembers).where(eq(threadMembers.threadId, threadId));
+      if (!left.length) await tx.delete(threads).where(eq(threads.id, threadId));
+      return left.map((r) => r.u);
+    });
+    await ctx.kv.hashDel(typingKey(threadId), String(userId));
+    if (remaining.length) await rt().publishToUsers(remaining, memberLeftFrame(threadId, userId));
+  }
+
+  /** Everyone who shares a thread with `userId` (presence is announced to them). */
+  async function peerIds(userId: number): Promise<number[]> {
+    const mine = db().select({ t: threadMembers.threadId }).from(threadMembers).where(eq(threadMembers.userId, userId));
+    const rows = await db()
+      .selectDistinct({ u: threadMembers.userId })
+      .from(threadMembers)
+      .where(and(inArray(threadMembers.threadId, mine), ne(threadMembers.userId, userId)))
+      .limit(5000);
+    return rows.map((r) => r.u);
+  }
+
+  /**
+   * Of `candidates`, the users who share a thread with `userId`: the one rule for presence, both
+   * for the frames (peerIds) and for `flags.online` in user objects.
+   */
+  async function peersAmong(userId: number, candidates: number[]): Promise<Set<number>> {
+    const wanted = [...new Set(candidates)].filter((id) => id !== userId);
+    if (!wanted.length) return new Set();
+    const mine = db().select({ t: threadMembers.threadId }).from(threadMembers).where(eq(threadMembers.userId, userId));
+    const rows = await db()
+      .selectDistinct({ u: threadMembers.userId })
+      .from(threadMembers)
+      .where(and(inArray(threadMembers.threadId, mine), inArray(threadMembers.userId, wanted)));
+    return new Set(rows.map((r) => r.u));
+  }
+
+  return {
+    threadForMember,
+    memberIds,
+    peerOf,
+    listThreads,
+    getOrCreateDirect,
+    createThread,
+    leave,
+    peerIds,
+    peersAmong,
+  };
+}
+
+export type Threads = ReturnType<typeof createThreads>;

@@ -1,0 +1,274 @@
+// Posts: reads with the visibility rules (also what feed, search, moderation and realtime use), and
+// create, edit, delete and moderation of posts. Part of the one social service (service.ts).
+import { and, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import type { Ctx } from '../../context.js';
+import type { Tx } from '../../platform/db/index.js';
+import { fieldError } from '../../platform/http/errors.js';
+import { olderThan, type Keyset } from '../../platform/http/pagination.js';
+import type { StoredUpload } from '../media/service.js';
+import type { UserRow } from '../users/schema.js';
+import { commentMedia, comments, postMedia, posts, type PostRow, type Visibility } from './schema.js';
+import { followedBySql, isVisible, viewerGraph, visibleSql } from './visibility.js';
+import { SOCIAL_EVENTS, type PostCreatedEvent, type PostUpdatedEvent, type PostDeletedEvent } from './events.js';
+import { MAX_IMAGES, type NewPost, postNotFound } from './rules.js';
+
+export function createPosts(ctx: Ctx) {
+  const db = () => ctx.db;
+  const users = () => ctx.services.users;
+  const media = () => ctx.services.media;
+
+  async function postRow(id: number): Promise<PostRow | null> {
+    const [p] = await db().select().from(posts).where(eq(posts.id, id)).limit(1);
+    return p ?? null;
+  }
+
+  /** Keeps the rows the viewer may see, in their order (one users query, one follows/blocks load). */
+  async function filterVisible(viewerId: number | null, rows: PostRow[], staff = false): Promise<PostRow[]> {
+    if (!rows.length) return [];
+    const authorIds = [...new Set(rows.map((r) => r.authorId))];
+    const [authors, g] = await Promise.all([users().getMany(authorIds), viewerGraph(ctx, viewerId, authorIds)]);
+    const graph = { ...g, staff: staff && viewerId !== null };
+    return rows.filter((p) => isVisible(p, authors.get(p.authorId), graph));
+  }
+
+  /**
+   * The post when the viewer may see it, else null (unknown, hidden, private, blocked, suspended
+   * author). `staff` viewers also see posts hidden by moderation.
+   */
+  async function getPost(viewerId: number | null, id: number, staff = false): Promise<PostRow | null> {
+    const p = await postRow(id);
+    if (!p) return null;
+    return (await filterVisible(viewerId, [p], staff))[0] ?? null;
+  }
+
+  async function visiblePostOr404(viewerId: number | null, id: number, staff = false): Promise<PostRow> {
+    const p = await getPost(viewerId, id, staff);
+    if (!p) throw postNotFound();
+    return p;
+  }
+
+  async function canViewPost(viewerId: number | null, postId: number): Promise<boolean> {
+    return (await getPost(viewerId, postId)) !== null;
+  }
+
+  async function getVisiblePostsByIds(viewerId: number | null, ids: number[]): Promise<PostRow[]> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) return [];
+    const rows = await db().select().from(posts).where(inArray(posts.id, unique));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const ordered = ids.map((id) => byId.get(id)).filter((r): r is PostRow => r !== undefined);
+    const seen = new Set<number>();
+    return (await filterVisible(viewerId, ordered)).filter((r) => !seen.has(r.id) && seen.add(r.id));
+  }
+
+  /**
+   * Newest visible posts, keyset-paginated on (created_at, id) desc. Rows the SQL prefilter lets
+   * through but the full rule drops (suspended authors) are refilled from further batches, and the
+   * cursor never stops while older rows remain.
+   */
+  async function listRecentVisible(opts: {
+    viewerId: number | null;
+    authorIds?: number[];
+    /** Only posts by the people this user follows and their own (the following timeline). */
+    followedBy?: number;
+    before?: Keyset | null;
+    limit: number;
+    videoOnly?: boolean;
+  }): Promise<{ rows: PostRow[]; next: Keyset | null }> {
+    const limit = Math.max(1, Math.min(opts.limit, 200));
+    const base = [visibleSql(ctx, opts.viewerId)];
+    if (opts.authorIds) base.push(inArray(posts.authorId, opts.authorIds));
+    if (opts.followedBy !== undefined) base.push(followedBySql(ctx, opts.followedBy));
+    if (opts.videoOnly) base.push(eq(posts.hasVideo, true));
+    const found: PostRow[] = [];
+    const inactive = new Set<number>();
+    const active = new Set<number>();
+    let cursor = opts.before ?? null;
+    let exhausted = false;
+    for (let round = 0; round < 5 && found.length <= limit; round++) {
+      const batch = await db()
+        .select()
+        .from(posts)
+        .where(and(...base, olderThan(posts.createdAt, posts.id, cursor), notInArray(posts.authorId, [...inactive])))
+        .orderBy(desc(posts.createdAt), desc(posts.id))
+        .limit(limit + 1);
+      const unknown = [...new Set(batch.map((p) => p.authorId))].filter((id) => !inactive.has(id) && !active.has(id));
+      for (const u of (await users().getMany(unknown)).values()) (u.isActive ? active : inactive).add(u.id);
+      const playable = opts.videoOnly ? await withPlayableVideo(batch.map((p) => p.id)) : null;
+      for (const p of batch) if (active.has(p.authorId) && (!playable || playable.has(p.id))) found.push(p);
+      if (batch.length < limit + 1) {
+        exhausted = true;
+        break;
+      }
+      const last = batch[batch.length - 1];
+      cursor = { t: last.createdAt.toISOString(), id: last.id };
+    }
+    if (found.length > limit) {
+      const last = found[limit - 1];
+      return { rows: found.slice(0, limit), next: { t: last.createdAt.toISOString(), id: last.id } };
+    }
+    return { rows: found, next: exhausted ? null : cursor };
+  }
+
+  /** Of these posts, the ones that still carry a video (an attached asset may have been deleted since). */
+  async function withPlayableVideo(ids: number[]): Promise<Set<number>> {
+    if (!ids.length) return new Set();
+    const links = await db()
+      .select({ postId: postMedia.postId, mediaId: postMedia.mediaId, role: postMedia.role })
+      .from(postMedia)
+      .where(and(inArray(postMedia.postId, ids), inArray(postMedia.role, ['video', 'attached'])));
+    const assets = await media().getMany(links.filter((l) => l.role === 'attached').map((l) => l.mediaId));
+    return new Set(links.filter((l) => l.role === 'video' || assets.get(l.mediaId)?.mime.startsWith('video/')).map((l) => l.postId));
+  }
+
+  const postExists = async (id: number) => (await postRow(id)) !== null;
+  const getPostOwner = async (id: number) => (await postRow(id))?.authorId ?? null;
+
+  // ---- posts ----
+
+  async function createPost(author: UserRow, input: NewPost): Promise<PostRow> {
+    const images = input.images ?? [];
+    const video = input.video ?? null;
+    if (images.length > MAX_IMAGES) throw fieldError('images', `You can upload up to ${MAX_IMAGES} images.`);
+    if (images.length && video) throw fieldError('video', 'Choose either a video or images for a post in this version.');
+    const attached = input.mediaIds?.length ? await media().assertOwned(author.id, input.mediaIds) : [];
+    const text = input.text ?? '';
+    if (!text.trim() && !images.length && !video && !attached.length) throw fieldError('text', 'This field may not be blank.');
+
+    const stored = await media().storeUploads(author.id, [
+      ...images.map((file) => ({ file, rules: { field: 'images', accept: ['image' as const], prefix: 'posts/images' } })),
+      ...(video ? [{ file: video, rules: { field: 'video', accept: ['video' as const], prefix: 'posts/videos' } }] : []),
+    ]);
+    let post: PostRow;
+    try {
+      post = await db().transaction(async (tx) => {
+        const [p] = await tx
+          .insert(posts)
+          .values({
+            authorId: author.id,
+            text,
+            visibility: input.visibility ?? 'public',
+            language: input.language || 'en',
+            hasVideo: Boolean(video) || attached.some((a) => a.mime.startsWith('video/')),
+          })
+          .returning();
+        const ids = await recordStored(tx, author.id, stored);
+        if (ids.length) await tx.insert(postMedia).values(stored.map((s, i) => ({ postId: p.id, mediaId: ids[i], role: s.kind, position: s.kind === 'image' ? i : 0 })));
+        if (attached.length) await tx.insert(postMedia).values(attached.map((a, i) => ({ postId: p.id, mediaId: a.id, role: 'attached' as const, position: i })));
+        await users().adjustPostsCount(author.id, 1, tx);
+        await ctx.events.emit<PostCreatedEvent>(SOCIAL_EVENTS.postCreated, { postId: p.id, authorId: p.authorId, text: p.text, visibility: p.visibility }, tx);
+        return p;
+      });
+    } catch (err) {
+      await media().discard(stored.map((s) => s.key));
+      throw err;
+    }
+    return post;
+  }
+
+  /** Records stored files as media rows; their ids come back in the files' order. */
+  async function recordStored(tx: Tx, ownerId: number, stored: StoredUpload[]): Promise<number[]> {
+    if (!stored.length) return [];
+    const rows = await media().insertStored(ownerId, stored, tx);
+    const idByKey = new Map(rows.map((r) => [r.s3Key, r.id]));
+    return stored.map((s) => idByKey.get(s.key)!);
+  }
+
+  async function ownPostOr404(userId: number, id: number): Promise<PostRow> {
+    const p = await postRow(id);
+    // Someone else's post is "not found" whether or not it is visible: no hint that it exists.
+    if (!p || p.authorId !== userId) throw postNotFound();
+    return p;
+  }
+
+  async function updatePost(userId: number, id: number, patch: { text?: string; visibility?: Visibility; language?: string }): Promise<PostRow> {
+    const p = await ownPostOr404(userId, id);
+    const narrowed = patch.visibility !== undefined && patch.visibility !== p.visibility;
+    if (patch.text !== undefined && !patch.text.trim()) {
+      const [{ n }] = await db().select({ n: sql<number>`count(*)::int` }).from(postMedia).where(eq(postMedia.postId, id));
+      if (!n) throw fieldError('text', 'This field may not be blank.');
+    }
+    const saved = await db().transaction(async (tx) => {
+      const [saved] = await tx
+        .update(posts)
+        .set({
+          ...(patch.text !== undefined && { text: patch.text }),
+          ...(patch.visibility !== undefined && { visibility: patch.visibility }),
+          ...(patch.language !== undefined && { language: patch.language || 'en' }),
+          updatedAt: new Date(),
+        })
+        .where(eq(posts.id, p.id))
+        .returning();
+      if (!saved) throw postNotFound();
+      await ctx.events.emit<PostUpdatedEvent>(SOCIAL_EVENTS.postUpdated, { postId: saved.id, authorId: saved.authorId, text: saved.text }, tx);
+      return saved;
+    });
+    // Live subscriptions to the post and its comments were authorised under the old audience.
+    if (narrowed) await ctx.services.realtime.recheck({ channels: [`post:${saved.id}`], prefixes: ['comment'] });
+    return saved;
+  }
+
+  /** Deletes a post with its comments, likes and the files uploaded with it; posts_count follows. */
+  async function removePostRow(id: number, ownerId: number | null): Promise<PostRow | null> {
+    const { post, keys } = await db().transaction(async (tx) => {
+      const [p] = await tx.select().from(posts).where(eq(posts.id, id)).for('update');
+      if (!p || (ownerId !== null && p.authorId !== ownerId)) return { post: null, keys: [] as string[] };
+      const ownedPostMedia = await tx
+        .select({ id: postMedia.mediaId })
+        .from(postMedia)
+        .where(and(eq(postMedia.postId, id), inArray(postMedia.role, ['image', 'video'])));
+      const commentImages = await tx
+        .select({ id: commentMedia.mediaId })
+        .from(commentMedia)
+        .innerJoin(comments, eq(comments.id, commentMedia.commentId))
+        .where(eq(comments.postId, id));
+      await tx.delete(posts).where(eq(posts.id, id));
+      const keys = await media().deleteMany([...ownedPostMedia, ...commentImages].map((r) => r.id), tx);
+      await users().adjustPostsCount(p.authorId, -1, tx);
+      await ctx.events.emit<PostDeletedEvent>(SOCIAL_EVENTS.postDeleted, { postId: p.id, authorId: p.authorId }, tx);
+      return { post: p, keys };
+    });
+    if (!post) return null;
+    await media().discard(keys);
+    return post;
+  }
+
+  async function deletePost(userId: number, id: number) {
+    if (!(await removePostRow(id, userId))) throw postNotFound();
+  }
+
+  /** Moderation: deletes any post (same clean-up and event as the author's delete). */
+  async function removePost(id: number): Promise<boolean> {
+    return (await removePostRow(id, null)) !== null;
+  }
+
+  /** Moderation: hides a post from everyone but its author and staff (or shows it again). */
+  async function hidePost(id: number, hidden = true): Promise<boolean> {
+    const r = await db().update(posts).set({ hidden }).where(eq(posts.id, id)).returning({ id: posts.id, authorId: posts.authorId, text: posts.text });
+    if (!r.length) return false;
+    if (hidden) await ctx.services.realtime.recheck({ channels: [`post:${id}`], prefixes: ['comment'] });
+    // The search index follows (its results are re-checked against `hidden` anyway).
+    await ctx.events.emit<PostUpdatedEvent>(SOCIAL_EVENTS.postUpdated, { postId: id, authorId: r[0].authorId, text: r[0].text });
+    return true;
+  }
+
+  return {
+    postRow,
+    filterVisible,
+    getPost,
+    visiblePostOr404,
+    canViewPost,
+    getVisiblePostsByIds,
+    listRecentVisible,
+    postExists,
+    getPostOwner,
+    createPost,
+    recordStored,
+    updatePost,
+    deletePost,
+    removePost,
+    hidePost,
+  };
+}
+
+export type Posts = ReturnType<typeof createPosts>;
