@@ -141,11 +141,14 @@ export async function run() {
     let bareRes: autocannon.Result;
     try {
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-      const body = JSON.stringify({ message: 'bench question [<id>]', mode: 'chat_mentor' });
+      // A new question per request, so every request is a real provider turn (the same text in the same
+      // session would be answered from the stored reply). autocannon's idReplacement sends nothing here.
+      let n = 0;
+      const requests = [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: JSON.stringify({ message: `bench question ${++n}`, mode: 'chat_mentor' }) }) }];
       const url = `http://127.0.0.1:${port}/api/v1/mentor/chat/`;
-      await autocannon({ url, method: 'POST', headers, body, idReplacement: true, connections: 20, duration: 2 });
+      await autocannon({ url, method: 'POST', headers, requests, connections: 20, duration: 2 } as autocannon.Options);
       bareRes = await autocannon({ url: `http://127.0.0.1:${bare.port}/bare`, connections: 20, duration: 5 });
-      chat = await autocannon({ url, method: 'POST', headers, body, idReplacement: true, connections: 20, duration: 5 });
+      chat = await autocannon({ url, method: 'POST', headers, requests, connections: 20, duration: 5 } as autocannon.Options);
       if (chat.non2xx || chat.errors || !chat.requests.total) throw new Error(`chat answered ${chat.non2xx} non-2xx, ${chat.errors} errors, ${chat.timeouts} timeouts`);
     } finally {
       await api.stop();
