@@ -144,7 +144,7 @@ export async function run() {
       // A new question per request, so every request is a real provider turn (the same text in the same
       // session would be answered from the stored reply). autocannon's idReplacement sends nothing here.
       let n = 0;
-      const requests = [{ setupRequest: (r: Record<string, unknown>) => ({ ...r, body: JSON.stringify({ message: `bench question ${++n}`, mode: 'chat_mentor' }) }) }];
+      const requests = [{ setupRequest: (r: autocannon.Request) => ({ ...r, body: JSON.stringify({ message: `bench question ${++n}`, mode: 'chat_mentor' }) }) }];
       const url = `http://127.0.0.1:${port}/api/v1/mentor/chat/`;
       await autocannon({ url, method: 'POST', headers, requests, connections: 20, duration: 2 } as autocannon.Options);
       bareRes = await autocannon({ url: `http://127.0.0.1:${bare.port}/bare`, connections: 20, duration: 5 });
