@@ -1,28 +1,12 @@
 // The real process: `selflink serve` on an empty DATA_DIR, health, graceful SIGTERM; config errors.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startSelflink } from '../support/process.js';
 
-const BIN = path.resolve('bin/selflink.mjs');
 
-function start(env: Record<string, string>, args = ['serve']) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  listening.catch(() => undefined); // only awaited by tests that expect a server
-  return { child, exited, listening, output: () => out };
-}
+const start = startSelflink;
 
 describe('selflink CLI', () => {
   it('serves on an empty DATA_DIR, then shuts down cleanly on SIGTERM', async () => {

@@ -1,34 +1,18 @@
 // The real process: secrets never reach `npm start`'s output at LOG_LEVEL=debug (the /ws?token=
 // query included, however it is requested), the metrics token, and `selflink migrate` exiting.
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { startSelflink } from '../support/process.js';
 import { SERVER_MODE, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/mode.js';
 import { TEST_JWT_KEY } from '../support/app.js';
 
-const BIN = path.resolve('bin/selflink.mjs');
 const WebSocket = createRequire(import.meta.url)('ws') as new (url: string) => { on(e: string, l: (...a: unknown[]) => void): void; close(): void };
 
-function start(env: Record<string, string>, args = ['serve']) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    void exited.then((code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  listening.catch(() => undefined);
-  return { child, exited, listening, output: () => out };
-}
+const start = startSelflink;
 
 const json = { 'content-type': 'application/json' };
 

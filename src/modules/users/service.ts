@@ -12,52 +12,10 @@ export * from './events.js';
 
 export function createUsersService(ctx: Ctx) {
   const accounts = createAccounts(ctx);
-  const graph = createGraph(ctx, accounts);
-  const devices = createDevices(ctx);
-  const { getById, findByHandles, getActive, getMany, findByEmail, createUser, issueTokens, login, refresh, revokeSession, revokeAllSessions, resolveSession, changePassword, setPassword, setActive, update, list, adjustPostsCount } = accounts;
-  const { follow, unfollow, followingAmong, isFollowing, followingIds, followerIds, followersOf, followingOf, followerIdPages, notBlockedSql, followsSql, activeSql, block, unblock, isBlockedEitherWay, blockedIds, mute, unmute, hasMuted } = graph;
-  const { listDevices, pruneDevice } = devices;
-
   return {
-    getById,
-    listDevices,
-    pruneDevice,
-    findByHandles,
-    getActive,
-    getMany,
-    findByEmail,
-    createUser,
-    issueTokens,
-    login,
-    refresh,
-    revokeSession,
-    revokeAllSessions,
-    resolveSession,
-    changePassword,
-    setPassword,
-    setActive,
-    update,
-    list,
-    follow,
-    unfollow,
-    followingAmong,
-    isFollowing,
-    followingIds,
-    followerIds,
-    followersOf,
-    followingOf,
-    followerIdPages,
-    notBlockedSql,
-    followsSql,
-    activeSql,
-    block,
-    unblock,
-    isBlockedEitherWay,
-    blockedIds,
-    mute,
-    unmute,
-    hasMuted,
-    adjustPostsCount,
+    ...accounts,
+    ...createGraph(ctx, accounts),
+    ...createDevices(ctx),
     ...createUserFacts(ctx),
     ...createUserMaintenance(ctx),
   };
