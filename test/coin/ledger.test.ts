@@ -276,5 +276,5 @@ describe.runIf(SERVER_MODE)('coin: concurrency (server mode)', () => {
     expect([...after.values()].reduce((a, b) => a + b, 0)).toBe(sumBefore);
     expect([...after.values()].every((b) => b >= 0)).toBe(true);
     expect((await invariant()).code).toBe(0);
-  }, 120_000);
+  }, 600_000); // ~20 s on a quiet machine; minutes when the 2 cores are shared
 });

@@ -42,11 +42,11 @@ describe('selflink CLI', () => {
     const q = start({ DATABASE_URL: 'postgres://127.0.0.1:5432/test' }, ['migrate']);
     expect(await q.exited).toBe(78);
     expect(q.output()).toContain('JWT_SIGNING_KEY is required in server mode');
-  });
+  }, 120_000); // two process starts: slow on a loaded 2-core machine
 
   it('prints usage for unknown commands', async () => {
     const p = start({ DATA_DIR: os.tmpdir() }, ['frobnicate']);
     expect(await p.exited).toBe(2);
     expect(p.output()).toContain('usage: selflink');
-  });
+  }, 120_000);
 });
