@@ -99,6 +99,8 @@ describe('error catalogue', () => {
     };
     await expectEntry(await u.req({ url: '/api/v1/astro/natal/me/' }), AstroErrors.specs.chartNotFound);
     await expectEntry(await u.req({ url: '/api/v1/coin/ledger/?limit=abc' }), CoinErrors.specs.invalidLimit);
+    // Callers of the coin service branch on the refusal's code (paid gifts, the concurrency test).
+    expect(CoinErrors.insufficientFunds().code).toBe('insufficient_funds');
     await expectEntry(await u.req({ method: 'POST', url: '/api/v1/coin/purchase/', body: { product_code: 'no_such_code', idempotency_key: 'k1' } }), CoinErrors.specs.productNotFound);
     await expectEntry(await u.req({ url: '/api/v1/mentor/task-status/nope/' }), MentorErrors.specs.jobNotFound);
     await expectEntry(await u.req({ url: '/api/v1/community/problems/999999999/' }), CommunityErrors.specs.problemNotFound);
