@@ -46,9 +46,10 @@ function load(): Loaded[] {
   return out;
 }
 
-/** Every environment variable src/config.ts reads (`(env, 'NAME'` and `env.NAME`). */
+/** Every environment variable src/config.ts and its areas in src/config/ read (`(env, 'NAME'` and `env.NAME`). */
 function configVariables(): string[] {
-  const src = fs.readFileSync(path.resolve('src/config.ts'), 'utf8');
+  const files = ['src/config.ts', ...fs.readdirSync(path.resolve('src/config')).filter((f) => f.endsWith('.ts')).map((f) => `src/config/${f}`)];
+  const src = files.map((f) => fs.readFileSync(path.resolve(f), 'utf8')).join('\n');
   const names = new Set<string>();
   for (const m of src.matchAll(/\(env, '([A-Z][A-Z0-9_]*)'/g)) names.add(m[1]);
   for (const m of src.matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g)) names.add(m[1]);

@@ -3,10 +3,10 @@ import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import type { RouteRate } from '../../platform/http/guard.js';
-import { fieldError, notFound } from '../../platform/http/errors.js';
-import { isRealDate } from '../../platform/http/schemas.js';
+import { declareRouteErrors } from '../../platform/http/errors.js';
+import { AstroErrors } from './errors.js';
 import { HOUSE_SYSTEMS, type HouseSystem } from './houses.js';
-import { asyncRequested, MAX_DATE, MIN_DATE, type AstroService, type NatalBody } from './service.js';
+import { asyncRequested, checkDate, type AstroService, type NatalBody } from './service.js';
 
 const Str = (max: number) => Type.String({ maxLength: max });
 const NatalBodySchema = Type.Object(
@@ -49,6 +49,11 @@ const Transits = Type.Object({
 });
 
 export async function astroRoutes(app: App, ctx: Ctx, astro: AstroService) {
+  const E = AstroErrors.specs;
+  declareRouteErrors(app, [
+    ['POST', /\/astro\/natal$/, [E.missingBirthData, E.locationUnresolved, E.calculationFailed]],
+    ['GET', /\/astro\/natal\/me$/, [E.chartNotFound]],
+  ]);
   const rate = ctx.config.intelligence.astroRate;
   const scope = (name: string): RouteRate[] => [
     { name, by: 'user', ...rate },
@@ -75,7 +80,7 @@ export async function astroRoutes(app: App, ctx: Ctx, astro: AstroService) {
     { config: { rateLimit: scope('astro_read') }, schema: { tags: ['astro'], querystring: ChartQuery, response: { 200: NatalChartSchema } } },
     async (req) => {
       const row = await astro.chartRow(req.user!.id);
-      if (!row) throw notFound('No natal chart found. Submit your birth data to generate one.');
+      if (!row) throw AstroErrors.chartNotFound();
       return astro.present(row, req.query.house_system);
     },
   );
@@ -87,8 +92,7 @@ export async function astroRoutes(app: App, ctx: Ctx, astro: AstroService) {
       let at = new Date();
       const d = req.query.date;
       if (d !== undefined) {
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(d) || !isRealDate(d)) throw fieldError('date', 'Date has wrong format or does not exist. Use YYYY-MM-DD.');
-        if (d < MIN_DATE || d > MAX_DATE) throw fieldError('date', `Date must be between ${MIN_DATE} and ${MAX_DATE}.`);
+        checkDate('date', d);
         at = new Date(`${d}T12:00:00Z`);
       }
       return astro.transitsForUser(req.user!.id, at);

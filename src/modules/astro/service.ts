@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
-import { ApiError, badRequest, fieldError } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
+import { AstroErrors } from './errors.js';
 import { isRealDate } from '../../platform/http/schemas.js';
 import { isValidZone } from './civil-time.js';
 import { birthHash, computeChart, normalizeTime, type BirthInput, type ChartPayload } from './chart.js';
@@ -48,7 +49,7 @@ export interface NatalChartWire {
 
 const blank = (s: string | null | undefined) => (s ?? '').trim() === '';
 
-function checkDate(field: string, v: string): string {
+export function checkDate(field: string, v: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || !isRealDate(v)) throw fieldError(field, 'Date has wrong format or does not exist. Use YYYY-MM-DD.');
   if (v < MIN_DATE || v > MAX_DATE) throw fieldError(field, `Date must be between ${MIN_DATE} and ${MAX_DATE}.`);
   return v;
@@ -81,7 +82,7 @@ export function createAstroService(ctx: Ctx) {
 
     if (body.source === 'profile' && !explicit) {
       if (!stored.date || !stored.time || !stored.city || !stored.country) {
-        throw badRequest('No complete birth data is stored in your profile. Please provide or correct it.', 'missing_birth_data');
+        throw AstroErrors.missingBirthData();
       }
       return finish({ date: stored.date, time: stored.time, city: stored.city, country: stored.country, timezone: stored.timezone, latitude: stored.latitude, longitude: stored.longitude }, false);
     }
@@ -116,12 +117,12 @@ export function createAstroService(ctx: Ctx) {
     let { latitude, longitude } = b;
     if (latitude == null || longitude == null) {
       if (blank(b.city) || blank(b.country)) {
-        if (!explicit) throw badRequest('Unable to resolve the location of your birth place. Update the city and country.', 'location_unresolved');
+        if (!explicit) throw AstroErrors.locationUnresolved();
         throw fieldError(blank(b.city) ? 'city' : 'country', 'Give a city and country, or latitude and longitude.');
       }
       const place = resolvePlace(b.city, b.country);
       if (!place.ok) {
-        if (!explicit) throw badRequest('Unable to resolve the location of your birth place. Update the city and country.', 'location_unresolved');
+        if (!explicit) throw AstroErrors.locationUnresolved();
         throw fieldError(place.field, place.field === 'country' ? `Unknown country "${b.country}".` : `Unknown place "${b.city}" in ${b.country}.`);
       }
       latitude = place.latitude;
@@ -233,7 +234,7 @@ export function createAstroService(ctx: Ctx) {
     const input = await resolveBirth(userId, body);
     // Compute before storing: a calculation failure leaves the old data untouched.
     if (!opts.async) await payloadFor(input, birthHash(input)).catch(() => {
-      throw badRequest('The chart could not be calculated for this date and place.', 'astro_calculation_failed');
+      throw AstroErrors.calculationFailed();
     });
     const { row, created } = await saveBirth(userId, input);
     if (opts.async) {
@@ -305,7 +306,6 @@ export function createAstroService(ctx: Ctx) {
 }
 
 export type AstroService = ReturnType<typeof createAstroService>;
-export { ApiError };
 
 const truthy = (v: unknown) => (typeof v === 'string' ? ['1', 'true', 'yes'].includes(v.trim().toLowerCase()) : false);
 const falsy = (v: unknown) => (typeof v === 'string' ? ['0', 'false', 'no'].includes(v.trim().toLowerCase()) : false);

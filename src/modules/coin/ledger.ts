@@ -2,23 +2,8 @@
 // The database re-checks every rule at commit (triggers in the coin_custom migration).
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '../../platform/db/index.js';
-import { ApiError } from '../../platform/http/errors.js';
+import { CoinErrors } from './errors.js';
 import { coinAccounts, coinEvents, coinLedgerEntries, SYSTEM_ACCOUNTS, type CoinAccountRow, type CoinEventRow, type CoinEventType, type Direction } from './schema.js';
-
-/** A business refusal of the ledger: 400 `{detail, code}` unless another status is given. */
-export class CoinError extends ApiError {
-  override name = 'CoinError';
-  constructor(
-    message: string,
-    readonly code: string,
-    status = 400,
-  ) {
-    super(status, { detail: message, code });
-  }
-}
-
-export const insufficientFunds = () => new CoinError('insufficient_funds', 'insufficient_funds');
-export const accountInactive = () => new CoinError('Coin account is not active.', 'account_inactive');
 
 export interface EntryInput {
   accountKey: string;
@@ -71,16 +56,16 @@ export async function balanceOf(q: DbOrTx, accountKey: string): Promise<number> 
 }
 
 function validate(entries: EntryInput[]) {
-  if (!entries.length) throw new CoinError('At least one entry is required.', 'coin_error');
+  if (!entries.length) throw CoinErrors.ledgerRefused('At least one entry is required.');
   let sum = 0;
   for (const e of entries) {
-    if (!e.accountKey) throw new CoinError('account_key is required.', 'coin_error');
-    if (e.direction !== 'DEBIT' && e.direction !== 'CREDIT') throw new CoinError('Invalid direction.', 'coin_error');
-    if (!Number.isSafeInteger(e.amountCents) || e.amountCents <= 0 || e.amountCents > MAX_CENTS) throw new CoinError('Amount must be positive.', 'invalid_amount');
-    if (e.accountKey.startsWith('system:') && !(SYSTEM_ACCOUNTS as readonly string[]).includes(e.accountKey)) throw new CoinError('System account is not allowed.', 'account_invalid');
+    if (!e.accountKey) throw CoinErrors.ledgerRefused('account_key is required.');
+    if (e.direction !== 'DEBIT' && e.direction !== 'CREDIT') throw CoinErrors.ledgerRefused('Invalid direction.');
+    if (!Number.isSafeInteger(e.amountCents) || e.amountCents <= 0 || e.amountCents > MAX_CENTS) throw CoinErrors.invalidAmount();
+    if (e.accountKey.startsWith('system:') && !(SYSTEM_ACCOUNTS as readonly string[]).includes(e.accountKey)) throw CoinErrors.accountInvalid();
     sum += e.direction === 'CREDIT' ? e.amountCents : -e.amountCents;
   }
-  if (sum !== 0) throw new CoinError('Entries are not balanced.', 'coin_error');
+  if (sum !== 0) throw CoinErrors.ledgerRefused('Entries are not balanced.');
 }
 
 /** Posts one balanced event with its lines inside the caller's transaction. */
@@ -92,10 +77,10 @@ export async function postEvent(tx: Tx, input: PostInput, loaded: CoinAccountRow
   const accounts = [...known.values(), ...(missing.length ? await tx.select().from(coinAccounts).where(inArray(coinAccounts.accountKey, missing)) : [])];
   const byKey = new Map(accounts.map((a) => [a.accountKey, a]));
   const unknown = keys.filter((k) => !byKey.has(k));
-  if (unknown.length) throw new CoinError(`Unknown account_key(s): ${unknown.sort().join(', ')}`, 'coin_error');
+  if (unknown.length) throw CoinErrors.ledgerRefused(`Unknown account_key(s): ${unknown.sort().join(', ')}`);
   for (const a of accounts) {
-    if (a.status !== 'active') throw accountInactive();
-    if (a.isSystem && !(SYSTEM_ACCOUNTS as readonly string[]).includes(a.accountKey)) throw new CoinError('System account is not allowed.', 'account_invalid');
+    if (a.status !== 'active') throw CoinErrors.accountInactive();
+    if (a.isSystem && !(SYSTEM_ACCOUNTS as readonly string[]).includes(a.accountKey)) throw CoinErrors.accountInvalid();
   }
   const [event] = await tx
     .insert(coinEvents)
@@ -125,7 +110,7 @@ export async function eventByKey(q: DbOrTx, key: string): Promise<CoinEventRow |
 export async function withLockedPayer<T>(db: Db, userId: number, fn: (tx: Tx, account: CoinAccountRow) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
     const account = await lockUserAccount(tx, userId);
-    if (account.status !== 'active') throw accountInactive();
+    if (account.status !== 'active') throw CoinErrors.accountInactive();
     return fn(tx, account);
   });
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { coinAccounts, coinEvents, coinLedgerEntries, coinMonthlySnapshots } from './schema.js';
+import { pyIso } from './statement.js';
 
 export interface InvariantReport {
   ok: boolean;
@@ -21,11 +22,6 @@ export function pyJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
   const o = v as Record<string, unknown>;
   return `{${Object.keys(o).sort().map((k) => `${pyJson(k)}: ${pyJson(o[k])}`).join(', ')}}`;
-}
-
-function pyIso(d: Date): string {
-  const ms = d.getUTCMilliseconds();
-  return `${d.toISOString().slice(0, 19)}${ms ? `.${String(ms).padStart(3, '0')}000` : ''}+00:00`;
 }
 
 /** Excel-dialect CSV cell: quoted only when needed, quotes doubled. */

@@ -3,8 +3,9 @@ import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { ApiError, unauthorized } from '../../platform/http/errors.js';
-import { CoinError, MAX_CENTS } from './ledger.js';
+import { declareRouteErrors, fieldError, unauthorized } from '../../platform/http/errors.js';
+import { MAX_CENTS } from './ledger.js';
+import { CoinErrors } from './errors.js';
 import { idempotencyKey, scope } from '../../platform/http/route-helpers.js';
 
 
@@ -56,11 +57,18 @@ const me = (req: FastifyRequest) => {
 };
 
 
-const invalidReceiver = () => new CoinError('invalid_receiver', 'invalid_receiver');
-
 export async function coinRoutes(app: App, ctx: Ctx) {
   const coin = ctx.services.coin;
   const t = ctx.config.money.throttles;
+  const E = CoinErrors.specs;
+  const debit = [E.insufficientFunds, E.accountInactive, E.idempotencyConflict];
+  declareRouteErrors(app, [
+    ['GET', /\/coin\/ledger$/, [E.invalidLimit, E.invalidCursor]],
+    ['POST', /\/coin\/transfer$/, [E.invalidReceiver, E.selfTransfer, ...debit]],
+    ['POST', /\/coin\/spend$/, debit],
+    ['PATCH', /\/coin\/products\/:code$/, [E.productNotFound]],
+    ['POST', /\/coin\/purchase$/, [E.productNotFound, E.purchaseUnpaid, E.accountInactive, E.idempotencyConflict, E.invalidAmount]],
+  ]);
 
   app.get('/coin/balance', { schema: { tags: ['coin'], response: { 200: Type.Object({ account_key: Type.String(), balance_cents: Type.Integer(), currency: Type.String() }) } } }, async (req) =>
     coin.balance(me(req)),
@@ -79,11 +87,11 @@ export async function coinRoutes(app: App, ctx: Ctx) {
     async (req) => {
       let limit = 50;
       if (req.query.limit !== undefined && req.query.limit !== '') {
-        if (!/^-?\d{1,9}$/.test(req.query.limit.trim())) throw new ApiError(400, { detail: 'Invalid limit.', code: 'invalid_limit' });
+        if (!/^-?\d{1,9}$/.test(req.query.limit.trim())) throw CoinErrors.invalidLimit();
         limit = Math.min(200, Math.max(1, Number(req.query.limit)));
       }
       const cursor = req.query.cursor || undefined;
-      if (cursor && cursor.length > 512) throw new ApiError(400, { detail: 'Invalid cursor.', code: 'invalid_cursor' });
+      if (cursor && cursor.length > 512) throw CoinErrors.invalidCursor();
       return coin.ledger(me(req), limit, cursor);
     },
   );
@@ -112,21 +120,21 @@ export async function coinRoutes(app: App, ctx: Ctx) {
       const key = idempotencyKey(req, false);
       const b = req.body;
       const rawKey = b.receiver_account_key?.trim();
-      if (b.to_user_id === undefined && !rawKey) throw new ApiError(400, { non_field_errors: ['invalid_receiver'] });
+      if (b.to_user_id === undefined && !rawKey) throw fieldError('non_field_errors', 'invalid_receiver');
       let receiver: number | null = null;
       if (rawKey) {
         // A `user:<id>` key names an account even before its first use (accounts are created lazily).
         const m = /^user:([1-9]\d{0,14})$/.exec(rawKey);
         const u = m ? await ctx.services.users.getById(Number(m[1])) : null;
         receiver = u?.isActive ? await coin.userIdForKey(rawKey, u.id) : null;
-        if (receiver === null) throw invalidReceiver();
+        if (receiver === null) throw CoinErrors.invalidReceiver();
       }
       if (b.to_user_id !== undefined) {
         const u = await ctx.services.users.getById(b.to_user_id);
-        if (!u || !u.isActive || (receiver !== null && receiver !== b.to_user_id)) throw invalidReceiver();
+        if (!u || !u.isActive || (receiver !== null && receiver !== b.to_user_id)) throw CoinErrors.invalidReceiver();
         receiver = b.to_user_id;
       }
-      if (receiver === null || receiver === sender) throw invalidReceiver();
+      if (receiver === null || receiver === sender) throw CoinErrors.invalidReceiver();
       const r = await coin.transfer(sender, { toUserId: receiver, amountCents: b.amount_cents, note: b.note, idempotencyKey: key });
       return reply.status(201).send(r.body as never);
     },
@@ -196,7 +204,7 @@ export async function coinRoutes(app: App, ctx: Ctx) {
     },
     async (req) => {
       const p = await coin.upsertProduct(req.params.code, patchOf(req.body as ProductBody), false);
-      if (!p) throw new ApiError(404, { detail: 'Product not found.', code: 'not_found' });
+      if (!p) throw CoinErrors.productNotFound();
       return p;
     },
   );
@@ -223,7 +231,7 @@ export async function coinRoutes(app: App, ctx: Ctx) {
     },
     async (req, reply) => {
       const key = req.body.idempotency_key.trim();
-      if (!key) throw new ApiError(400, { idempotency_key: ['This field may not be blank.'] });
+      if (!key) throw fieldError('idempotency_key', 'This field may not be blank.');
       const r = await coin.purchase(me(req), { productCode: req.body.product_code, quantity: req.body.quantity ?? 1, idempotencyKey: key });
       return reply.status(200).send(r.body);
     },

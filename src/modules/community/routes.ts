@@ -5,12 +5,13 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import type { RouteRate } from '../../platform/http/guard.js';
-import { ApiError } from '../../platform/http/errors.js';
+import { ApiError, declareRouteErrors, fieldError } from '../../platform/http/errors.js';
 import { clampPageSize, cursorPage, decodeCursor, originOf, paginate } from '../../platform/http/pagination.js';
 import { PageQuery } from '../../platform/http/schemas.js';
 import type { UserRow } from '../users/schema.js';
 import type { ProblemView } from './service.js';
 import type { AgreementRow, ArtifactRow } from './schema.js';
+import { CommunityErrors } from './errors.js';
 
 const Id = Type.String({ pattern: '^[1-9][0-9]{0,14}$' });
 const IdP = Type.Object({ id: Id });
@@ -19,6 +20,17 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const money = (cents: number) => ({ amount: (cents / 100).toFixed(2), currency: 'USD' });
 
 export async function communityRoutes(app: App, ctx: Ctx) {
+  const E = CommunityErrors.specs;
+  // Writes on a problem pass its agreement gate (403 until accepted); comments on an artifact gate on its problem.
+  declareRouteErrors(app, [
+    ['*', /\/community\/problems\/:id(\/|$)/, [E.problemNotFound]],
+    ['POST', /\/community\/problems\/:id\/(work|like|comments|artifacts|comments\/:comment_id\/like)$/, [E.agreementRequired]],
+    ['DELETE', /\/community\/problems\/:id\/(work|like|comments\/:comment_id\/like)$/, [E.agreementRequired]],
+    ['*', /\/community\/problems\/:id\/comments\/:comment_id\/like$/, [E.commentNotFound]],
+    ['*', /\/community\/artifacts\/:id(\/|$)/, [E.artifactNotFound]],
+    ['POST', /\/community\/artifacts\/:id\/comments$/, [E.problemNotFound, E.agreementRequired]],
+    ['POST', /\/community\/auth\/login$/, [E.invalidCredentials]],
+  ]);
   const svc = ctx.services.community;
   const users = ctx.services.users;
   const tags = ['community'];
@@ -99,7 +111,7 @@ export async function communityRoutes(app: App, ctx: Ctx) {
       { schema: { tags, body: Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }), description: Type.Optional(Type.String({ maxLength: 20_000 })) }, { additionalProperties: false }) } },
       async (req, reply) => {
         const title = req.body.title.trim();
-        if (!title) throw new ApiError(400, { title: ['This field may not be blank.'] });
+        if (!title) throw fieldError('title', 'This field may not be blank.');
         const p = await svc.createProblem(req.user!.id, { title, description: req.body.description ?? '' });
         return reply.status(201).send(problem((await svc.problemView(p.id, req.user!.id))!));
       },
@@ -165,7 +177,7 @@ export async function communityRoutes(app: App, ctx: Ctx) {
           } catch {
             ok = false;
           }
-          if (!ok) throw new ApiError(400, { url: ['Enter a valid URL.'] });
+          if (!ok) throw fieldError('url', 'Enter a valid URL.');
         }
         const a = await svc.addArtifact(pid(req), req.user!.id, { title: req.body.title, description: req.body.description ?? '', url });
         const t = await tinyMap(req, [a.userId]);
@@ -224,7 +236,7 @@ export async function communityRoutes(app: App, ctx: Ctx) {
         try {
           r = await users.login(req.body.username, req.body.password, String(req.headers['user-agent'] ?? ''));
         } catch (err) {
-          if (err instanceof ApiError && err.status === 400) throw new ApiError(400, { detail: 'INVALID_CREDENTIALS', code: 'INVALID_CREDENTIALS' });
+          if (err instanceof ApiError && err.status === 400) throw CommunityErrors.invalidCredentials();
           throw err;
         }
         return { token_type: 'Bearer', access: r.tokens.token, refresh: r.tokens.refreshToken, user: await tiny(r.user, originOf(req, ctx.config.publicBaseUrl)) };

@@ -3,7 +3,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
-import { ApiError, notFound } from '../../platform/http/errors.js';
 import { olderThan, type Keyset } from '../../platform/http/pagination.js';
 import {
   communityAcceptances,
@@ -20,8 +19,7 @@ import {
   type ProblemRow,
 } from './schema.js';
 import { MIT_TEXT } from './mit.js';
-
-export const agreementRequired = () => new ApiError(403, { detail: 'AGREEMENT_REQUIRED', code: 'AGREEMENT_REQUIRED' });
+import { CommunityErrors } from './errors.js';
 
 export interface ProblemView extends ProblemRow {
   commentsCount: number;
@@ -80,7 +78,7 @@ export function createCommunityService(ctx: Ctx) {
 
   async function activeProblem(id: number): Promise<ProblemRow> {
     const [p] = await db().select().from(communityProblems).where(and(eq(communityProblems.id, id), eq(communityProblems.isActive, true))).limit(1);
-    if (!p) throw notFound('No Problem matches the given query.');
+    if (!p) throw CommunityErrors.problemNotFound();
     return p;
   }
 
@@ -96,7 +94,7 @@ export function createCommunityService(ctx: Ctx) {
   /** Detail: counts the view atomically, then reads the problem with the viewer's flags. */
   async function viewProblem(id: number, viewerId: number | null) {
     const bumped = await db().update(communityProblems).set({ viewsCount: sql`${communityProblems.viewsCount} + 1` }).where(and(eq(communityProblems.id, id), eq(communityProblems.isActive, true))).returning({ id: communityProblems.id });
-    if (!bumped.length) throw notFound('No Problem matches the given query.');
+    if (!bumped.length) throw CommunityErrors.problemNotFound();
     const view = (await problemView(id, viewerId))!;
     const working = await db().select({ userId: communityWork.userId }).from(communityWork).where(eq(communityWork.problemId, id)).orderBy(communityWork.createdAt).limit(100);
     return { view, workingUserIds: working.map((w) => w.userId) };
@@ -126,7 +124,7 @@ export function createCommunityService(ctx: Ctx) {
       .innerJoin(communityAgreements, eq(communityAgreements.id, communityAcceptances.agreementId))
       .where(and(eq(communityAcceptances.userId, userId), eq(communityAgreements.problemId, problemId), eq(communityAgreements.isActive, true)))
       .limit(1);
-    if (!ok) throw agreementRequired();
+    if (!ok) throw CommunityErrors.agreementRequired();
     return p;
   }
 
@@ -168,7 +166,7 @@ export function createCommunityService(ctx: Ctx) {
   async function setCommentLike(problemId: number, commentId: number, userId: number, on: boolean) {
     await gate(problemId, userId);
     const [c] = await db().select().from(communityComments).where(and(eq(communityComments.id, commentId), eq(communityComments.problemId, problemId))).limit(1);
-    if (!c) throw notFound('No ProblemComment matches the given query.');
+    if (!c) throw CommunityErrors.commentNotFound();
     return db().transaction(async (tx) => {
       if (on) await tx.insert(communityCommentLikes).values({ commentId, userId }).onConflictDoNothing();
       else await tx.delete(communityCommentLikes).where(and(eq(communityCommentLikes.commentId, commentId), eq(communityCommentLikes.userId, userId)));
@@ -214,7 +212,7 @@ export function createCommunityService(ctx: Ctx) {
 
   async function getArtifact(id: number) {
     const [a] = await db().select().from(communityArtifacts).where(eq(communityArtifacts.id, id)).limit(1);
-    if (!a) throw notFound('No WorkArtifact matches the given query.');
+    if (!a) throw CommunityErrors.artifactNotFound();
     return a;
   }
 

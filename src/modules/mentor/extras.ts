@@ -3,7 +3,7 @@
 import { and, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { Llm } from '../../platform/llm/index.js';
-import { conflict, notFound } from '../../platform/http/errors.js';
+import { MentorErrors } from './errors.js';
 import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
 import { mentorDailyTasks, mentorMemory, mentorMessages, mentorProfiles, mentorSessions, type DailyTaskRow, type MemoryEntry, type ProfileRow, type SessionRow } from './schema.js';
 import { fallbackAnswer, sentimentOf } from './prompts.js';
@@ -37,7 +37,7 @@ export function createMentorExtras(ctx: Ctx, llm: Llm) {
 
   async function ownSession(userId: number, id: number, mode?: string): Promise<SessionRow> {
     const [s] = await db().select().from(mentorSessions).where(and(eq(mentorSessions.id, id), eq(mentorSessions.userId, userId))).limit(1);
-    if (!s || (mode && s.mode !== mode)) throw notFound(mode ? 'Session not found.' : 'No MentorSession matches the given query.');
+    if (!s || (mode && s.mode !== mode)) throw mode ? MentorErrors.dailySessionNotFound() : MentorErrors.sessionNotFound();
     return s;
   }
 
@@ -103,7 +103,7 @@ export function createMentorExtras(ctx: Ctx, llm: Llm) {
 
   async function ownTask(userId: number, id: number): Promise<DailyTaskRow> {
     const [t] = await db().select().from(mentorDailyTasks).where(and(eq(mentorDailyTasks.id, id), eq(mentorDailyTasks.userId, userId))).limit(1);
-    if (!t) throw notFound('No DailyTask matches the given query.');
+    if (!t) throw MentorErrors.taskNotFound();
     return t;
   }
 
@@ -141,7 +141,7 @@ export function createMentorExtras(ctx: Ctx, llm: Llm) {
 
   async function ownProfile(userId: number, id: number) {
     const [p] = await db().select().from(mentorProfiles).where(and(eq(mentorProfiles.id, id), eq(mentorProfiles.userId, userId))).limit(1);
-    if (!p) throw notFound('No MentorProfile matches the given query.');
+    if (!p) throw MentorErrors.profileNotFound();
     return p;
   }
 
@@ -151,7 +151,7 @@ export function createMentorExtras(ctx: Ctx, llm: Llm) {
       .values({ userId, tone: v.tone ?? 'gentle', level: v.level ?? 'basic', preferences: v.preferences ?? {} })
       .onConflictDoNothing()
       .returning();
-    if (!p) throw conflict('Mentor profile already exists.', 'profile_exists');
+    if (!p) throw MentorErrors.profileExists();
     return p;
   }
 

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { badRequest, fieldError, notFound } from '../../platform/http/errors.js';
+import { declareRouteErrors, fieldError } from '../../platform/http/errors.js';
+import { MentorErrors } from './errors.js';
 import { clampPageSize, cursorPage, decodeCursor } from '../../platform/http/pagination.js';
 import { DateString, IdParam, isRealDate, PageQuery } from '../../platform/http/schemas.js';
 import { me } from '../users/present.js';
@@ -29,6 +30,20 @@ async function guarded<T>(f: () => Promise<T>): Promise<T> {
 }
 
 export async function registerMentorRoutes(app: App, ctx: Ctx) {
+  const E = MentorErrors.specs;
+  declareRouteErrors(app, [
+    ['*', /\/mentor\/sessions\/:id$/, [E.sessionNotFound]],
+    ['*', /\/mentor\/tasks\/:id$/, [E.taskNotFound]],
+    ['*', /\/mentor\/profile\/:id$/, [E.profileNotFound]],
+    ['POST', /\/mentor\/profile$/, [E.profileExists]],
+    ['POST', /\/mentor\/chat$/, [E.messageRequired, E.llmUnavailable]],
+    ['POST', /\/mentor\/natal$/, [E.missingChart, E.llmUnavailable]],
+    ['GET', /\/mentor\/soulmatch\/:user_id$/, [E.selfMatch, E.userNotFound, E.llmUnavailable]],
+    ['GET', /\/mentor\/daily$/, [E.missingChart, E.llmUnavailable]],
+    ['POST', /\/mentor\/daily\/entry$/, [E.llmUnavailable]],
+    ['GET', /\/mentor\/daily\/session\/:session_id$/, [E.dailySessionNotFound]],
+    ['GET', /\/mentor\/task-status\/:task_id$/, [E.jobNotFound]],
+  ]);
   const svc = ctx.services.mentor;
   const scope = mentorScope(ctx);
   const uid = (req: FastifyRequest) => me(req).id;
@@ -142,7 +157,7 @@ export async function registerMentorRoutes(app: App, ctx: Ctx) {
     async (req, reply) => {
       const user = me(req);
       const text = (req.body.message ?? '').trim();
-      if (!text) throw badRequest('Message is required.', 'required');
+      if (!text) throw MentorErrors.messageRequired();
       await enforceRps(ctx, user.id);
       const mode = req.body.mode?.trim() || DEFAULT_MODE;
       const lang = normalizeLanguage(req.body.language);
@@ -285,7 +300,7 @@ export async function registerMentorRoutes(app: App, ctx: Ctx) {
 
   app.get('/mentor/daily/session/:session_id', { schema: { tags, params: Type.Object({ session_id: Type.String({ maxLength: 32 }) }) } }, async (req) => {
     const id = /^[1-9]\d{0,14}$/.test(req.params.session_id) ? Number(req.params.session_id) : null;
-    if (id === null) throw notFound('Session not found.');
+    if (id === null) throw MentorErrors.dailySessionNotFound();
     const s = await svc.ownSession(uid(req), id, 'daily');
     const msgs = await svc.sessionMessages(s.id);
     return {

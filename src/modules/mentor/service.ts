@@ -5,7 +5,8 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { createLlm, LlmError, type ChatMessage, type Llm } from '../../platform/llm/index.js';
 import { SecretBox } from '../../platform/secret-box.js';
-import { ApiError, badRequest, notFound } from '../../platform/http/errors.js';
+import { ApiError } from '../../platform/http/errors.js';
+import { MentorErrors } from './errors.js';
 import { mentorJobs, mentorMessages, mentorSessions, type JobRow, type MessageRow, type SessionRow } from './schema.js';
 import { createKnowledge, type SoulmatchResult } from './knowledge.js';
 import { dailyPersona, DAILY_SYSTEM, mentorPersona, NATAL_SYSTEM, normalizeLanguage, SOULMATCH_SYSTEM, type Lang } from './personas.js';
@@ -16,7 +17,7 @@ export const GENERATE_JOB = 'mentor.generate';
 export const TASK_VERSION = 'v1';
 /** A repeated request (the app's chat fallback after its stream, stream re-polls) within this window reuses the stored reply. */
 export const REUSE_WINDOW_MS = 10 * 60_000;
-export const NO_CHART = 'No natal chart found. Create it via /api/v1/astro/natal/ first.';
+export const NO_CHART = MentorErrors.specs.missingChart.message;
 export type JobKind = 'chat' | 'natal' | 'soulmatch' | 'daily' | 'entry';
 
 export interface GenerateJob {
@@ -28,8 +29,7 @@ export interface GenerateJob {
 export const today = () => new Date().toISOString().slice(0, 10);
 
 export function llmFailure(err: unknown): ApiError {
-  const detail = err instanceof LlmError && err.kind === 'timeout' ? 'LLM request timed out.' : 'LLM request failed.';
-  return new ApiError(502, { detail, code: 'llm_unavailable' });
+  return MentorErrors.llmUnavailable(err instanceof LlmError && err.kind === 'timeout' ? 'LLM request timed out.' : undefined);
 }
 
 export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.mentor)) {
@@ -141,14 +141,14 @@ export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.me
 
   async function requireChart(userId: number) {
     const chart = await knowledge.chartFor(userId);
-    if (!chart) throw badRequest(NO_CHART, 'missing_chart');
+    if (!chart) throw MentorErrors.missingChart();
     return chart;
   }
 
   async function targetUser(viewerId: number, targetId: number) {
-    if (targetId === viewerId) throw badRequest('Cannot mentor match against yourself.', 'self_match');
+    if (targetId === viewerId) throw MentorErrors.selfMatch();
     const u = await ctx.services.users.getById(targetId);
-    if (!u || !u.isActive) throw notFound('User not found.');
+    if (!u || !u.isActive) throw MentorErrors.userNotFound();
     return u;
   }
 
@@ -232,7 +232,7 @@ export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.me
 
   async function taskStatus(userId: number, taskId: string) {
     const [row] = await db().select().from(mentorJobs).where(and(eq(mentorJobs.id, taskId), eq(mentorJobs.userId, userId))).limit(1);
-    if (!row) throw notFound('Task not found.');
+    if (!row) throw MentorErrors.jobNotFound();
     if (row.status === 'pending') return { task_id: row.id, status: 'pending' as const };
     const [session] = await db().select().from(mentorSessions).where(eq(mentorSessions.id, row.sessionId)).limit(1);
     const sessionOut = session ? { id: session.id, mode: session.mode, date: session.date, metadata: session.metadata } : null;
