@@ -95,3 +95,21 @@ describe('plan reads', () => {
     expect((await t.request({ url: '/api/v1/payments/plans/?cursor=garbage' })).statusCode).toBe(400);
   });
 });
+
+describe('with FEATURE_PAYMENTS=false', () => {
+  it('lists no plans and refuses new subscriptions with the original 403', async () => {
+    const off = await createTestApp(coinEnv({ FEATURE_PAYMENTS: 'false' }));
+    try {
+      const admin = await off.user();
+      await off.ctx.services.users.update(admin.id, { isStaff: true });
+      const p = (await admin.req({ method: 'POST', url: '/api/v1/payments/plans/', body: { name: 'Hidden', price_cents: 500 } })).json();
+      expect((await off.request({ url: '/api/v1/payments/plans/' })).json()).toEqual({ next: null, previous: null, results: [] });
+      const res = await admin.req({ method: 'POST', url: '/api/v1/payments/subscriptions/', body: { plan_id: p.id } });
+      expect(res.statusCode).toBe(403);
+      expect(res.json()).toEqual({ detail: 'Payments disabled' });
+      expect((await admin.req({ url: '/api/v1/payments/subscriptions/' })).json().results).toEqual([]);
+    } finally {
+      await off.close();
+    }
+  });
+});
