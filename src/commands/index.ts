@@ -8,6 +8,7 @@ import { verifyAudit } from './verify-audit.js';
 import { storageStatus } from './storage-status.js';
 import { searchReindex } from './search-reindex.js';
 import { seedSoulmatch } from './seed-soulmatch.js';
+import { seedGiftTypes } from './seed-gift-types.js';
 import { coinBackfillAccounts, coinInvariantCheck, coinPaymentAudit, coinSnapshot } from './coin.js';
 import { backup, restore } from './backup.js';
 import { doctor } from './doctor.js';
@@ -32,6 +33,7 @@ export const commands: Record<string, Command> = {
   'storage-status': storageStatus,
   'search-reindex': searchReindex,
   'seed-soulmatch': seedSoulmatch,
+  'seed-gift-types': seedGiftTypes,
   'coin-invariant-check': coinInvariantCheck,
   'coin-snapshot': coinSnapshot,
   'coin-backfill-accounts': coinBackfillAccounts,

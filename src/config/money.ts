@@ -10,6 +10,8 @@ export interface MoneyConfig {
   paymentsEnabled: boolean;
   providers: { stripe: boolean; ipay: boolean; btcpay: boolean; iap: boolean };
   stripe: { apiKey: string | null; webhookSecret: string | null; apiBase: string | null; minCents: number; allowedCurrencies: string[]; successUrl: string; cancelUrl: string };
+  /** Where Stripe sends the buyer after a subscription checkout (PAYMENTS_CHECKOUT_*, the Stripe top-up URLs by default). */
+  subscriptions: { successUrl: string; cancelUrl: string };
   ipay: { webhookSecret: string | null; allowedCurrencies: string[]; paidStatuses: string[]; failedStatuses: string[] };
   btcpay: { baseUrl: string | null; storeId: string | null; apiKey: string | null; webhookSecret: string | null; allowedCurrencies: string[]; paidStatuses: string[]; failedStatuses: string[]; timeoutMs: number };
   iap: { appleRootCertPath: string | null; appleBundleId: string | null; googleVerifyUrl: string | null; googlePackageName: string; googleAccessToken: string | null; skus: Record<string, { amountCents: number; currency: string }> };
@@ -39,6 +41,8 @@ function skuMap(env: Env): Record<string, { amountCents: number; currency: strin
 
 export function moneyConfig(env: Env): MoneyConfig {
   const apiBase = url(env, 'STRIPE_API_BASE', ['http:', 'https:']);
+  const successUrl = str(env, 'STRIPE_CHECKOUT_SUCCESS_URL', 'http://localhost:3000/payments/success');
+  const cancelUrl = str(env, 'STRIPE_CHECKOUT_CANCEL_URL', 'http://localhost:3000/payments/cancel');
   return {
     throttles: {
       transfer: parseRate('COIN_THROTTLE_TRANSFER', str(env, 'COIN_THROTTLE_TRANSFER', '30/min')),
@@ -61,8 +65,13 @@ export function moneyConfig(env: Env): MoneyConfig {
       apiBase: apiBase ? apiBase.replace(/\/+$/, '') : null,
       minCents: int(env, 'STRIPE_CHECKOUT_MIN_CENTS', 50, 1),
       allowedCurrencies: upperList(env, 'STRIPE_ALLOWED_CURRENCIES', ['USD', 'EUR', 'GEL']),
-      successUrl: str(env, 'STRIPE_CHECKOUT_SUCCESS_URL', 'http://localhost:3000/payments/success'),
-      cancelUrl: str(env, 'STRIPE_CHECKOUT_CANCEL_URL', 'http://localhost:3000/payments/cancel'),
+      successUrl,
+      cancelUrl,
+    },
+    // The original read these as settings it never defined, so subscriptions always went to localhost.
+    subscriptions: {
+      successUrl: str(env, 'PAYMENTS_CHECKOUT_SUCCESS_URL', successUrl),
+      cancelUrl: str(env, 'PAYMENTS_CHECKOUT_CANCEL_URL', cancelUrl),
     },
     ipay: {
       webhookSecret: optStr(env, 'IPAY_WEBHOOK_SECRET'),

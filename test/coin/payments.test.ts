@@ -1,61 +1,22 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { balanceOf, coinEnv, fund, ipayNotify, ipaySign } from './helpers.js';
+import { startFakeProviders, type FakeProviders } from './fake-providers.js';
 
 const WHSEC = 'whsec_test_secret';
 const BTC_SECRET = 'btcpay-secret';
 
-/** A local HTTP server answering like Stripe (checkout sessions) and BTCPay Greenfield (invoices). */
-function fakeProviders() {
-  const sessions: Record<string, string>[] = [];
-  const invoices = new Map<string, Record<string, unknown>>();
-  const btcAuth: string[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const send = (status: number, v: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(v));
-      };
-      if (req.method === 'POST' && req.url === '/v1/checkout/sessions') {
-        const form = Object.fromEntries(new URLSearchParams(body));
-        sessions.push(form);
-        const id = `cs_test_${sessions.length}`;
-        return send(200, { id, object: 'checkout.session', mode: form.mode, url: `https://checkout.stripe.test/pay/${id}`, client_reference_id: form.client_reference_id, payment_status: 'unpaid' });
-      }
-      const m = /^\/api\/v1\/stores\/store1\/invoices(?:\/([\w-]+))?$/.exec(req.url ?? '');
-      if (m) {
-        btcAuth.push(String(req.headers.authorization));
-        if (req.method === 'POST') {
-          const b = JSON.parse(body);
-          const id = `inv_${invoices.size + 1}`;
-          invoices.set(id, { id, amount: b.amount, currency: b.currency, status: 'New', metadata: b.metadata, checkoutLink: `https://btcpay.test/i/${id}` });
-          return send(200, invoices.get(id));
-        }
-        const inv = invoices.get(m[1] ?? '');
-        return inv ? send(200, inv) : send(404, { code: 'invoice-not-found' });
-      }
-      send(404, {});
-    });
-  });
-  return { server, sessions, invoices, btcAuth };
-}
-
 let t: TestApp;
 let alice: TestUser;
-let fake: ReturnType<typeof fakeProviders>;
+let fake: FakeProviders;
 let base: string;
 const stripe = new Stripe('sk_test_x');
 
 beforeAll(async () => {
-  fake = fakeProviders();
-  await new Promise<void>((r) => fake.server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+  fake = await startFakeProviders();
+  base = fake.base;
   t = await createTestApp(
     coinEnv({
       STRIPE_API_KEY: 'sk_test_local',
@@ -72,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.close();
-  fake?.server.close();
+  await fake?.close();
 });
 
 function stripeEvent(id: string, type: string, session: Record<string, unknown>) {

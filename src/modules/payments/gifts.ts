@@ -1,5 +1,5 @@
 // The gift catalogue: W-GiftType presentation, effects normalisation and staff edits.
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { olderThan, type Keyset } from '../../platform/http/pagination.js';
 import { giftTypes, type GiftTypeRow } from './schema.js';
@@ -139,10 +139,24 @@ export function createGiftCatalogue(ctx: Ctx) {
     return row ?? null;
   }
 
+  /**
+   * Creates the gift type with this key or updates its fields in one statement (safe to run twice or
+   * concurrently). `is_active` is only set on creation: a gift staff deactivated stays off.
+   */
+  async function upsertByKey(key: string, v: Omit<typeof giftTypes.$inferInsert, 'key' | 'isActive'>): Promise<{ row: GiftTypeRow; created: boolean }> {
+    const [r] = await db()
+      .insert(giftTypes)
+      .values({ ...v, key })
+      .onConflictDoUpdate({ target: giftTypes.key, set: { ...v, updatedAt: new Date() } })
+      // xmax is 0 on a row this statement inserted, the updating transaction's id on an updated one.
+      .returning({ id: giftTypes.id, created: sql<boolean>`(xmax = 0)` });
+    return { row: (await get(r.id))!, created: Boolean(r.created) };
+  }
+
   /** Staff tools: every gift type, active or not, newest first. */
   async function listAll(limit: number) {
     return db().select().from(giftTypes).orderBy(desc(giftTypes.createdAt), desc(giftTypes.id)).limit(limit);
   }
 
-  return { present, get, getMany, listActive, listAll, create, update, giftTypeExists: async (id: number) => (await get(id)) !== null };
+  return { present, get, getMany, listActive, listAll, create, update, upsertByKey, giftTypeExists: async (id: number) => (await get(id)) !== null };
 }

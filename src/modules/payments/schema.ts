@@ -85,17 +85,24 @@ export const paymentEvents = pgTable(
   ],
 );
 
-export const plans = pgTable('payment_plans', {
-  id: idColumn(),
-  name: varchar('name', { length: 64 }).notNull().unique('payment_plans_name_uq'),
-  priceCents: integer('price_cents').notNull(),
-  interval: varchar('interval', { length: 16 }).notNull().default('month'),
-  features: jsonb('features').$type<Record<string, unknown>>().notNull().default({}),
-  isActive: boolean('is_active').notNull().default(true),
-  externalPriceId: varchar('external_price_id', { length: 96 }),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-});
+export const plans = pgTable(
+  'payment_plans',
+  {
+    id: idColumn(),
+    name: varchar('name', { length: 64 }).notNull().unique('payment_plans_name_uq'),
+    priceCents: integer('price_cents').notNull(),
+    interval: varchar('interval', { length: 16 }).notNull().default('month'),
+    features: jsonb('features').$type<unknown>().notNull().default({}),
+    isActive: boolean('is_active').notNull().default(true),
+    externalPriceId: varchar('external_price_id', { length: 96 }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('payment_plans_created_idx').on(t.createdAt, t.id), check('payment_plans_price_ck', sql`${t.priceCents} > 0`)],
+);
+
+export const SUBSCRIPTION_STATUSES = ['active', 'canceled', 'incomplete', 'past_due'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 export const subscriptions = pgTable(
   'payment_subscriptions',
@@ -103,15 +110,39 @@ export const subscriptions = pgTable(
     id: idColumn(),
     userId: refColumn('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
     planId: refColumn('plan_id').notNull().references(() => plans.id, { onDelete: 'restrict' }),
-    status: varchar('status', { length: 16 }).notNull().default('incomplete'),
+    status: varchar('status', { length: 16 }).$type<SubscriptionStatus>().notNull().default('incomplete'),
     currentPeriodStart: tsColumn('current_period_start'),
     currentPeriodEnd: tsColumn('current_period_end'),
     externalCustomerId: varchar('external_customer_id', { length: 96 }),
     externalSubscriptionId: varchar('external_subscription_id', { length: 96 }),
+    /** `created` of the newest provider event applied: an older event delivered late changes nothing. */
+    lastEventAt: tsColumn('last_event_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('payment_subscriptions_user_plan_uq').on(t.userId, t.planId)],
+  (t) => [
+    uniqueIndex('payment_subscriptions_user_plan_uq').on(t.userId, t.planId),
+    uniqueIndex('payment_subscriptions_external_uq').on(t.externalSubscriptionId),
+    index('payment_subscriptions_user_created_idx').on(t.userId, t.createdAt, t.id),
+    check('payment_subscriptions_status_ck', sql`${t.status} in ('active', 'canceled', 'incomplete', 'past_due')`),
+  ],
+);
+
+/**
+ * Provider webhook deliveries already applied (subscription events), one row per provider event id:
+ * inserted in the transaction that applies the event, so a redelivery, even a concurrent one, changes
+ * nothing a second time.
+ */
+export const webhookEvents = pgTable(
+  'payment_webhook_events',
+  {
+    id: idColumn(),
+    provider: varchar('provider', { length: 16 }).$type<Provider>().notNull(),
+    eventId: varchar('event_id', { length: 128 }).notNull(),
+    eventType: varchar('event_type', { length: 64 }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('payment_webhook_events_uq').on(t.provider, t.eventId)],
 );
 
 /** The legacy wallet the app's wallet screen reads (never credited: SLC lives in the coin ledger). */
@@ -127,3 +158,5 @@ export const wallets = pgTable('payment_wallets', {
 export type GiftTypeRow = typeof giftTypes.$inferSelect;
 export type CheckoutRow = typeof paymentCheckouts.$inferSelect;
 export type PaymentEventRow = typeof paymentEvents.$inferSelect;
+export type PlanRow = typeof plans.$inferSelect;
+export type SubscriptionRow = typeof subscriptions.$inferSelect;

@@ -1,18 +1,19 @@
 // Payments: checkouts, the common mint pipeline for verified provider notifications (one mint per
 // checkout, whatever the number of provider events), currency conversion, plans, subscriptions
-// and the legacy wallet. Provider protocols live in providers.ts.
+// and the legacy wallet (subscriptions.ts: plans and subscriptions). Provider protocols live in
+// providers.ts and stripe-billing.ts.
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { Tx } from '../../platform/db/index.js';
 import { ApiError } from '../../platform/http/errors.js';
+import { PaymentErrors as E } from './errors.js';
 import { createGiftCatalogue } from './gifts.js';
+import { createSubscriptions } from './subscriptions.js';
 
 /** The payment providers (the `coin` command validates `--provider` against them). */
 export { PROVIDERS, type Provider } from './schema.js';
-import { paymentCheckouts, paymentEvents, plans, subscriptions, wallets, type CheckoutRow, type PaymentEventRow, type Provider } from './schema.js';
-
-export const paymentError = (detail: string, status = 400) => new ApiError(status, { detail });
+import { paymentCheckouts, paymentEvents, wallets, type CheckoutRow, type PaymentEventRow, type Provider } from './schema.js';
 
 /**
  * Minor units of `currency` → SLC cents (1 SLC cent = 1 US cent), with COIN_FX_RATES as exact
@@ -47,6 +48,7 @@ export function createPaymentsService(ctx: Ctx) {
   const db = () => ctx.db;
   const money = ctx.config.money;
   const gifts = createGiftCatalogue(ctx);
+  const subscriptions = createSubscriptions(ctx);
 
   function providerEnabled(p: 'stripe' | 'ipay' | 'btcpay' | 'iap') {
     return money.paymentsEnabled && money.providers[p];
@@ -92,7 +94,7 @@ export function createPaymentsService(ctx: Ctx) {
       })
       .onConflictDoNothing();
     const [pe] = await tx.select().from(paymentEvents).where(and(eq(paymentEvents.provider, n.provider), eq(paymentEvents.providerEventId, n.providerEventId))).for('update');
-    if (pe.userId !== userId || pe.amountCents !== n.amountCents || pe.currency !== n.currency) throw paymentError('Payment event mismatch.');
+    if (pe.userId !== userId || pe.amountCents !== n.amountCents || pe.currency !== n.currency) throw E.eventMismatch();
     return pe;
   }
 
@@ -107,7 +109,7 @@ export function createPaymentsService(ctx: Ctx) {
   async function settleCheckout(checkoutId: number, n: Notification): Promise<{ outcome: Outcome; coinEventId: number | null }> {
     return db().transaction(async (tx) => {
       const [c] = await tx.select().from(paymentCheckouts).where(eq(paymentCheckouts.id, checkoutId)).for('update');
-      if (c.amountCents !== n.amountCents || c.currency !== n.currency) throw paymentError('Payment amount mismatch.');
+      if (c.amountCents !== n.amountCents || c.currency !== n.currency) throw E.amountMismatch();
       const pe = await recordEvent(tx, n, c.userId, c.id);
       if (c.status === 'paid' && c.mintedCoinEventId !== null) {
         if (pe.mintedCoinEventId === null && n.status === 'paid') await markEvent(tx, pe, { status: 'minted', mintedCoinEventId: c.mintedCoinEventId });
@@ -119,7 +121,7 @@ export function createPaymentsService(ctx: Ctx) {
         return { outcome: 'failed', coinEventId: null };
       }
       if (n.status === 'pending') return { outcome: 'pending', coinEventId: null };
-      if (pe.status === 'failed') throw paymentError('PaymentEvent is failed.');
+      if (pe.status === 'failed') throw E.paymentFailed();
       const event = await ctx.services.coin.mint(tx, {
         userId: c.userId,
         amountCents: c.slcCents,
@@ -189,7 +191,7 @@ export function createPaymentsService(ctx: Ctx) {
     paymentAudit,
     countEvents,
     wallet,
-    tables: { plans, subscriptions },
+    subscriptions,
   };
 }
 
