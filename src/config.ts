@@ -30,6 +30,8 @@ export interface Config {
     user: RateSpec;
     anon: RateSpec;
     auth: RateSpec;
+    /** The window of the "per second" limits (AUTH_RPS_IP, MENTOR_RPS_*): 1 s unless an operator widens it. */
+    rpsWindowMs: number;
   };
   storage: {
     backend: 'local' | 's3';
@@ -84,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['development', 'production', 'test'].includes(nodeEnv)) throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
   const dataDir = path.resolve(str(env, 'DATA_DIR', './var'));
   const backend = str(env, 'STORAGE_BACKEND', 'local');
+  const rpsWindowMs = int(env, 'RPS_WINDOW_MS', 1000, 100, 3_600_000);
   if (backend !== 'local' && backend !== 's3') throw new ConfigError(`STORAGE_BACKEND must be local or s3, got "${backend}"`);
   const s3 = {
     endpoint: str(env, 'S3_ENDPOINT', ''),
@@ -149,7 +152,8 @@ export function loadConfig(env: Env = process.env): Config {
       ip: parseRate('THROTTLE_IP_RATE', str(env, 'THROTTLE_IP_RATE', '240/min')),
       user: parseRate('THROTTLE_USER_RATE', str(env, 'THROTTLE_USER_RATE', '120/min')),
       anon: parseRate('THROTTLE_ANON_RATE', str(env, 'THROTTLE_ANON_RATE', '60/min')),
-      auth: { limit: int(env, 'AUTH_RPS_IP', 5, 1), windowMs: 1000 },
+      auth: { limit: int(env, 'AUTH_RPS_IP', 5, 1), windowMs: rpsWindowMs },
+      rpsWindowMs,
     },
     storage: {
       backend,

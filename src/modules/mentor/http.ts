@@ -58,13 +58,13 @@ export async function scopeCheck(ctx: Ctx, req: FastifyRequest, userId: number):
   return { detail: `Request was throttled. Expected available in ${wait} seconds.`, retryAfter: wait };
 }
 
-/** MENTOR_RPS_USER then MENTOR_RPS_GLOBAL, one-second windows. */
+/** MENTOR_RPS_USER then MENTOR_RPS_GLOBAL, per RPS_WINDOW_MS (one second by default). */
 export async function rpsCheck(ctx: Ctx, userId: number): Promise<Limited | null> {
   if (!ctx.config.rateLimits.enabled) return null;
   const m = ctx.config.mentor;
   const [u, g] = await ctx.limiter.hitMany([
-    { key: `mentor:user:${userId}`, limit: m.rpsUser, windowMs: 1000 },
-    { key: 'mentor:global', limit: m.rpsGlobal, windowMs: 1000 },
+    { key: `mentor:user:${userId}`, limit: m.rpsUser, windowMs: ctx.config.rateLimits.rpsWindowMs },
+    { key: 'mentor:global', limit: m.rpsGlobal, windowMs: ctx.config.rateLimits.rpsWindowMs },
   ]);
   const hit = !u.allowed ? u : !g.allowed ? g : null;
   return hit ? { detail: 'Rate limit exceeded.', retryAfter: Math.max(1, Math.ceil(hit.resetMs / 1000)) } : null;
