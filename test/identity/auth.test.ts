@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { itServer } from '../support/server-only.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -45,7 +46,7 @@ describe('register', () => {
     expect(await t.ctx.services.users.findByEmail('dup2@example.com')).toBeNull();
   });
 
-  it('concurrent registrations of one e-mail create exactly one account', async () => {
+  itServer('concurrent registrations of one e-mail create exactly one account', async () => {
     const results = await Promise.all(Array.from({ length: 6 }, (_, i) => register({ email: 'race@example.com', password: 'password123', handle: `race${i}`, name: 'R' })));
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes.filter((c) => c === 201)).toHaveLength(1);
@@ -131,7 +132,7 @@ describe('tokens', () => {
     expect((await t.request({ url: '/api/v1/users/me/', token: b1.token })).statusCode).toBe(401);
   });
 
-  it('concurrent refreshes of one token succeed once', async () => {
+  itServer('concurrent refreshes of one token succeed once', async () => {
     const u = await t.user();
     const res = await Promise.all(Array.from({ length: 5 }, () => t.request({ method: 'POST', url: '/api/v1/auth/refresh/', body: { refresh: u.refreshToken } })));
     expect(res.filter((r) => r.statusCode === 200)).toHaveLength(1);

@@ -4,6 +4,7 @@ import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { makeStaff, registerFakePosts } from './helpers.js';
 import { enforcements } from '../../src/modules/moderation/schema.js';
 import { MODERATION_JOBS } from '../../src/modules/moderation/service.js';
+import { itServer } from '../support/server-only.js';
 
 let t: TestApp;
 let mod: TestUser;
@@ -117,7 +118,7 @@ describe('expiry', () => {
     expect(await isActive(u.id)).toBe(false);
   });
 
-  it('concurrent expiry runs lift each enforcement once', async () => {
+  itServer('concurrent expiry runs lift each enforcement once', async () => {
     const u = await t.user();
     const e = (await enforce({ target_type: 'user', target_id: u.id, action: 'suspend', expires_at: inAnHour() })).json();
     const later = new Date(Date.now() + 2 * 3600_000);
