@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { imagePart, multipart, mp4, notMedia, png, videoPart } from './helpers.js';
 import { itServer } from '../support/server-only.js';
+import { videoBytes } from '../support/video.js';
 
 let t: TestApp;
 let alice: TestUser;
@@ -99,7 +100,8 @@ describe('POST posts/', () => {
   });
 
   it('takes one video into W-Video and marks the post for video feeds', async () => {
-    const res = await upload(alice, { text: 'clip', visibility: 'public' }, [videoPart()]);
+    // A real one-frame H.264 MP4 (test/fixtures/media), not just an ftyp header.
+    const res = await upload(alice, { text: 'clip', visibility: 'public' }, [videoPart(videoBytes('mp4'))]);
     expect(res.statusCode).toBe(201);
     const v = res.json().video;
     expect(v).toMatchObject({ thumbnail_url: null, duration: null, mime_type: 'video/mp4' });
