@@ -6,7 +6,6 @@ import { SERVER_MODE } from './mode.js';
 
 export const SERVER_ONLY_REASON = 'needs server mode: PGlite has one connection, so concurrent transactions never overlap';
 
-
 /** `it` for a concurrency test: runs in server mode, shows as skipped (with the reason) in embedded mode. */
 export function itServer(name: string, fn: TestFunction, timeout?: number) {
   return it.runIf(SERVER_MODE)(`${name} [${SERVER_ONLY_REASON}]`, fn, timeout);
