@@ -4,6 +4,7 @@ import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { users } from '../../src/modules/users/schema.js';
 import { commands } from '../../src/commands/index.js';
 import { canonicalJson } from '../../src/modules/audit/hash.js';
+import { itServer } from '../support/server-only.js';
 
 let t: TestApp;
 let staff: TestUser;
@@ -49,7 +50,7 @@ describe('audit hash chain', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null } })).toBe('{"a":{"c":null,"d":[1,"x"]},"b":1}');
   });
 
-  it('20 concurrent appends produce one unbroken chain', async () => {
+  itServer('20 concurrent appends produce one unbroken chain', async () => {
     const before = await t.ctx.services.audit.verify();
     expect(before.ok).toBe(true);
     const rows = await Promise.all(Array.from({ length: 20 }, (_, i) => record('test.parallel', { i })));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
-import { SERVER_MODE } from '../support/mode.js';
+import { describeServer } from '../support/server-only.js';
 import { commands } from '../../src/commands/index.js';
 import { balanceOf, coinEnv, fund } from './helpers.js';
 
@@ -211,7 +211,7 @@ describe('coin: the database enforces the ledger', () => {
   });
 });
 
-describe.runIf(SERVER_MODE)('coin: concurrency (server mode)', () => {
+describeServer('coin: concurrency', () => {
   it('32 concurrent spends of a balance that covers 5 → exactly 5 succeed', async () => {
     const u = await t.user();
     await fund(t, u, 500);

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { itServer } from '../support/server-only.js';
+import { multipart } from '../support/multipart.js';
+import { videoBytes, videoFile } from '../support/video.js';
 
 let t: TestApp;
 
@@ -11,6 +14,14 @@ afterAll(async () => t?.close());
 const post = async (u: TestUser, text: string, visibility: 'public' | 'followers' | 'private' = 'public') => {
   const res = await u.req({ method: 'POST', url: '/api/v1/posts/', body: { text, visibility } });
   expect(res.statusCode).toBe(201);
+  return res.json().id as number;
+};
+/** A post carrying a real video, uploaded through the posts multipart API as the app does. */
+const videoPost = async (u: TestUser, text: string, kind: 'mp4' | 'webm' = 'mp4', visibility: 'public' | 'followers' | 'private' = 'public') => {
+  const { payload, headers } = multipart({ text, visibility, video: videoFile(kind) });
+  const res = await u.req({ method: 'POST', url: '/api/v1/posts/', payload, headers });
+  expect(res.statusCode).toBe(201);
+  expect(res.json().video).toMatchObject({ mime_type: `video/${kind}` });
   return res.json().id as number;
 };
 const follow = async (a: TestUser, b: TestUser) => expect((await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/follow/`, body: {} })).statusCode).toBeLessThan(300);
@@ -127,7 +138,7 @@ describe('feed/home and feed/following', () => {
     expect(await walk(me, '/api/v1/feed/home/?page_size=2')).toEqual([...made].reverse());
   });
 
-  it('fans out posts created in parallel exactly once each', async () => {
+  itServer('fans out posts created in parallel exactly once each', async () => {
     const [me, hal, ivy] = await Promise.all([t.user(), t.user(), t.user()]);
     await follow(me, hal);
     await follow(me, ivy);
@@ -143,9 +154,27 @@ describe('feed/home and feed/following', () => {
     const me = await t.user();
     await post(me, 'text only');
     await t.drain();
+    const empty = await me.req({ url: '/api/v1/feed/following_videos/' });
+    expect(empty.statusCode).toBe(200);
+    expect(empty.json()).toEqual({ items: [], next: null });
+
+    const maker = await t.user();
+    await follow(me, maker);
+    await t.drain();
+    const clip = await videoPost(maker, 'an mp4');
+    const text = await post(maker, 'words only');
+    const reel = await videoPost(maker, 'a webm', 'webm', 'followers');
+    await t.drain();
+    expect(ids((await me.req({ url: '/api/v1/feed/home/' })).json()).slice(0, 3)).toEqual([reel, text, clip]);
     const res = await me.req({ url: '/api/v1/feed/following_videos/' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ items: [], next: null });
+    const body = res.json();
+    expect(ids(body)).toEqual([reel, clip]);
+    expect(body.items.map((i: { post: { video: { mime_type: string } } }) => i.post.video.mime_type)).toEqual(['video/webm', 'video/mp4']);
+    // The presented URL serves the very bytes that were uploaded.
+    const served = await me.req({ url: body.items[1].post.video.url });
+    expect(served.statusCode).toBe(200);
+    expect(served.rawPayload.equals(videoBytes('mp4'))).toBe(true);
   });
 });
 
@@ -197,10 +226,20 @@ describe('feed/for_you', () => {
   });
 
   it('for_you_videos returns only video posts', async () => {
-    const me = await t.user();
-    const res = await me.req({ url: '/api/v1/feed/for_you_videos/' });
+    const [me, maker] = await Promise.all([t.user(), t.user()]);
+    const clip = await videoPost(maker, 'for you, an mp4');
+    const reel = await videoPost(maker, 'for you, a webm', 'webm');
+    const hidden = await videoPost(maker, 'not for you', 'mp4', 'private');
+    const text = await post(maker, 'for you, words only');
+    const res = await me.req({ url: '/api/v1/feed/for_you_videos/?limit=100' });
     expect(res.statusCode).toBe(200);
+    const seen = ids(res.json());
+    expect(seen).toEqual(expect.arrayContaining([clip, reel]));
+    expect(seen).not.toContain(text);
+    expect(seen).not.toContain(hidden);
     expect(res.json().items.every((i: { post: { video: unknown } }) => Boolean(i.post.video))).toBe(true);
+    // The plain for_you feed has the text post too, so the filter above is what kept it out.
+    expect(ids((await me.req({ url: '/api/v1/feed/for_you/?limit=100' })).json())).toContain(text);
   });
 });
 

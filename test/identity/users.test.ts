@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { itServer } from '../support/server-only.js';
 
 let t: TestApp;
 let alice: TestUser;
@@ -107,7 +108,7 @@ describe('follow graph', () => {
     expect((await a.req({ url: `/api/v1/users/${b.id}/` })).json()).toMatchObject({ followers_count: 0, is_following: false });
   });
 
-  it('concurrent follows and unfollows never drift the counters', async () => {
+  itServer('concurrent follows and unfollows never drift the counters', async () => {
     const target = await t.user();
     const fans = await Promise.all(Array.from({ length: 8 }, () => t.user()));
     await Promise.all(fans.flatMap((f) => [0, 1, 2].map(() => f.req({ method: 'POST', url: `/api/v1/users/${target.id}/follow/` }))));
@@ -173,6 +174,18 @@ describe('users directory', () => {
     expect((await alice.req({ url: '/api/v1/users/?page_size=0' })).statusCode).toBe(400);
     expect((await alice.req({ url: '/api/v1/users/?page_size=abc' })).statusCode).toBe(400);
   });
+
+  it('clamps large page sizes to 100', async () => {
+    // One more matching user than the clamp, made through the users service (no password hashing) to stay cheap.
+    for (let i = 0; i < 101; i++) await t.ctx.services.users.createUser({ email: `clamp${i}@example.com`, password: null, handle: `clampee${i}`, name: 'Clampee' });
+    const res = await alice.req({ url: '/api/v1/users/?q=clampee&page_size=1000' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().results).toHaveLength(100);
+    expect(res.json().next).toEqual(expect.any(String));
+    expect((await alice.req({ url: res.json().next })).json().results).toHaveLength(1);
+    // The writes' jobs (fan-out, reminders, indexing) are paid for here, not by a later test's drain().
+    await t.drain();
+  }, 120_000); // 101 writes: slow on a busy machine
 });
 
 describe('blocks and mutes', () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { itServer } from '../support/server-only.js';
 
 let t: TestApp;
 let a: TestUser;
@@ -44,16 +45,21 @@ describe('sending', () => {
     expect(m.created_at).toMatch(/Z$/);
   });
 
-  it('is idempotent per (thread, sender, client_uuid), also under concurrent retries', async () => {
-    const results = await Promise.all(Array.from({ length: 6 }, () => send(a, { body: 'once', client_uuid: 'dup-uuid' })));
+  // One body, retried one after another (both modes) and all at once (server mode).
+  const oncePerUuid = (uuid: string, together: boolean) => async () => {
+    const retry = () => send(a, { body: 'once', client_uuid: uuid });
+    const results = together ? await Promise.all(Array.from({ length: 6 }, retry)) : [];
+    if (!together) for (let i = 0; i < 6; i++) results.push(await retry());
     const ids = new Set(results.map((r) => r.json().id));
     expect(ids.size).toBe(1);
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
     expect(results.filter((r) => r.statusCode === 200)).toHaveLength(5);
-    for (const r of results) expect(r.json().client_uuid).toBe('dup-uuid');
+    for (const r of results) expect(r.json().client_uuid).toBe(uuid);
     const list = (await a.req({ url: `/api/v1/messages/?thread=${thread}&page_size=100` })).json().results;
-    expect(list.filter((m: { client_uuid: string }) => m.client_uuid === 'dup-uuid')).toHaveLength(1);
-  });
+    expect(list.filter((m: { client_uuid: string }) => m.client_uuid === uuid)).toHaveLength(1);
+  };
+  it('is idempotent per (thread, sender, client_uuid) over retries', oncePerUuid('dup-uuid', false));
+  itServer('is idempotent per (thread, sender, client_uuid) under concurrent retries', oncePerUuid('dup-uuid-2', true));
 
   it('never hands one sender\'s message to another sender reusing the uuid', async () => {
     const mine = (await send(a, { body: 'from a', client_uuid: 'shared-uuid' })).json();
@@ -208,6 +214,20 @@ describe('listing and sync', () => {
     const list = (await x.req({ url: '/api/v1/messages/' })).json().results;
     expect(list.map((m: { id: number }) => m.id)).toEqual([mine]);
   });
+
+  it('clamps large page sizes to 100', async () => {
+    const [x, y] = await Promise.all([t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    // One more message than the clamp, sent through the messaging service to stay cheap.
+    for (let i = 0; i < 101; i++) await t.ctx.services.messaging.send(th, x.id, { body: `bulk ${i}` });
+    const res = await y.req({ url: `/api/v1/messages/?thread=${th}&page_size=1000` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().results).toHaveLength(100);
+    expect(res.json().next).toEqual(expect.any(String));
+    expect((await y.req({ url: `/api/v1/messages/?thread=${th}&page_size=1000&cursor=${encodeURIComponent(res.json().next)}` })).json().results).toHaveLength(1);
+    // The writes' jobs (fan-out, reminders, indexing) are paid for here, not by a later test's drain().
+    await t.drain();
+  }, 120_000); // 101 writes: slow on a busy machine
 
   it('rejects bad query input', async () => {
     expect((await a.req({ url: '/api/v1/messages/?thread=abc' })).statusCode).toBe(400);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { itServer } from '../support/server-only.js';
 
 let t: TestApp;
 let a: TestUser;
@@ -15,12 +16,12 @@ const direct = (u: TestUser, userId: unknown, extra: Record<string, unknown> = {
   u.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: userId, ...extra } });
 
 describe('direct threads', () => {
-  it('creates exactly one thread per pair, also under concurrent calls and from either side', async () => {
+  // One body, run one call after another (both modes) and all at once (server mode).
+  const onePerPair = (together: boolean) => async () => {
     const [x, y] = await Promise.all([t.user(), t.user()]);
-    const results = await Promise.all([
-      ...Array.from({ length: 4 }, () => direct(x, String(y.id))),
-      ...Array.from({ length: 4 }, () => direct(y, x.id)),
-    ]);
+    const calls = [...Array.from({ length: 4 }, () => () => direct(x, String(y.id))), ...Array.from({ length: 4 }, () => () => direct(y, x.id))];
+    const results = together ? await Promise.all(calls.map((c) => c())) : [];
+    if (!together) for (const c of calls) results.push(await c());
     const ids = new Set(results.map((r) => r.json().id));
     expect(ids.size).toBe(1);
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
@@ -30,7 +31,9 @@ describe('direct threads', () => {
     expect(th.members.map((m: { user: { id: number } }) => m.user.id).sort()).toEqual([x.id, y.id].sort());
     expect(th).toMatchObject({ unread_count: 0, last_message: null });
     expect(typeof th.id).toBe('number');
-  });
+  };
+  it('creates exactly one thread per pair, from either side', onePerPair(false));
+  itServer('creates exactly one thread per pair under concurrent calls from either side', onePerPair(true));
 
   it('answers under /api/v1/messaging/ too', async () => {
     const r1 = await direct(a, b.id);

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
-import { makeStaff, registerFakePosts } from './helpers.js';
+import { commentBy, makeStaff, postBy } from './helpers.js';
 import { enforcements } from '../../src/modules/moderation/schema.js';
 import { MODERATION_JOBS } from '../../src/modules/moderation/service.js';
+import { itServer } from '../support/server-only.js';
 
 let t: TestApp;
 let mod: TestUser;
@@ -13,7 +14,6 @@ beforeAll(async () => {
   t = await createTestApp();
   [mod, owner] = [await t.user(), await t.user()];
   await makeStaff(t, mod);
-  registerFakePosts(t, () => owner.id);
 });
 afterAll(async () => t?.close());
 
@@ -62,7 +62,6 @@ describe('POST moderation/admin/enforcements/', () => {
   it.each([
     [{ target_type: 'user', target_id: 999_999_999, action: 'warn' }, 'code', 'unknown_target'],
     [{ target_type: 'message', target_id: 999_999_999, action: 'warn' }, 'code', 'unknown_target'],
-    [{ target_type: 'post', target_id: 1, action: 'ban' }, 'code', 'invalid_action_for_target'],
     [{ target_type: 'user', target_id: 1, action: 'delete' }, 'field', 'action'],
     [{ target_type: 'user', target_id: 1, action: 'suspend', expires_at: 'tomorrow' }, 'field', 'expires_at'],
     [{ target_type: 'user', target_id: 1, action: 'suspend', expires_at: 5 }, 'field', 'expires_at'],
@@ -73,6 +72,24 @@ describe('POST moderation/admin/enforcements/', () => {
     expect(res.statusCode).toBe(400);
     if (kind === 'code') expect(res.json().code).toBe(key);
     else expect(res.json()[key]).toBeDefined();
+  });
+
+  it('restricting actions are for users only: a real post cannot be banned', async () => {
+    const post = await postBy(owner, 'a real post');
+    const ban = await enforce({ target_type: 'post', target_id: post, action: 'ban' });
+    expect(ban.statusCode).toBe(400);
+    expect(ban.json().code).toBe('invalid_action_for_target');
+    expect(await isActive(owner.id)).toBe(true);
+  });
+
+  it('hide on a real post takes it out of view through the social module; the audit records it', async () => {
+    const viewer = await t.user();
+    const post = await postBy(owner, 'soon hidden');
+    expect((await viewer.req({ url: `/api/v1/posts/${post}/` })).statusCode).toBe(200);
+    const res = await enforce({ target_type: 'post', target_id: post, action: 'hide', reason: 'spam' });
+    expect(res.statusCode).toBe(201);
+    expect((await viewer.req({ url: `/api/v1/posts/${post}/` })).statusCode).toBe(404);
+    expect(await auditActions(res.json().id)).toContain('moderation.enforcement.created');
   });
 
   it('rejects a past expiry, an unknown report and enforcing on oneself, changing nothing', async () => {
@@ -117,7 +134,7 @@ describe('expiry', () => {
     expect(await isActive(u.id)).toBe(false);
   });
 
-  it('concurrent expiry runs lift each enforcement once', async () => {
+  itServer('concurrent expiry runs lift each enforcement once', async () => {
     const u = await t.user();
     const e = (await enforce({ target_type: 'user', target_id: u.id, action: 'suspend', expires_at: inAnHour() })).json();
     const later = new Date(Date.now() + 2 * 3600_000);
@@ -132,27 +149,33 @@ describe('banned-word auto-flagging', () => {
     (await mod.req({ url: '/api/v1/moderation/admin/reports/?page_size=100' })).json().results.filter((r: { source: string }) => r.source === 'auto');
 
   it('files one system report per target on whole-word, case-insensitive matches', async () => {
-    await t.ctx.events.emit('post.created', { postId: 900, authorId: owner.id, text: 'Total SCAM, avoid!', visibility: 'public' });
-    await t.ctx.events.emit('post.created', { postId: 900, authorId: owner.id, text: 'scam again', visibility: 'public' });
-    await t.ctx.events.emit('comment.created', { commentId: 901, postId: 900, authorId: owner.id, postAuthorId: owner.id, parentAuthorId: null, text: 'so offensive' });
-    await t.ctx.events.emit('message.created', { messageId: 902, threadId: 1, senderId: owner.id, text: 'buy spam now' });
+    // Real content over HTTP: the social and messaging modules' own events reach the flagger.
+    const postId = await postBy(owner, 'Total SCAM, avoid!');
+    const commentId = await commentBy(owner, postId, 'so offensive');
+    const friend = await t.user();
+    const thread = (await owner.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: friend.id } })).json().id;
+    const sent = await owner.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: String(thread), body: 'buy spam now' } });
+    expect(sent.statusCode).toBe(201);
+    const messageId = sent.json().id;
     await t.drain();
+    // A second match on the same target while its report is pending files nothing new.
+    await t.ctx.services.moderation.autoFlag('post', postId, 'scam again');
     const auto = await systemReports();
-    const post = auto.filter((r: { target_type: string; target_id: number }) => r.target_type === 'post' && r.target_id === 900);
+    const post = auto.filter((r: { target_type: string; target_id: number }) => r.target_type === 'post' && r.target_id === postId);
     expect(post).toHaveLength(1);
     // The system files it: never the author as reporter.
     expect(post[0]).toMatchObject({ reporter: null, reason: 'auto_flag:banned_word', status: 'open' });
     expect(post[0].notes).toContain('matched "scam"');
-    expect(auto.some((r: { target_type: string; target_id: number }) => r.target_type === 'comment' && r.target_id === 901)).toBe(true);
-    expect(auto.some((r: { target_type: string; target_id: number }) => r.target_type === 'message' && r.target_id === 902)).toBe(true);
+    expect(auto.some((r: { target_type: string; target_id: number }) => r.target_type === 'comment' && r.target_id === commentId)).toBe(true);
+    expect(auto.some((r: { target_type: string; target_id: number }) => r.target_type === 'message' && r.target_id === messageId)).toBe(true);
     // The author does not see it among their own reports.
     expect((await owner.req({ url: '/api/v1/moderation/reports/' })).json().results).toEqual([]);
   });
 
   it('does not match inside other words ("scampi", "spammer", "inoffensive")', async () => {
-    await t.ctx.events.emit('post.created', { postId: 910, authorId: owner.id, text: 'Scampi for dinner, the spammer was inoffensive', visibility: 'public' });
+    const postId = await postBy(owner, 'Scampi for dinner, the spammer was inoffensive');
     await t.drain();
-    expect((await systemReports()).some((r: { target_id: number }) => r.target_id === 910)).toBe(false);
+    expect((await systemReports()).some((r: { target_type: string; target_id: number }) => r.target_type === 'post' && r.target_id === postId)).toBe(false);
     expect(t.ctx.services.moderation.matchBanned('spam-bot')).toBe('spam');
     expect(t.ctx.services.moderation.matchBanned('ÜBERspam')).toBeNull();
   });

@@ -9,10 +9,16 @@ export async function makeStaff(t: TestApp, u: TestUser, how: 'staff' | 'role' =
     .where(eq(users.id, u.id));
 }
 
-/** A stand-in for the social module's post target (ids below 1000 exist, owned by `owner`). */
-export function registerFakePosts(t: TestApp, owner: () => number) {
-  t.ctx.services.moderation.registerTarget('post', {
-    exists: async (id) => id < 1000,
-    ownerId: async (id) => (id < 1000 ? owner() : null),
-  });
+/** A real post by `u`, made over HTTP, so reports and enforcements go through the social module's own wiring. */
+export async function postBy(u: TestUser, text = 'something to report'): Promise<number> {
+  const res = await u.req({ method: 'POST', url: '/api/v1/posts/', body: { text } });
+  if (res.statusCode !== 201) throw new Error(`post failed: ${res.statusCode} ${res.body}`);
+  return res.json().id;
+}
+
+/** A real comment by `u` on `postId`, made over HTTP. */
+export async function commentBy(u: TestUser, postId: number, text = 'a comment'): Promise<number> {
+  const res = await u.req({ method: 'POST', url: '/api/v1/comments/', body: { post: postId, text } });
+  if (res.statusCode !== 201) throw new Error(`comment failed: ${res.statusCode} ${res.body}`);
+  return res.json().id;
 }

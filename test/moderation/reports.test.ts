@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
-import { makeStaff, registerFakePosts } from './helpers.js';
+import { commentBy, makeStaff, postBy } from './helpers.js';
+import { itServer } from '../support/server-only.js';
 
 let t: TestApp;
 let reporter: TestUser;
@@ -14,7 +15,6 @@ beforeAll(async () => {
   [reporter, other, target, mod, roleMod] = [await t.user(), await t.user(), await t.user(), await t.user(), await t.user()];
   await makeStaff(t, mod);
   await makeStaff(t, roleMod, 'role');
-  registerFakePosts(t, () => target.id);
 });
 afterAll(async () => t?.close());
 
@@ -36,11 +36,24 @@ describe('POST moderation/reports/', () => {
   });
 
   it('reports on registered content types work; the registry decides existence', async () => {
-    const ok = await report(reporter, { target_type: 'post', target_id: 5, reason: 'spam' });
+    const post = await postBy(target);
+    const ok = await report(reporter, { target_type: 'post', target_id: post, reason: 'spam' });
     expect(ok.statusCode).toBe(201);
-    const missing = await report(reporter, { target_type: 'post', target_id: 5000, reason: 'spam' });
+    const comment = await report(reporter, { target_type: 'comment', target_id: await commentBy(target, post), reason: 'spam' });
+    expect(comment.statusCode).toBe(201);
+    // A post that existed and was deleted is gone for moderation too.
+    const gone = await postBy(target);
+    expect((await target.req({ method: 'DELETE', url: `/api/v1/posts/${gone}/` })).statusCode).toBe(204);
+    const missing = await report(reporter, { target_type: 'post', target_id: gone, reason: 'spam' });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().code).toBe('unknown_target');
+  });
+
+  it('content the reporter cannot see cannot be reported', async () => {
+    const hidden = (await target.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'just me', visibility: 'private' } })).json().id;
+    const res = await report(reporter, { target_type: 'post', target_id: hidden, reason: 'spam' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('unknown_target');
   });
 
   it('unknown targets are 400 with a code', async () => {
@@ -56,7 +69,7 @@ describe('POST moderation/reports/', () => {
     const self = await report(target, { target_type: 'user', target_id: target.id, reason: 'x' });
     expect(self.statusCode).toBe(400);
     expect(self.json().code).toBe('cannot_report_self');
-    const ownPost = await report(target, { target_type: 'post', target_id: 7, reason: 'x' });
+    const ownPost = await report(target, { target_type: 'post', target_id: await postBy(target), reason: 'x' });
     expect(ownPost.json().code).toBe('cannot_report_self');
   });
 
@@ -75,15 +88,20 @@ describe('POST moderation/reports/', () => {
     expect(res.json()[field]).toBeDefined();
   });
 
-  it('a duplicate pending report returns the existing one (200), also under concurrency', async () => {
+  it('a duplicate pending report returns the existing one (200)', async () => {
     const u = await t.user();
-    const first = await report(u, { target_type: 'post', target_id: 42, reason: 'first' });
+    const post = await postBy(target);
+    const first = await report(u, { target_type: 'post', target_id: post, reason: 'first' });
     expect(first.statusCode).toBe(201);
-    const again = await report(u, { target_type: 'post', target_id: 42, reason: 'second' });
+    const again = await report(u, { target_type: 'post', target_id: post, reason: 'second' });
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ id: first.json().id, reason: 'first' });
+  });
 
-    const results = await Promise.all(Array.from({ length: 6 }, () => report(u, { target_type: 'post', target_id: 43, reason: 'race' })));
+  itServer('a duplicate pending report returns the existing one (200) under concurrency', async () => {
+    const u = await t.user();
+    const post = await postBy(target);
+    const results = await Promise.all(Array.from({ length: 6 }, () => report(u, { target_type: 'post', target_id: post, reason: 'race' })));
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
     expect(results.filter((r) => r.statusCode === 200)).toHaveLength(5);
     expect(new Set(results.map((r) => r.json().id)).size).toBe(1);
@@ -96,7 +114,7 @@ describe('POST moderation/reports/', () => {
 
 describe('reporter edits', () => {
   it('only the reason is editable, only while open; others get 404', async () => {
-    const r = (await report(reporter, { target_type: 'post', target_id: 100, reason: 'spam' })).json();
+    const r = (await report(reporter, { target_type: 'post', target_id: await postBy(target), reason: 'spam' })).json();
     const patched = await reporter.req({ method: 'PATCH', url: `/api/v1/moderation/reports/${r.id}/`, body: { reason: 'scam' } });
     expect(patched.statusCode).toBe(200);
     expect(patched.json().reason).toBe('scam');
@@ -120,14 +138,14 @@ describe('reporter edits', () => {
   });
 
   it('an open report can be withdrawn (204), then it is gone', async () => {
-    const r = (await report(reporter, { target_type: 'post', target_id: 101, reason: 'x' })).json();
+    const r = (await report(reporter, { target_type: 'post', target_id: await postBy(target), reason: 'x' })).json();
     expect((await reporter.req({ method: 'DELETE', url: `/api/v1/moderation/reports/${r.id}/` })).statusCode).toBe(204);
     expect((await reporter.req({ url: `/api/v1/moderation/reports/${r.id}/` })).statusCode).toBe(404);
   });
 
   it('lists page through cursors and reject bad ones', async () => {
     const u = await t.user();
-    for (let i = 0; i < 3; i++) await report(u, { target_type: 'post', target_id: 200 + i, reason: `r${i}` });
+    for (let i = 0; i < 3; i++) await report(u, { target_type: 'post', target_id: await postBy(target), reason: `r${i}` });
     const p1 = (await u.req({ url: '/api/v1/moderation/reports/?page_size=2' })).json();
     expect(p1.results.map((r: { reason: string }) => r.reason)).toEqual(['r2', 'r1']);
     const p2 = (await u.req({ url: p1.next.replace(/^https?:\/\/[^/]+/, '') })).json();
@@ -159,7 +177,7 @@ describe('staff queue', () => {
   });
 
   it('the moderation_team role works without is_staff; lists carry reporter and filter by status', async () => {
-    const r = (await report(reporter, { target_type: 'post', target_id: 300, reason: 'queue me' })).json();
+    const r = (await report(reporter, { target_type: 'post', target_id: await postBy(target), reason: 'queue me' })).json();
     const res = await roleMod.req({ url: '/api/v1/moderation/admin/reports/?status=open&page_size=100' });
     expect(res.statusCode).toBe(200);
     const item = res.json().results.find((x: { id: number }) => x.id === r.id);
@@ -177,7 +195,7 @@ describe('staff queue', () => {
   });
 
   it('status and notes changes are saved and audited; PUT needs status; unknown ids 404', async () => {
-    const r = (await report(reporter, { target_type: 'post', target_id: 301, reason: 'x' })).json();
+    const r = (await report(reporter, { target_type: 'post', target_id: await postBy(target), reason: 'x' })).json();
     const res = await mod.req({ method: 'PATCH', url: `/api/v1/moderation/admin/reports/${r.id}/`, body: { status: 'resolved', notes: 'removed' } });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'resolved', notes: 'removed', reporter: reporter.id });
@@ -195,7 +213,7 @@ describe('staff queue', () => {
   });
 
   it('DELETE removes a report and audits it', async () => {
-    const r = (await report(reporter, { target_type: 'post', target_id: 302, reason: 'x' })).json();
+    const r = (await report(reporter, { target_type: 'post', target_id: await postBy(target), reason: 'x' })).json();
     expect((await mod.req({ method: 'DELETE', url: `/api/v1/moderation/admin/reports/${r.id}/` })).statusCode).toBe(204);
     expect((await mod.req({ url: `/api/v1/moderation/admin/reports/${r.id}/` })).statusCode).toBe(404);
     expect((await mod.req({ method: 'DELETE', url: `/api/v1/moderation/admin/reports/${r.id}/` })).statusCode).toBe(404);

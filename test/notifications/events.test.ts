@@ -31,16 +31,42 @@ beforeEach(() => {
   failPushFor = new Set();
 });
 
+/** Hands an event to the listeners directly: only for payloads no HTTP action can produce (see the last block). */
 const emit = async (name: string, payload: Record<string, unknown>) => {
   await t.ctx.events.emit(name, payload);
   await t.drain();
 };
-/** A real post (the listener checks who may see it through the social module). */
-const realPost = async (u: TestUser, visibility: 'public' | 'followers' | 'private' = 'public') => {
-  const row = (await t.ctx.services.users.getById(u.id))!;
-  const id = (await t.ctx.services.social.createPost(row, { text: 'a post', visibility })).id;
+type Visibility = 'public' | 'followers' | 'private';
+/** A real post over HTTP; its mentions are processed by the time it returns. */
+const postBy = async (u: TestUser, text = 'a post', visibility: Visibility = 'public') => {
+  const res = await u.req({ method: 'POST', url: '/api/v1/posts/', body: { text, visibility } });
+  expect(res.statusCode).toBe(201);
   await t.drain();
-  return id;
+  return res.json().id as number;
+};
+/** A real comment (or reply, with `parent`) over HTTP. */
+const commentBy = async (u: TestUser, post: number, text: string, parent?: number) => {
+  const res = await u.req({ method: 'POST', url: '/api/v1/comments/', body: { post: String(post), text, ...(parent ? { parent } : {}) } });
+  expect(res.statusCode).toBe(201);
+  await t.drain();
+  return res.json().id as number;
+};
+const like = async (u: TestUser, url: string) => {
+  const res = await u.req({ method: 'POST', url, body: {} });
+  await t.drain();
+  return res.statusCode;
+};
+const follow = async (u: TestUser, other: TestUser) => {
+  expect((await u.req({ method: 'POST', url: `/api/v1/users/${other.id}/follow/` })).statusCode).toBe(200);
+  await t.drain();
+};
+/** A real direct message over HTTP, left unread; draining runs its delayed unread reminder. */
+const dm = async (from: TestUser, to: TestUser, body: string) => {
+  const thread = (await from.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: to.id } })).json().id as number;
+  const res = await from.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: String(thread), body } });
+  expect(res.statusCode).toBe(201);
+  await t.drain();
+  return { thread, message: res.json().id as number };
 };
 const inbox = async (u: TestUser) => (await u.req({ url: '/api/v1/notifications/?page_size=100' })).json().results as { id: number; type: string; payload: Record<string, unknown> }[];
 const addDevice = async (u: TestUser, token: string) => {
@@ -92,33 +118,32 @@ describe('follows (real HTTP producer)', () => {
     await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/follow/` });
     await t.drain();
     expect(await inbox(b)).toEqual([]);
+    const post = await postBy(b);
     await c.req({ method: 'POST', url: `/api/v1/users/${b.id}/block/` });
-    await emit('post.liked', { postId: 5, userId: c.id, authorId: b.id });
+    await like(c, `/api/v1/posts/${post}/like/`);
     expect(await inbox(b)).toEqual([]);
   });
 });
 
 describe('likes', () => {
-  it('post.liked → like for the author; self-likes and repeats do not notify', async () => {
+  it('a like → like for the author; self-likes and repeats (also after unlike) do not notify', async () => {
     const [author, liker] = [await t.user(), await t.user()];
-    await emit('post.liked', { postId: 11, userId: liker.id, authorId: author.id });
-    await emit('post.liked', { postId: 11, userId: liker.id, authorId: author.id });
-    await emit('post.liked', { postId: 11, userId: author.id, authorId: author.id });
+    const post = await postBy(author);
+    expect(await like(liker, `/api/v1/posts/${post}/like/`)).toBe(200);
+    expect(await like(liker, `/api/v1/posts/${post}/like/`)).toBe(200);
+    await liker.req({ method: 'DELETE', url: `/api/v1/posts/${post}/unlike/` });
+    expect(await like(liker, `/api/v1/posts/${post}/like/`)).toBe(200);
+    expect(await like(author, `/api/v1/posts/${post}/like/`)).toBe(200);
     const got = await inbox(author);
     expect(got).toHaveLength(1);
-    expect(got[0]).toMatchObject({ type: 'like', payload: { actor_id: liker.id, post_id: 11 } });
+    expect(got[0]).toMatchObject({ type: 'like', payload: { actor_id: liker.id, post_id: post } });
   });
 
-  it('comment.liked → comment_like', async () => {
+  it('a comment like → comment_like', async () => {
     const [author, liker] = [await t.user(), await t.user()];
-    await emit('comment.liked', { commentId: 21, userId: liker.id, authorId: author.id });
-    expect(await inbox(author)).toMatchObject([{ type: 'comment_like', payload: { actor_id: liker.id, comment_id: 21 } }]);
-  });
-
-  it('malformed payloads are ignored without failing', async () => {
-    const author = await t.user();
-    await emit('post.liked', { postId: 'x', userId: null, authorId: author.id });
-    expect(await inbox(author)).toEqual([]);
+    const comment = await commentBy(author, await postBy(author), 'like me');
+    expect(await like(liker, `/api/v1/comments/${comment}/like/`)).toBe(200);
+    expect(await inbox(author)).toMatchObject([{ type: 'comment_like', payload: { actor_id: liker.id, comment_id: comment } }]);
   });
 });
 
@@ -126,25 +151,28 @@ describe('comments and replies', () => {
   it('comment → post author, reply → parent author, with a short preview', async () => {
     const [postAuthor, parentAuthor, commenter] = [await t.user(), await t.user(), await t.user()];
     const text = 'x'.repeat(500);
-    const p30 = await realPost(postAuthor);
-    await emit('comment.created', { commentId: 31, postId: p30, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: parentAuthor.id, text, visibility: 'public' });
-    const [c] = await inbox(postAuthor);
-    expect(c).toMatchObject({ type: 'comment', payload: { actor_id: commenter.id, post_id: p30, comment_id: 31 } });
+    const p30 = await postBy(postAuthor);
+    const parent = await commentBy(parentAuthor, p30, 'first!');
+    const reply = await commentBy(commenter, p30, text, parent);
+    const [c, first] = await inbox(postAuthor);
+    expect(c).toMatchObject({ type: 'comment', payload: { actor_id: commenter.id, post_id: p30, comment_id: reply } });
     expect((c.payload.preview as string).length).toBe(140);
     expect(c.payload.preview).toMatch(/\.\.\.$/);
-    expect(await inbox(parentAuthor)).toMatchObject([{ type: 'reply', payload: { comment_id: 31 } }]);
+    expect(first).toMatchObject({ type: 'comment', payload: { actor_id: parentAuthor.id, comment_id: parent } });
+    expect(await inbox(parentAuthor)).toMatchObject([{ type: 'reply', payload: { comment_id: reply } }]);
     expect(await inbox(commenter)).toEqual([]);
   });
 
   it('a reply to the post author’s own comment is one reply, not two notifications', async () => {
     const [postAuthor, commenter] = [await t.user(), await t.user()];
-    await emit('comment.created', { commentId: 41, postId: await realPost(postAuthor), authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: postAuthor.id, text: 'hi' });
+    const post = await postBy(postAuthor);
+    await commentBy(commenter, post, 'hi', await commentBy(postAuthor, post, 'my own comment'));
     expect((await inbox(postAuthor)).map((n) => n.type)).toEqual(['reply']);
   });
 
   it('commenting on one’s own post notifies nobody', async () => {
     const author = await t.user();
-    await emit('comment.created', { commentId: 51, postId: 50, authorId: author.id, postAuthorId: author.id, parentAuthorId: null, text: 'note to self' });
+    await commentBy(author, await postBy(author), 'note to self');
     expect(await inbox(author)).toEqual([]);
   });
 });
@@ -152,8 +180,7 @@ describe('comments and replies', () => {
 describe('mentions', () => {
   it('public post: every mentioned user, case-insensitively, without self or unknown handles', async () => {
     const [author, m1, m2] = [await t.user(), await t.user(), await t.user()];
-    const p61 = await realPost(author);
-    await emit('post.created', { postId: p61, authorId: author.id, text: `hey @${m1.handle.toUpperCase()} and @${m2.handle}, @${author.handle} @nobody_here_zz mail@${m1.handle}`, visibility: 'public' });
+    const p61 = await postBy(author, `hey @${m1.handle.toUpperCase()} and @${m2.handle}, @${author.handle} @nobody_here_zz mail@${m1.handle}`);
     expect(await inbox(m1)).toMatchObject([{ type: 'mention', payload: { actor_id: author.id, post_id: p61 } }]);
     expect(await inbox(m2)).toHaveLength(1);
     expect(await inbox(author)).toEqual([]);
@@ -161,52 +188,38 @@ describe('mentions', () => {
 
   it('followers-only post: only followers are notified; private post: nobody', async () => {
     const [author, follower, stranger] = [await t.user(), await t.user(), await t.user()];
-    await follower.req({ method: 'POST', url: `/api/v1/users/${author.id}/follow/` });
-    await t.drain();
-    await emit('post.created', { postId: await realPost(author, 'followers'), authorId: author.id, text: `@${follower.handle} @${stranger.handle}`, visibility: 'followers' });
+    await follow(follower, author);
+    await postBy(author, `@${follower.handle} @${stranger.handle}`, 'followers');
     expect((await inbox(follower)).map((n) => n.type)).toEqual(['mention']);
     expect(await inbox(stranger)).toEqual([]);
-    await emit('post.created', { postId: await realPost(author, 'private'), authorId: author.id, text: `@${follower.handle} @${stranger.handle}`, visibility: 'private' });
+    await postBy(author, `@${follower.handle} @${stranger.handle}`, 'private');
     expect(await inbox(follower)).toHaveLength(1);
     expect(await inbox(stranger)).toEqual([]);
   });
 
   it('comment mentions follow the post’s visibility and do not double-notify the post author', async () => {
     const [postAuthor, commenter, mentioned, stranger] = [await t.user(), await t.user(), await t.user(), await t.user()];
-    await mentioned.req({ method: 'POST', url: `/api/v1/users/${postAuthor.id}/follow/` });
-    await t.drain();
-    const p80 = await realPost(postAuthor, 'followers');
-    await emit('comment.created', {
-      commentId: 81,
-      postId: p80,
-      authorId: commenter.id,
-      postAuthorId: postAuthor.id,
-      parentAuthorId: null,
-      text: `@${postAuthor.handle} @${mentioned.handle} @${stranger.handle}`,
-      visibility: 'followers',
-    });
-    // The earlier follow notified the post author too; the comment adds one `comment`, no `mention`.
-    expect((await inbox(postAuthor)).map((n) => n.type)).toEqual(['comment', 'follow']);
-    expect(await inbox(mentioned)).toMatchObject([{ type: 'mention', payload: { comment_id: 81, post_id: p80 } }]);
-    expect(await inbox(stranger)).toEqual([]);
-  });
-
-  it('a comment event on a post that does not exist notifies no mentioned user', async () => {
-    const [postAuthor, commenter, stranger] = [await t.user(), await t.user(), await t.user()];
-    await emit('comment.created', { commentId: 91, postId: 999_999_990, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: null, text: `@${stranger.handle}` });
+    await follow(mentioned, postAuthor);
+    // The commenter must see the followers-only post to comment on it.
+    await follow(commenter, postAuthor);
+    const p80 = await postBy(postAuthor, 'for followers', 'followers');
+    const c81 = await commentBy(commenter, p80, `@${postAuthor.handle} @${mentioned.handle} @${stranger.handle}`);
+    // The earlier follows notified the post author too; the comment adds one `comment`, no `mention`.
+    expect((await inbox(postAuthor)).map((n) => n.type)).toEqual(['comment', 'follow', 'follow']);
+    expect(await inbox(mentioned)).toMatchObject([{ type: 'mention', payload: { comment_id: c81, post_id: p80 } }]);
     expect(await inbox(stranger)).toEqual([]);
   });
 });
 
 describe('message reminders and delivery settings', () => {
-  it('message.unread_reminder → message notification, push and e-mail', async () => {
+  it('an unread DM → message notification (via its unread reminder), push and e-mail', async () => {
     const [sender, recipient] = [await t.user(), await t.user()];
     await addDevice(recipient, `tok-${recipient.id}-m`);
-    await emit('message.unread_reminder', { messageId: 101, threadId: 100, senderId: sender.id, recipientId: recipient.id, preview: 'see you at 8' });
+    const { thread, message } = await dm(sender, recipient, 'see you at 8');
     const [n] = await inbox(recipient);
-    expect(n).toMatchObject({ type: 'message', payload: { sender_id: sender.id, thread_id: 100, message_id: 101, preview: 'see you at 8' } });
+    expect(n).toMatchObject({ type: 'message', payload: { sender_id: sender.id, thread_id: thread, message_id: message, preview: 'see you at 8' } });
     expect(pushes).toHaveLength(1);
-    expect(pushes[0]).toMatchObject({ body: 'see you at 8', data: { thread_id: 100, message_id: 101 } });
+    expect(pushes[0]).toMatchObject({ body: 'see you at 8', data: { thread_id: thread, message_id: message } });
     expect(emails).toHaveLength(1);
     expect(emails[0]).toMatchObject({ to: recipient.email, notificationId: n.id });
   });
@@ -215,7 +228,7 @@ describe('message reminders and delivery settings', () => {
     const [sender, recipient] = [await t.user(), await t.user()];
     await addDevice(recipient, `tok-${recipient.id}-s`);
     await settings(recipient, { push_enabled: false, email_enabled: false });
-    await emit('message.unread_reminder', { messageId: 111, threadId: 110, senderId: sender.id, recipientId: recipient.id, preview: 'x' });
+    await dm(sender, recipient, 'x');
     expect(await inbox(recipient)).toHaveLength(1);
     expect(pushes).toEqual([]);
     expect(emails).toEqual([]);
@@ -227,7 +240,7 @@ describe('message reminders and delivery settings', () => {
     const now = new Date();
     const hhmm = (d: Date) => d.toISOString().slice(11, 16);
     await settings(recipient, { quiet_hours: { start: hhmm(new Date(now.getTime() - 3600_000)), end: hhmm(new Date(now.getTime() + 3600_000)) } });
-    await emit('message.unread_reminder', { messageId: 121, threadId: 120, senderId: sender.id, recipientId: recipient.id, preview: 'shh' });
+    await dm(sender, recipient, 'shh');
     expect(await inbox(recipient)).toHaveLength(1);
     expect(pushes).toEqual([]);
     expect(emails).toEqual([]);
@@ -239,14 +252,32 @@ describe('message reminders and delivery settings', () => {
     const hhmm = (d: Date) => d.toISOString().slice(11, 16);
     const now = Date.now();
     await settings(recipient, { quiet_hours: { start: hhmm(new Date(now + 3 * 3600_000)), end: hhmm(new Date(now + 4 * 3600_000)) } });
-    await emit('message.unread_reminder', { messageId: 131, threadId: 130, senderId: sender.id, recipientId: recipient.id, preview: 'loud' });
+    await dm(sender, recipient, 'loud');
     expect(pushes).toHaveLength(1);
+  });
+
+});
+
+// No HTTP action can make these: a malformed payload, a comment on a post that does not exist, an actor
+// suspended between acting and the event's delivery. They guard the listeners against such producers.
+describe('listener robustness (events no HTTP action can produce)', () => {
+  it('malformed payloads are ignored without failing', async () => {
+    const author = await t.user();
+    await emit('post.liked', { postId: 'x', userId: null, authorId: author.id });
+    expect(await inbox(author)).toEqual([]);
+  });
+
+  it('a comment event on a post that does not exist notifies no mentioned user', async () => {
+    const [postAuthor, commenter, stranger] = [await t.user(), await t.user(), await t.user()];
+    await emit('comment.created', { commentId: 91, postId: 999_999_990, authorId: commenter.id, postAuthorId: postAuthor.id, parentAuthorId: null, text: `@${stranger.handle}` });
+    expect(await inbox(stranger)).toEqual([]);
   });
 
   it('a suspended actor does not notify anyone', async () => {
     const [author, liker] = [await t.user(), await t.user()];
+    const post = await postBy(author);
     await t.ctx.services.users.setActive(liker.id, false);
-    await emit('post.liked', { postId: 141, userId: liker.id, authorId: author.id });
+    await emit('post.liked', { postId: post, userId: liker.id, authorId: author.id });
     expect(await inbox(author)).toEqual([]);
   });
 });

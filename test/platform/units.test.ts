@@ -8,6 +8,7 @@ import { createLogger } from '../../src/platform/log.js';
 import { normalizeHandle } from '../../src/modules/users/handles.js';
 import { djangoPbkdf2, hashPassword, verifyPassword } from '../../src/platform/auth/passwords.js';
 import { sniffMedia } from '../../src/platform/storage/sniff.js';
+import { DJANGO_IMPORTED, DJANGO_LEGACY } from '../support/django-vectors.js';
 
 describe('config', () => {
   it('parses defaults and names the variable in errors', () => {
@@ -116,6 +117,15 @@ describe('identity helpers', () => {
     expect((await verifyPassword('nope', d)).ok).toBe(false);
     expect((await verifyPassword('x', '!unusable')).ok).toBe(false);
     expect((await verifyPassword('x', 'pbkdf2_sha256$abc$salt$hash')).ok).toBe(false);
+  });
+
+  it('agrees with Django pbkdf2_sha256 hashes made outside the project', async () => {
+    for (const v of [DJANGO_IMPORTED, DJANGO_LEGACY]) {
+      expect(await verifyPassword(v.password, v.hash)).toEqual({ ok: true, needsRehash: true });
+      expect((await verifyPassword(`${v.password}x`, v.hash)).ok).toBe(false);
+      const [, iterations, salt] = v.hash.split('$');
+      expect(await djangoPbkdf2(v.password, salt, Number(iterations))).toBe(v.hash);
+    }
   });
 
   it('sniffs media by content', () => {

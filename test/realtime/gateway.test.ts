@@ -9,15 +9,20 @@ let gw: Awaited<ReturnType<typeof startGateway>>;
 let a: TestUser;
 let b: TestUser;
 const open: Client[] = [];
-const PUBLIC_POST = 101;
-const PRIVATE_POST = 202;
+// Real posts and a comment by b, made over HTTP: channel checks go through the social module's own wiring.
+let publicPost: number;
+let privatePost: number;
+let publicComment: number;
+let privateComment: number;
 
 beforeAll(async () => {
   t = await createTestApp({ REALTIME_PUBLISH_TOKEN: PUBLISH_TOKEN, REALTIME_MAX_SOCKETS_PER_USER: '3' });
-  // Stands in for the social module's authorizer: only PUBLIC_POST is visible.
-  t.ctx.services.realtime.registerChannel('post', async (_uid, id) => id === PUBLIC_POST);
   gw = await startGateway(t.ctx);
   [a, b] = await Promise.all([t.user(), t.user()]);
+  const postAs = async (visibility: string) => (await b.req({ method: 'POST', url: '/api/v1/posts/', body: { text: `a ${visibility} post`, visibility } })).json().id as number;
+  const commentOn = async (post: number) => (await b.req({ method: 'POST', url: '/api/v1/comments/', body: { post: String(post), text: 'a comment' } })).json().id as number;
+  [publicPost, privatePost] = [await postAs('public'), await postAs('private')];
+  [publicComment, privateComment] = [await commentOn(publicPost), await commentOn(privatePost)];
 });
 afterAll(async () => {
   await Promise.all(open.map((c) => c.close()));
@@ -128,10 +133,14 @@ describe('frames', () => {
 
 describe('channels', () => {
   it('subscribes only to channels the user may see; unknown prefixes are ignored silently', async () => {
-    const c = await sock(a, `post:${PRIVATE_POST},post:${PUBLIC_POST},bogus:1,user:${b.id},post:abc`);
-    expect(c.frames[0].channels).toEqual([`post:${PUBLIC_POST}`]);
-    expect((await publish({ channel: `post:${PRIVATE_POST}`, payload: { type: 'gift.received', id: 1 } })).status).toBe(200);
-    expect((await publish({ channel: `post:${PUBLIC_POST}`, payload: { type: 'gift.received', id: 2 } })).status).toBe(200);
+    const c = await sock(a, `post:${privatePost},post:${publicPost},bogus:1,user:${b.id},post:abc,post:999999999,comment:${privateComment},comment:${publicComment}`);
+    expect(c.frames[0].channels).toEqual([`post:${publicPost}`, `comment:${publicComment}`]);
+    // The author may watch their own private post.
+    const own = await sock(b, `post:${privatePost}`);
+    expect(own.frames[0].channels).toEqual([`post:${privatePost}`]);
+    expect((await publish({ channel: `post:${privatePost}`, payload: { type: 'gift.received', id: 1 } })).status).toBe(200);
+    expect((await own.type('gift.received')).id).toBe(1);
+    expect((await publish({ channel: `post:${publicPost}`, payload: { type: 'gift.received', id: 2 } })).status).toBe(200);
     const got = await c.type('gift.received');
     expect(got.id).toBe(2);
     expect(c.frames.filter((f: Frame) => f.type === 'gift.received').map((f) => f.id)).toEqual([2]);

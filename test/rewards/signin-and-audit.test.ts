@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asc } from 'drizzle-orm';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { SERVER_MODE } from '../support/mode.js';
+import { itServer } from '../support/server-only.js';
 import { auditEvents } from '../../src/modules/audit/schema.js';
 import { deliver, prPayload, runCommand, SECRET } from './helpers.js';
 
@@ -70,7 +70,7 @@ describe('GitHub sign-in', () => {
 });
 
 describe('audit chain', () => {
-  it.runIf(SERVER_MODE)('has no forks under concurrent reward deliveries', async () => {
+  itServer('has no forks under concurrent reward deliveries', async () => {
     const res = await Promise.all(Array.from({ length: 24 }, (_, i) => deliver(t, prPayload({ login: `racer${i % 4}`, number: 1000 + i, mergedAt: '2025-06-05T00:00:00Z' }))));
     expect(res.every((r) => r.statusCode === 202)).toBe(true);
     const rows = await t.ctx.db.select({ prev: auditEvents.hashPrev, self: auditEvents.hashSelf }).from(auditEvents).orderBy(asc(auditEvents.seq));

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
-import { SERVER_MODE } from '../support/mode.js';
+import { itServer } from '../support/server-only.js';
 import { users } from '../../src/modules/users/schema.js';
 import { rewardEvents } from '../../src/modules/rewards/schema.js';
 import { deliver, prPayload, SECRET, sign } from './helpers.js';
@@ -112,7 +112,7 @@ describe('recording merged pull requests', () => {
     expect(await eventCount()).toBe(before + 1);
   });
 
-  it.runIf(SERVER_MODE)('records one event for concurrent deliveries of the same PR', async () => {
+  itServer('records one event for concurrent deliveries of the same PR', async () => {
     const before = await eventCount();
     const p = prPayload({ login: 'alice-dev', number: 30, mergedAt: '2025-03-13T00:00:00Z' });
     const raw = JSON.stringify(p);

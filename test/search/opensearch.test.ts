@@ -1,5 +1,5 @@
-// The OpenSearch adapter against a fake client: no cluster runs here, so this checks the requests
-// it builds and that results still go through the services' re-check.
+// The OpenSearch adapter against a fake client that records calls: the requests it builds. What those
+// requests find is checked against the PostgreSQL index in backends.test.ts (one behaviour table).
 import { describe, expect, it } from 'vitest';
 import { connectOpenSearch, createOpenSearchBackend, POSTS_INDEX, USERS_INDEX, type OpenSearchLike } from '../../src/modules/search/opensearch-backend.js';
 import { loadConfig } from '../../src/config.js';
@@ -49,11 +49,17 @@ describe('OpenSearch backend', () => {
     expect(u.index).toBe(USERS_INDEX);
     expect(u.body.size).toBe(10);
     expect(u.body.query.bool.filter).toEqual([{ term: { visibility: 'public' } }]);
-    expect(u.body.query.bool.should[0].multi_match.fields).toEqual(['name^2', 'handle', 'bio']);
+    // Every word a prefix of a name, handle or bio word (name counts double), as in the PostgreSQL index.
+    expect(u.body.query.bool.should[0].bool.must).toEqual([
+      { bool: { should: [{ prefix: { name: { value: 'ann', boost: 2 } } }, { prefix: { handle: { value: 'ann' } } }, { prefix: { bio: { value: 'ann' } } }], minimum_should_match: 1 } },
+    ]);
     await b.posts('hello world', 5, 20);
     const p = calls[1].params;
     expect(p.index).toBe(POSTS_INDEX);
-    expect(p.body.query.bool.must).toEqual([{ match: { text: { query: 'hello world', operator: 'and' } } }]);
+    expect(p.body.query.bool.must).toEqual([
+      { bool: { should: [{ prefix: { text: { value: 'hello' } } }], minimum_should_match: 1 } },
+      { bool: { should: [{ prefix: { text: { value: 'world' } } }], minimum_should_match: 1 } },
+    ]);
     expect(p.body.query.bool.filter[0].bool.should).toContainEqual({ term: { owner_id: 5 } });
     expect(p.body.sort).toEqual([{ ref_id: 'desc' }]);
   });

@@ -1,7 +1,7 @@
 // The OpenSearch index (OPENSEARCH_ENABLED=true). Only the few client calls used are typed, so the
 // request building is unit-tested with a fake client; a live cluster is not available in CI.
 import type { Config } from '../../config.js';
-import type { SearchBackend, SearchDoc } from './backend.js';
+import { queryWords, type SearchBackend, type SearchDoc } from './backend.js';
 
 export const USERS_INDEX = 'users_v1';
 export const POSTS_INDEX = 'posts_v1';
@@ -11,6 +11,11 @@ export interface OpenSearchLike {
   delete(params: { index: string; id: string }): Promise<unknown>;
   search(params: { index: string; body: Record<string, unknown> }): Promise<{ body: { hits: { hits: { _id: string }[] } } }>;
 }
+
+// Every query word is a prefix and all words must match, as in the PostgreSQL index ("ali" finds "alice";
+// "marm toa" finds "marmalade on toast"): one `prefix` clause per word, on the analysed (lower-cased) tokens.
+const allWordsPrefix = (words: string[], fields: { field: string; boost?: number }[]) =>
+  words.map((w) => ({ bool: { should: fields.map((f) => ({ prefix: { [f.field]: { value: w, ...(f.boost ? { boost: f.boost } : {}) } } })), minimum_should_match: 1 } }));
 
 const notFound = (err: unknown) => (err as { meta?: { statusCode?: number } })?.meta?.statusCode === 404;
 
@@ -36,6 +41,7 @@ export function createOpenSearchBackend(client: OpenSearchLike): SearchBackend {
       }
     },
     async users(q, limit) {
+      const words = queryWords(q);
       const r = await client.search({
         index: USERS_INDEX,
         body: {
@@ -44,7 +50,8 @@ export function createOpenSearchBackend(client: OpenSearchLike): SearchBackend {
             bool: {
               filter: [{ term: { visibility: 'public' } }],
               should: [
-                { multi_match: { query: q, fields: ['name^2', 'handle', 'bio'], type: 'bool_prefix' } },
+                ...(words.length ? [{ bool: { must: allWordsPrefix(words, [{ field: 'name', boost: 2 }, { field: 'handle' }, { field: 'bio' }]) } }] : []),
+                { prefix: { handle: { value: q.toLowerCase() } } },
                 { fuzzy: { handle: { value: q.toLowerCase(), fuzziness: 'AUTO' } } },
               ],
               minimum_should_match: 1,
@@ -55,6 +62,8 @@ export function createOpenSearchBackend(client: OpenSearchLike): SearchBackend {
       return ids(r);
     },
     async posts(q, viewerId, limit) {
+      const words = queryWords(q);
+      if (!words.length) return [];
       const r = await client.search({
         index: POSTS_INDEX,
         body: {
@@ -62,7 +71,7 @@ export function createOpenSearchBackend(client: OpenSearchLike): SearchBackend {
           sort: [{ ref_id: 'desc' }],
           query: {
             bool: {
-              must: [{ match: { text: { query: q, operator: 'and' } } }],
+              must: allWordsPrefix(words, [{ field: 'text' }]),
               filter: [{ bool: { should: [{ terms: { visibility: ['public', 'followers'] } }, { term: { owner_id: viewerId } }], minimum_should_match: 1 } }],
             },
           },
