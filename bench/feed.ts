@@ -92,6 +92,27 @@ export async function run(): Promise<SummaryRow[]> {
     const p = await loadCounted(origin, `${base}/posts/`, { connections: CONNECTIONS, seconds: SECONDS, ...postOpts });
     const loadP = os.loadavg()[0];
     const b3 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
+    // Messaging: the reader gets 50 direct threads of 20 messages each (written set-based), then
+    // GET threads/ (all 50 on one page) and REST sends into one of them (published to both members).
+    const mc = new pg.Client({ connectionString: dbUrl.toString() });
+    await mc.connect();
+    const { rows: peers } = await mc.query(`select id from users where id <> $1 and is_active order by id limit 50`, [user.id]);
+    for (const { id: peer } of peers as { id: number }[]) {
+      const key = `${Math.min(user.id, peer)}:${Math.max(user.id, peer)}`;
+      const { rows: th } = await mc.query(`insert into msg_threads (is_group, created_by_id, direct_key) values (false, $1, $2) on conflict (direct_key) do update set updated_at = now() returning id`, [user.id, key]);
+      await mc.query(`insert into msg_thread_members (thread_id, user_id) values ($1, $2), ($1, $3) on conflict do nothing`, [th[0].id, user.id, peer]);
+      await mc.query(`insert into msg_messages (thread_id, sender_id, body) select $1, case when g % 2 = 0 then $2::bigint else $3::bigint end, 'message ' || g from generate_series(1, 20) g`, [th[0].id, user.id, peer]);
+    }
+    const { rows: firstThread } = await mc.query(`select t.id from msg_threads t join msg_thread_members m on m.thread_id = t.id and m.user_id = $1 order by t.id limit 1`, [user.id]);
+    await mc.end();
+    const threadsUrl = `${base}/threads/?page_size=50`;
+    const threadCount = ((await (await fetch(threadsUrl, { headers })).json()) as { results?: unknown[] }).results?.length ?? 0;
+    const th = await loadCounted(origin, threadsUrl, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const loadTh = os.loadavg()[0];
+    const sendOpts = { method: 'POST' as const, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ thread: firstThread[0].id, body: 'benchmark message' }) };
+    const ms = await loadCounted(origin, `${base}/messages/`, { connections: CONNECTIONS, seconds: SECONDS, ...sendOpts });
+    const loadMs = os.loadavg()[0];
+    const b4 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
     const loadavg = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 
     const row = (name: string, r: LoadResult, ref: LoadResult) =>
@@ -111,6 +132,8 @@ ${row('`GET feed/home/` (20 items, warm timeline)', h, avg(b1, b2))}
 ${h2 ? row('`GET feed/home/` (the page after `next`)', h2, avg(b1, b2)) + '\n' : ''}${row('reference: `GET posts/?page_size=20` (social list, same presenter)', l, avg(b1, b2))}
 ${row('`GET feed/for_you/` (20 items, first page reused)', f, avg(b1, b2))}
 ${row('`POST posts/` (JSON, fan-out by the worker)', p, avg(b2, b3))}
+${row(`\`GET threads/\` (${threadCount} threads on the page)`, th, avg(b3, b4))}
+${row('`POST messages/` (REST send, frame published to both members)', ms, avg(b3, b4))}
 
 What bounds it: the machine first — two cores shared by PostgreSQL, Redis, the api and worker processes,
 autocannon and other engineers' test runs (see the load average); absolute numbers move a lot between runs, the
@@ -135,6 +158,8 @@ presenting the post; fan-out to the author's followers runs in the worker on the
       sum('GET feed/for_you/', f, ref, loadF),
       sum('GET posts/ (list)', l, ref, loadL),
       sum('POST posts/', p, avg(b2, b3), loadP),
+      sum('GET threads/ (50 threads)', th, avg(b3, b4), loadTh),
+      sum('POST messages/ (REST send)', ms, avg(b3, b4), loadMs),
     ];
   } finally {
     await stopHard(api);
