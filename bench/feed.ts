@@ -137,17 +137,18 @@ ${row('`POST messages/` (REST send, frame published to both members)', ms, avg(b
 
 What bounds it: the machine first — two cores shared by PostgreSQL, Redis, the api and worker processes,
 autocannon and other engineers' test runs (see the load average); absolute numbers move a lot between runs, the
-ratios less so. Per home page the timeline costs two Redis reads (built marker, id list); the rest is the social
-service: hydrating the ids (posts, authors, the viewer's follows and blocks) and presenting 20 W-Posts (authors,
-follow state, likes, media) — about ten PostgreSQL round trips, so with 100 connections the page waits on
-PostgreSQL, which shares the two cores. A single warm request takes ~18 ms (home) and ~35 ms (the social list)
-when the machine is idle. The same-run reference \`GET posts/\` (the social module's newest-visible list over all
-200,000 posts, same presenter) used to be far slower: its indexes were created DESC NULLS LAST, which \`ORDER BY … DESC\`
-cannot use; with ascending indexes (migration 0005) it is on par with the timeline. for_you's first page is
-still reused per viewer for 60 s. The 15 % aim is not met: the next steps are caching presented posts by id
-(they are shared by every follower's page) and batching the per-page lookups into fewer round trips. A post creation is a transaction (insert,
-posts_count), domain events (search-index and fan-out jobs enqueued to BullMQ, notification/mention listeners) and
-presenting the post; fan-out to the author's followers runs in the worker on the same two cores.`;
+ratios less so. Round trips per home page: Redis — the timeline (built marker and id list, in flight together),
+one MGET of the presented-post cache, one presence read, the rate limiter; PostgreSQL — one query for the rows and
+everything about the viewer (liked, follows the author, blocks, presence, cache version: src/modules/social/page-facts.ts)
+and one for the authors, whatever the page size (the "queries/req" column also counts the api process's background
+outbox relay and session reloads). Cache misses add the media and gift queries for the missing posts only. for_you's
+first page is reused per viewer for 60 s and then costs the same as a home page; \`posts/\` costs its keyset query,
+the authors it checks and the viewer query. A post creation is a transaction (insert, posts_count, outbox row),
+its events relayed before the answer (search and fan-out jobs enqueued, notification/mention listener, caches
+dropped) and the post presented (viewer query, author); \`threads/\` is members, last messages (one index probe per
+thread), unread counts, the people and their follow state; a message send checks membership, blocks and the
+recipient, inserts in a transaction with its event, and presents the frame and the answer from one set of queries;
+fan-out to the author's followers runs in the worker on the same two cores.`;
     writeSection('feed', body);
     console.log(body);
     const ref = avg(b1, b2);
