@@ -92,6 +92,27 @@ export async function run(): Promise<SummaryRow[]> {
     const p = await loadCounted(origin, `${base}/posts/`, { connections: CONNECTIONS, seconds: SECONDS, ...postOpts });
     const loadP = os.loadavg()[0];
     const b3 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
+    // Messaging: the reader gets 50 direct threads of 20 messages each (written set-based), then
+    // GET threads/ (all 50 on one page) and REST sends into one of them (published to both members).
+    const mc = new pg.Client({ connectionString: dbUrl.toString() });
+    await mc.connect();
+    const { rows: peers } = await mc.query(`select id from users where id <> $1 and is_active order by id limit 50`, [user.id]);
+    for (const { id: peer } of peers as { id: number }[]) {
+      const key = `${Math.min(user.id, peer)}:${Math.max(user.id, peer)}`;
+      const { rows: th } = await mc.query(`insert into msg_threads (is_group, created_by_id, direct_key) values (false, $1, $2) on conflict (direct_key) do update set updated_at = now() returning id`, [user.id, key]);
+      await mc.query(`insert into msg_thread_members (thread_id, user_id) values ($1, $2), ($1, $3) on conflict do nothing`, [th[0].id, user.id, peer]);
+      await mc.query(`insert into msg_messages (thread_id, sender_id, body) select $1, case when g % 2 = 0 then $2::bigint else $3::bigint end, 'message ' || g from generate_series(1, 20) g`, [th[0].id, user.id, peer]);
+    }
+    const { rows: firstThread } = await mc.query(`select t.id from msg_threads t join msg_thread_members m on m.thread_id = t.id and m.user_id = $1 order by t.id limit 1`, [user.id]);
+    await mc.end();
+    const threadsUrl = `${base}/threads/?page_size=50`;
+    const threadCount = ((await (await fetch(threadsUrl, { headers })).json()) as { results?: unknown[] }).results?.length ?? 0;
+    const th = await loadCounted(origin, threadsUrl, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const loadTh = os.loadavg()[0];
+    const sendOpts = { method: 'POST' as const, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ thread: firstThread[0].id, body: 'benchmark message' }) };
+    const ms = await loadCounted(origin, `${base}/messages/`, { connections: CONNECTIONS, seconds: SECONDS, ...sendOpts });
+    const loadMs = os.loadavg()[0];
+    const b4 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
     const loadavg = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 
     const row = (name: string, r: LoadResult, ref: LoadResult) =>
@@ -111,20 +132,23 @@ ${row('`GET feed/home/` (20 items, warm timeline)', h, avg(b1, b2))}
 ${h2 ? row('`GET feed/home/` (the page after `next`)', h2, avg(b1, b2)) + '\n' : ''}${row('reference: `GET posts/?page_size=20` (social list, same presenter)', l, avg(b1, b2))}
 ${row('`GET feed/for_you/` (20 items, first page reused)', f, avg(b1, b2))}
 ${row('`POST posts/` (JSON, fan-out by the worker)', p, avg(b2, b3))}
+${row(`\`GET threads/\` (${threadCount} threads on the page)`, th, avg(b3, b4))}
+${row('`POST messages/` (REST send, frame published to both members)', ms, avg(b3, b4))}
 
 What bounds it: the machine first — two cores shared by PostgreSQL, Redis, the api and worker processes,
 autocannon and other engineers' test runs (see the load average); absolute numbers move a lot between runs, the
-ratios less so. Per home page the timeline costs two Redis reads (built marker, id list); the rest is the social
-service: hydrating the ids (posts, authors, the viewer's follows and blocks) and presenting 20 W-Posts (authors,
-follow state, likes, media) — about ten PostgreSQL round trips, so with 100 connections the page waits on
-PostgreSQL, which shares the two cores. A single warm request takes ~18 ms (home) and ~35 ms (the social list)
-when the machine is idle. The same-run reference \`GET posts/\` (the social module's newest-visible list over all
-200,000 posts, same presenter) used to be far slower: its indexes were created DESC NULLS LAST, which \`ORDER BY … DESC\`
-cannot use; with ascending indexes (migration 0005) it is on par with the timeline. for_you's first page is
-still reused per viewer for 60 s. The 15 % aim is not met: the next steps are caching presented posts by id
-(they are shared by every follower's page) and batching the per-page lookups into fewer round trips. A post creation is a transaction (insert,
-posts_count), domain events (search-index and fan-out jobs enqueued to BullMQ, notification/mention listeners) and
-presenting the post; fan-out to the author's followers runs in the worker on the same two cores.`;
+ratios less so. Round trips per home page: Redis — the timeline (built marker and id list, in flight together),
+one MGET of the presented-post cache, one presence read, the rate limiter; PostgreSQL — one query for the rows and
+everything about the viewer (liked, follows the author, blocks, presence, cache version: src/modules/social/page-facts.ts)
+and one for the authors, whatever the page size (the "queries/req" column also counts the api process's background
+outbox relay and session reloads). Cache misses add the media and gift queries for the missing posts only. for_you's
+first page is reused per viewer for 60 s and then costs the same as a home page; \`posts/\` costs its keyset query,
+the authors it checks and the viewer query. A post creation is a transaction (insert, posts_count, outbox row),
+its events relayed before the answer (search and fan-out jobs enqueued, notification/mention listener, caches
+dropped) and the post presented (viewer query, author); \`threads/\` is members, last messages (one index probe per
+thread), unread counts, the people and their follow state; a message send checks membership, blocks and the
+recipient, inserts in a transaction with its event, and presents the frame and the answer from one set of queries;
+fan-out to the author's followers runs in the worker on the same two cores.`;
     writeSection('feed', body);
     console.log(body);
     const ref = avg(b1, b2);
@@ -135,6 +159,8 @@ presenting the post; fan-out to the author's followers runs in the worker on the
       sum('GET feed/for_you/', f, ref, loadF),
       sum('GET posts/ (list)', l, ref, loadL),
       sum('POST posts/', p, avg(b2, b3), loadP),
+      sum('GET threads/ (50 threads)', th, avg(b3, b4), loadTh),
+      sum('POST messages/ (REST send)', ms, avg(b3, b4), loadMs),
     ];
   } finally {
     await stopHard(api);

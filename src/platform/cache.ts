@@ -6,6 +6,10 @@ export interface KeyValue {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   del(...keys: string[]): Promise<void>;
+  /** Several `get`s in one round trip (MGET), answers in the keys' order. */
+  getMany(keys: string[]): Promise<(string | null)[]>;
+  /** Several `set`s with one TTL in one round trip (a pipeline in Redis). */
+  setMany(entries: [string, string][], ttlMs: number): Promise<void>;
   /** Increments and returns the new value; the TTL is set when the key is created. */
   incr(key: string, ttlMs: number): Promise<{ value: number; ttlMs: number }>;
   /** Several `incr`s in one round trip. */
@@ -67,6 +71,12 @@ export class MemoryKeyValue implements KeyValue {
   }
   async del(...keys: string[]) {
     for (const k of keys) this.data.delete(k);
+  }
+  async getMany(keys: string[]) {
+    return Promise.all(keys.map((k) => this.get(k)));
+  }
+  async setMany(entries: [string, string][], ttlMs: number) {
+    for (const [k, v] of entries) await this.set(k, v, ttlMs);
   }
   async incr(key: string, ttlMs: number) {
     const e = this.live(key);
@@ -188,6 +198,16 @@ export class RedisKeyValue implements KeyValue {
   }
   async del(...keys: string[]) {
     if (keys.length) await this.redis.del(...keys.map((k) => this.k(k)));
+  }
+  async getMany(keys: string[]) {
+    if (!keys.length) return [];
+    return this.redis.mget(...keys.map((k) => this.k(k)));
+  }
+  async setMany(entries: [string, string][], ttlMs: number) {
+    if (!entries.length) return;
+    const m = this.redis.pipeline();
+    for (const [k, v] of entries) m.set(this.k(k), v, 'PX', ttlMs);
+    await m.exec();
   }
   async incr(key: string, ttlMs: number) {
     return (await this.incrMany([{ key, ttlMs }]))[0];

@@ -33,8 +33,9 @@ export function messageRoutes(app: App, ctx: Ctx, h: RouteHelpers) {
         clientUuid: b.client_uuid,
         replyToId: parseId(b.reply_to_message_id ?? b.reply_to ?? null),
         files,
+        answerFor: { viewer: viewer(req), origin: origin(req) },
       });
-      return reply.status(r.created ? 201 : 200).send(await oneMessage(req, r.message));
+      return reply.status(r.created ? 201 : 200).send(r.presented ?? (await oneMessage(req, r.message)));
     },
   );
 
@@ -80,8 +81,9 @@ export function messageRoutes(app: App, ctx: Ctx, h: RouteHelpers) {
         replyToId: parseId(b.reply_to_message_id ?? b.reply_to ?? null),
         type: b.type,
         meta: b.meta as Record<string, unknown> | undefined,
+        answerFor: { viewer: viewer(req), origin: origin(req) },
       });
-      return reply.status(r.created ? 201 : 200).send(await oneMessage(req, r.message));
+      return reply.status(r.created ? 201 : 200).send(r.presented ?? (await oneMessage(req, r.message)));
     },
   );
 

@@ -8,7 +8,8 @@ import { sniffMedia } from '../../platform/storage/sniff.js';
 import { fieldError } from '../../platform/http/errors.js';
 import { encodeCursor, type Keyset } from '../../platform/http/pagination.js';
 import { attachments, messages, reactions, threadMembers, threads, type MessageRow } from './schema.js';
-import { textPreview, type MessagingPresenter } from './present.js';
+import { textPreview, type MessagingPresenter, type PresentedMessage } from './present.js';
+import type { Viewer } from '../users/present.js';
 import { assertMayMessage } from './rules.js';
 import { MESSAGING_EVENTS, REMINDER_DELAY_MS, REMINDER_JOB, messageNewFrame, reactionFrame, type MessageCreatedEvent, type ReminderJob, type UnreadReminderEvent } from './events.js';
 import type { Threads } from './threads.js';
@@ -25,6 +26,8 @@ export interface SendInput {
   type?: string;
   meta?: Record<string, unknown>;
   files?: UploadedFile[];
+  /** Who the HTTP answer is for: presented together with the live frame (one set of queries). */
+  answerFor?: { viewer: Viewer; origin?: string };
 }
 
 /** A client-supplied id given as a number or a numeric string; anything else is null. */
@@ -103,7 +106,7 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
   }
 
   /** Creates a message, or returns the sender's earlier one with the same client_uuid (created: false). */
-  async function send(threadId: number, senderId: number, input: SendInput): Promise<{ message: MessageRow; created: boolean }> {
+  async function send(threadId: number, senderId: number, input: SendInput): Promise<{ message: MessageRow; created: boolean; presented?: PresentedMessage }> {
     const thread = await threadForMember(threadId, senderId);
     const body = input.body.trim();
     if (body.length > MAX_BODY) throw fieldError('body', `Ensure this field has no more than ${MAX_BODY} characters.`);
@@ -143,7 +146,7 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
       const members = await tx.select({ u: threadMembers.userId }).from(threadMembers).where(eq(threadMembers.threadId, threadId));
       const recipientIds = members.map((r) => r.u).filter((id) => id !== senderId);
       await ctx.events.emit<MessageCreatedEvent>(MESSAGING_EVENTS.created, { messageId: row.id, threadId, senderId, recipientIds, body: row.body }, tx);
-      return row;
+      return { row, memberIds: members.map((r) => r.u) };
     });
     if (!result) {
       await Promise.all(stored.map((s) => ctx.storage.delete(s.key).catch(() => undefined)));
@@ -151,16 +154,17 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
       if (!existing) throw new Error('client_uuid conflict without a stored message');
       return { message: existing, created: false };
     }
-    await afterCreate(result);
-    return { message: result, created: true };
+    const presented = await afterCreate(result.row, result.memberIds, input.answerFor);
+    return { message: result.row, created: true, presented };
   }
 
   // Live frames are best effort (a client resyncs through threads/{id}/sync/); what must happen
-  // follows the message.created event instead.
-  async function afterCreate(m: MessageRow) {
-    const members = await memberIds(m.threadId);
-    const [presented] = await presenter.presentMessages(null, [m]);
-    await rt().publishToUsers(members, messageNewFrame(presented));
+  // follows the message.created event instead. The members are the ones the transaction read, and
+  // the sender's answer is presented with the frame.
+  async function afterCreate(m: MessageRow, members: number[], answerFor?: { viewer: Viewer; origin?: string }) {
+    const [[frame], answer] = await presenter.presentMessagesFor([{ viewer: null }, ...(answerFor ? [answerFor] : [])], [m]);
+    await rt().publishToUsers(members, messageNewFrame(frame));
+    return answer?.[0];
   }
 
   /** message.created listener: the delayed unread checks, one job id per recipient (idempotent). */

@@ -1,8 +1,8 @@
 // W-Thread and W-Message wire shapes, hydrated in batches (a fixed number of queries per page).
-import { and, desc, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { Viewer } from '../users/present.js';
-import { attachments, messages, reactions, threadMembers, type MessageRow, type ThreadRow } from './schema.js';
+import { attachments, messages, reactions, threadMembers, threads, type MessageRow, type ThreadRow } from './schema.js';
 
 type PresentedUser = Awaited<ReturnType<Ctx['services']['users']['present']>>[number];
 
@@ -19,29 +19,55 @@ export function textPreview(body: string): string {
 export function createMessagingPresenter(ctx: Ctx) {
   const db = () => ctx.db;
 
-  async function usersById(viewer: Viewer | null, ids: number[], opts: PresentOpts): Promise<Map<number, PresentedUser>> {
+  async function usersById(viewer: Viewer | null, ids: number[], opts: PresentOpts & { peers?: Set<number> }): Promise<Map<number, PresentedUser>> {
     const rows = await ctx.services.users.getMany(ids);
-    const presented = await ctx.services.users.present(viewer, [...rows.values()], { origin: opts.origin });
+    const presented = await ctx.services.users.present(viewer, [...rows.values()], { origin: opts.origin, peers: opts.peers });
     return new Map(presented.map((u) => [u.id, u]));
   }
 
   async function presentMessages(viewer: Viewer | null, rows: MessageRow[], opts: PresentOpts = {}) {
-    if (!rows.length) return [];
+    return (await presentMessagesFor([{ viewer, origin: opts.origin }], rows))[0];
+  }
+
+  /**
+   * The same messages for several viewers (a send's live frame and its HTTP answer) from one set of
+   * queries: only the senders' W-Users and the URLs differ per viewer.
+   */
+  async function presentMessagesFor(audiences: { viewer: Viewer | null; origin?: string }[], rows: MessageRow[]) {
+    if (!rows.length) return audiences.map(() => []);
     const ids = rows.map((m) => m.id);
     const replyIds = [...new Set(rows.map((m) => m.replyToId).filter((x): x is number => x !== null))];
-    const [files, reacts, replies] = await Promise.all([
+    const [files, reacts, replies, senderRows] = await Promise.all([
       db().select().from(attachments).where(inArray(attachments.messageId, ids)).orderBy(attachments.id),
       db().select({ messageId: reactions.messageId, userId: reactions.userId, emoji: reactions.emoji }).from(reactions).where(inArray(reactions.messageId, ids)).orderBy(reactions.createdAt),
       replyIds.length ? db().select({ id: messages.id, senderId: messages.senderId, body: messages.body }).from(messages).where(inArray(messages.id, replyIds)) : Promise.resolve([]),
+      ctx.services.users.getMany(rows.map((m) => m.senderId)),
     ]);
     const replyFiles = replyIds.length
       ? new Set((await db().selectDistinct({ id: attachments.messageId }).from(attachments).where(inArray(attachments.messageId, replyIds))).map((r) => r.id))
       : new Set<number>();
-    const senders = await usersById(viewer, rows.map((m) => m.senderId), opts);
-    // Short-lived signed URLs (or presigned S3 GETs): only thread members are ever shown them.
-    const urls = new Map(await Promise.all(files.map(async (f) => [f.id, await ctx.services.media.urlFor(f.storageKey, opts.origin)] as const)));
     const replyById = new Map(replies.map((r) => [r.id, r]));
+    return Promise.all(audiences.map(async ({ viewer, origin }) => {
+      const presentedSenders = await ctx.services.users.present(viewer, [...senderRows.values()], { origin });
+      const senders = new Map(presentedSenders.map((u) => [u.id, u]));
+      const urls = new Map(await Promise.all(files.map(async (f) => [f.id, await ctx.services.media.urlFor(f.storageKey, origin)] as const)));
+      return present(viewer, rows, { files, reacts, replyById, replyFiles, senders, urls });
+    }));
+  }
 
+  function present(
+    viewer: Viewer | null,
+    rows: MessageRow[],
+    d: {
+      files: (typeof attachments.$inferSelect)[];
+      reacts: { messageId: number; userId: number; emoji: string }[];
+      replyById: Map<number, { id: number; senderId: number; body: string }>;
+      replyFiles: Set<number>;
+      senders: Map<number, PresentedUser>;
+      urls: Map<number, string>;
+    },
+  ) {
+    const { files, reacts, replyById, replyFiles, senders, urls } = d;
     return rows.map((m) => {
       const byEmoji = new Map<string, number[]>();
       for (const r of reacts) if (r.messageId === m.id) byEmoji.set(r.emoji, [...(byEmoji.get(r.emoji) ?? []), r.userId]);
@@ -81,13 +107,22 @@ export function createMessagingPresenter(ctx: Ctx) {
     const [members, lastMessages, unread] = await Promise.all([
       db().select().from(threadMembers).where(inArray(threadMembers.threadId, ids)).orderBy(threadMembers.id),
       // Newest message per thread (DISTINCT ON walks the (thread_id, id) index).
+      // The newest message each member may see, per thread: one backward index probe per thread
+      // ((thread_id, id) index), instead of DISTINCT ON over every message of the page's threads.
       db()
-        .selectDistinctOn([messages.threadId], { threadId: messages.threadId, body: messages.body, createdAt: messages.createdAt })
-        .from(messages)
-        // A message hidden by moderation is absent for everyone but its sender.
-        .where(and(inArray(messages.threadId, ids), or(eq(messages.hidden, false), eq(messages.senderId, viewer.id))))
-        .orderBy(messages.threadId, desc(messages.id)),
-      // Unread = messages from others after the viewer's read pointer.
+        .select({
+          threadId: threads.id,
+          last: sql<unknown>`(select json_build_object('body', m.body, 'created_at', m.created_at) from ${messages} m where m.thread_id = ${sql.raw('"msg_threads"."id"')} and (m.hidden = false or m.sender_id = ${viewer.id}) order by m.id desc limit 1)`,
+        })
+        .from(threads)
+        .where(inArray(threads.id, ids))
+        .then((rows) =>
+          rows.flatMap((r) => {
+            if (r.last === null || r.last === undefined) return [];
+            const o = (typeof r.last === 'string' ? JSON.parse(r.last) : r.last) as { body: string; created_at: string };
+            return [{ threadId: r.threadId, body: o.body, createdAt: new Date(o.created_at) }];
+          }),
+        ),
       db()
         .select({ threadId: messages.threadId, n: sql<number>`count(*)::int` })
         .from(messages)
@@ -102,7 +137,9 @@ export function createMessagingPresenter(ctx: Ctx) {
         )
         .groupBy(messages.threadId),
     ]);
-    const people = await usersById(viewer, members.map((m) => m.userId), opts);
+    // Everyone in the viewer's threads shares a conversation with the viewer: presence needs no look-up.
+    const peers = new Set(members.map((m) => m.userId).filter((id) => id !== viewer.id));
+    const people = await usersById(viewer, members.map((m) => m.userId), { ...opts, peers });
     const last = new Map(lastMessages.map((m) => [m.threadId, m]));
     const unreadBy = new Map(unread.map((u) => [u.threadId, Number(u.n)]));
     return rows.map((t) => {
@@ -129,7 +166,7 @@ export function createMessagingPresenter(ctx: Ctx) {
     });
   }
 
-  return { presentMessages, presentThreads };
+  return { presentMessages, presentMessagesFor, presentThreads };
 }
 
 export type PresentedMessage = Awaited<ReturnType<ReturnType<typeof createMessagingPresenter>['presentMessages']>>[number];

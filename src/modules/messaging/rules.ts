@@ -7,8 +7,9 @@ export type DmPolicy = 'everyone' | 'followers' | 'following' | 'mutual' | 'nobo
 
 export async function assertMayMessage(ctx: Ctx, senderId: number, recipientId: number): Promise<void> {
   const users = ctx.services.users;
-  if (await users.isBlockedEitherWay(senderId, recipientId)) throw MessagingErrors.messagingBlocked();
-  const recipient = await users.getById(recipientId);
+  // Both looked up at once (one round trip of waiting); the block answers first, as before.
+  const [blocked, recipient] = await Promise.all([users.isBlockedEitherWay(senderId, recipientId), users.getById(recipientId)]);
+  if (blocked) throw MessagingErrors.messagingBlocked();
   if (!recipient || !recipient.isActive) throw MessagingErrors.recipientUnavailable();
   const policy = ((recipient.settings as { dm_policy?: string }).dm_policy ?? 'everyone') as DmPolicy;
   if (policy === 'everyone') return;

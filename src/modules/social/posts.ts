@@ -8,7 +8,8 @@ import { olderThan, type Keyset } from '../../platform/http/pagination.js';
 import type { StoredUpload } from '../media/service.js';
 import type { UserRow } from '../users/schema.js';
 import { commentMedia, comments, postMedia, posts, type PostRow, type Visibility } from './schema.js';
-import { followedBySql, isVisible, viewerGraph, visibleSql } from './visibility.js';
+import { followedBySql, isVisible, viewerGraph, visibleSql, type ViewerGraph } from './visibility.js';
+import { attachAuthor, createPageFacts, factsFor } from './page-facts.js';
 import { SOCIAL_EVENTS, type PostCreatedEvent, type PostUpdatedEvent, type PostDeletedEvent } from './events.js';
 import { MAX_IMAGES, type NewPost, postNotFound } from './rules.js';
 
@@ -16,6 +17,7 @@ export function createPosts(ctx: Ctx) {
   const db = () => ctx.db;
   const users = () => ctx.services.users;
   const media = () => ctx.services.media;
+  const pageFacts = createPageFacts(ctx);
 
   async function postRow(id: number): Promise<PostRow | null> {
     const [p] = await db().select().from(posts).where(eq(posts.id, id)).limit(1);
@@ -51,14 +53,33 @@ export function createPosts(ctx: Ctx) {
     return (await getPost(viewerId, postId)) !== null;
   }
 
+  /**
+   * The visible posts among `ids`, in their order, in two queries whatever their number: the rows
+   * with the viewer's facts (page-facts.ts: follows, blocks, likes, presence) and their authors.
+   * Facts and authors stay attached to the rows, so presenting them in the same request asks again for neither.
+   */
   async function getVisiblePostsByIds(viewerId: number | null, ids: number[]): Promise<PostRow[]> {
     const unique = [...new Set(ids)];
     if (!unique.length) return [];
-    const rows = await db().select().from(posts).where(inArray(posts.id, unique));
+    const rows = await pageFacts.load(viewerId, unique);
+    const authors = await users().getMany([...new Set(rows.map((r) => r.authorId))]);
+    const graph: ViewerGraph = { id: viewerId, following: new Set(), blocked: new Set() };
+    for (const r of rows) {
+      const f = factsFor(r, viewerId)!;
+      if (f.following) graph.following.add(r.authorId);
+      if (f.blocked) graph.blocked.add(r.authorId);
+    }
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const ordered = ids.map((id) => byId.get(id)).filter((r): r is PostRow => r !== undefined);
     const seen = new Set<number>();
-    return (await filterVisible(viewerId, ordered)).filter((r) => !seen.has(r.id) && seen.add(r.id));
+    const out: PostRow[] = [];
+    for (const id of ids) {
+      const r = byId.get(id);
+      if (!r || seen.has(id) || !isVisible(r, authors.get(r.authorId), graph)) continue;
+      seen.add(id);
+      attachAuthor(r, authors.get(r.authorId)!);
+      out.push(r);
+    }
+    return out;
   }
 
   /**
@@ -82,7 +103,7 @@ export function createPosts(ctx: Ctx) {
     if (opts.videoOnly) base.push(eq(posts.hasVideo, true));
     const found: PostRow[] = [];
     const inactive = new Set<number>();
-    const active = new Set<number>();
+    const active = new Map<number, UserRow>();
     let cursor = opts.before ?? null;
     let exhausted = false;
     for (let round = 0; round < 5 && found.length <= limit; round++) {
@@ -93,9 +114,17 @@ export function createPosts(ctx: Ctx) {
         .orderBy(desc(posts.createdAt), desc(posts.id))
         .limit(limit + 1);
       const unknown = [...new Set(batch.map((p) => p.authorId))].filter((id) => !inactive.has(id) && !active.has(id));
-      for (const u of (await users().getMany(unknown)).values()) (u.isActive ? active : inactive).add(u.id);
+      for (const u of (await users().getMany(unknown)).values()) {
+        if (u.isActive) active.set(u.id, u);
+        else inactive.add(u.id);
+      }
       const playable = opts.videoOnly ? await withPlayableVideo(batch.map((p) => p.id)) : null;
-      for (const p of batch) if (active.has(p.authorId) && (!playable || playable.has(p.id))) found.push(p);
+      for (const p of batch) {
+        if (!active.has(p.authorId) || (playable && !playable.has(p.id))) continue;
+        // The author row travels with the post: presenting the page does not load it again.
+        attachAuthor(p, active.get(p.authorId)!);
+        found.push(p);
+      }
       if (batch.length < limit + 1) {
         exhausted = true;
         break;

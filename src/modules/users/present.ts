@@ -74,6 +74,12 @@ export interface PresentOptions {
   includePii?: boolean;
   /** Request origin for turning stored media keys into absolute URLs. */
   origin?: string;
+  /**
+   * Already known for these rows (a page's one batched viewer query): which of them the viewer
+   * follows, and which share a conversation with the viewer. Given, they are not looked up again.
+   */
+  following?: Set<number>;
+  peers?: Set<number>;
 }
 
 export interface Viewer {
@@ -93,11 +99,11 @@ export function createPresenter(ctx: Ctx) {
   async function present(viewer: Viewer | null, rows: UserRow[], opts: PresentOptions = {}) {
     const others = rows.filter((r) => r.id !== viewer?.id).map((r) => r.id);
     const [following, online] = await Promise.all([
-      viewer ? ctx.services.users.followingAmong(viewer.id, others) : Promise.resolve(new Set<number>()),
+      opts.following ?? (viewer ? ctx.services.users.followingAmong(viewer.id, others) : Promise.resolve(new Set<number>())),
       // Presence (`flags.online`: the thread list's dot) follows the presence frames' rule: only
       // people who share a conversation with the viewer; a viewer is online by definition.
       viewer && others.length
-        ? ctx.services.messaging.peersAmong(viewer.id, others).then((peers) => (peers.size ? ctx.services.realtime.onlineAmong([...peers]) : new Set<number>()))
+        ? (opts.peers ? Promise.resolve(opts.peers) : ctx.services.messaging.peersAmong(viewer.id, others)).then((peers) => (peers.size ? ctx.services.realtime.onlineAmong([...peers]) : new Set<number>()))
         : Promise.resolve(new Set<number>()),
     ]);
     return Promise.all(

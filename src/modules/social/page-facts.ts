@@ -1,0 +1,78 @@
+// One query per page for everything a post page needs to know about its viewer: the post rows
+// with, per post, whether the viewer liked it, follows its author, is separated from the author by
+// a block, shares a conversation with the author (presence), and the version of the parts the
+// presented-post cache keeps (media links, newest paid gift). The users and messaging modules
+// write their fragments; their tables stay private.
+//
+// The facts travel with the row objects (a WeakMap), so a page hydrated for visibility is presented
+// without asking again: getVisiblePostsByIds → presentPosts in one request shares one query.
+import { getTableColumns, inArray, sql } from 'drizzle-orm';
+import type { Ctx } from '../../context.js';
+import type { UserRow } from '../users/schema.js';
+import { paidReactions, postLikes, postMedia, posts, type PostRow } from './schema.js';
+
+export interface PostFacts {
+  viewerId: number | null;
+  liked: boolean;
+  following: boolean;
+  blocked: boolean;
+  peer: boolean;
+  /** Changes whenever what the presented-post cache holds for this post changes. */
+  version: string;
+}
+
+const factsOf = new WeakMap<PostRow, PostFacts>();
+const authorOf = new WeakMap<PostRow, UserRow>();
+
+const bool = (v: unknown) => v === true || v === 't' || v === 1;
+
+/** The facts loaded for this row object, when they were loaded for this viewer. */
+export function factsFor(row: PostRow, viewerId: number | null): PostFacts | undefined {
+  const f = factsOf.get(row);
+  return f && f.viewerId === viewerId ? f : undefined;
+}
+export const attachAuthor = (row: PostRow, author: UserRow) => authorOf.set(row, author);
+export const attachedAuthor = (row: PostRow) => authorOf.get(row);
+
+export function createPageFacts(ctx: Ctx) {
+  /** The rows of `ids` that exist (any order), each with its facts for `viewerId` attached. */
+  async function load(viewerId: number | null, ids: number[]): Promise<PostRow[]> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) return [];
+    const users = ctx.services.users;
+    const v = viewerId;
+    const no = sql<boolean>`false`;
+    // Qualified: drizzle writes a one-table select's columns bare, and inside a subquery on a table
+    // with its own "id" a bare "id" would name that table's column.
+    const postId = sql.raw('"posts"."id"');
+    const authorId = sql.raw('"posts"."author_id"');
+    const rows = await ctx.db
+      .select({
+        ...getTableColumns(posts),
+        fLiked: v === null ? no : sql<boolean>`exists (select 1 from ${postLikes} where ${postLikes.postId} = ${postId} and ${postLikes.userId} = ${v})`,
+        fFollowing: v === null ? no : sql<boolean>`${users.followsSql(v, authorId)}`,
+        fBlocked: v === null ? no : sql<boolean>`not ${users.notBlockedSql(v, authorId)}`,
+        fPeer: v === null ? no : sql<boolean>`${ctx.services.messaging.sharesThreadSql(v, authorId)}`,
+        fLinks: sql<string>`(select count(*)::text || ':' || coalesce(sum(${postMedia.mediaId}), 0)::text from ${postMedia} where ${postMedia.postId} = ${postId})`,
+        fGifts: sql<string>`(select coalesce(max(${paidReactions.id}), 0)::text from ${paidReactions} where ${paidReactions.postId} = ${postId})`,
+      })
+      .from(posts)
+      .where(inArray(posts.id, unique));
+    return rows.map(({ fLiked, fFollowing, fBlocked, fPeer, fLinks, fGifts, ...row }) => {
+      const post = row as PostRow;
+      factsOf.set(post, {
+        viewerId,
+        liked: bool(fLiked),
+        following: bool(fFollowing),
+        blocked: bool(fBlocked),
+        peer: bool(fPeer),
+        version: `${post.updatedAt.getTime()}|${fLinks}|${fGifts}`,
+      });
+      return post;
+    });
+  }
+
+  return { load };
+}
+
+export type PageFacts = ReturnType<typeof createPageFacts>;
