@@ -69,11 +69,13 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     const { Redis: IORedis } = await import('ioredis');
     redis = new IORedis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
     sub = redis.duplicate();
-    queueConn = new IORedis(config.redis.url, { maxRetriesPerRequest: null });
+    // Producers fail fast while Redis is away (the outbox keeps the event and retries); the workers'
+    // blocking connections (duplicated from this one) wait for Redis instead (maxRetriesPerRequest: null).
+    queueConn = new IORedis(config.redis.url, { maxRetriesPerRequest: 2 });
     for (const c of [redis, sub, queueConn]) c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
     kv = new RedisKeyValue(redis, config.redis.prefix);
     pubsub = new RedisPubSub(redis, sub, config.redis.prefix + 'ps:');
-    queue = new BullQueue(await import('bullmq'), queueConn, config.redis.prefix, log);
+    queue = new BullQueue(await import('bullmq'), queueConn, config.redis.prefix, log, config.ops.jobLockMs);
   } else {
     kv = new MemoryKeyValue();
     pubsub = new MemoryPubSub();
@@ -98,7 +100,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     kv,
     pubsub,
     queue,
-    limiter: new RateLimiter(kv),
+    limiter: new RateLimiter(kv, (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limits failing open: store unreachable')),
     storage: createStorage(config.storage, new UrlSigner(mediaUrlKey, config.mediaUrls.ttlSec)),
     metrics,
     tokens,

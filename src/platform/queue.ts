@@ -207,6 +207,8 @@ export class BullQueue implements JobQueue {
     private readonly connection: Redis,
     private readonly prefix: string,
     private readonly log: Logger,
+    /** How long a job's lock lives without renewal: a killed worker's job is taken up again after it. */
+    private readonly lockMs = 30_000,
   ) {}
 
   private queue(name: string) {
@@ -229,6 +231,9 @@ export class BullQueue implements JobQueue {
   async enqueue<T>(name: string, data: T, opts: EnqueueOptions = {}) {
     const def = this.defs.get(name);
     if (!def) throw new Error(`unknown job ${name}`);
+    // While Redis is away, fail at once (a first Queue would wait for "ready" forever): the outbox
+    // keeps the event and its relay retries the enqueue once Redis is back.
+    if (this.connection.status !== 'ready') throw new Error(`Connection is closed: Redis ${this.connection.status}, job ${name} not queued`);
     this.activity++;
     await this.queue(name).add(name, data, {
       jobId: opts.jobId,
@@ -257,6 +262,8 @@ export class BullQueue implements JobQueue {
       connection,
       prefix: this.prefix + 'bull',
       concurrency: def.opts.concurrency,
+      lockDuration: this.lockMs,
+      stalledInterval: this.lockMs,
     });
     w.on('completed', () => {
       this.activity++;

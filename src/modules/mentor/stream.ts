@@ -2,7 +2,6 @@
 // Frames are `data: {json}\n\n` only (no `event:` lines): start → token… → end, or error as the last
 // frame. A comment heartbeat keeps proxies from timing out; a gone client aborts the upstream call
 // and nothing half-written is stored. Any Accept header is served (the app sends text/event-stream).
-import { once } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
@@ -65,9 +64,17 @@ export function registerStreamRoute(app: App, ctx: Ctx) {
       raw.on('close', onClose);
       live.add(abort);
       let heartbeat: NodeJS.Timeout | null = null;
+      // Bounded buffer: a client that lets more than SSE_MAX_BUFFERED_BYTES pile up unread is dropped
+      // (upstream call aborted, nothing stored) instead of holding memory and a stream slot forever.
+      const maxBuffered = ctx.config.ops.sseMaxBufferedBytes;
       const write = async (chunk: string) => {
         if (abort.signal.aborted || raw.destroyed) return;
-        if (!raw.write(chunk)) await Promise.race([once(raw, 'drain'), once(raw, 'close')]);
+        raw.write(chunk);
+        if (raw.writableLength > maxBuffered) {
+          req.log.info({ buffered: raw.writableLength }, 'mentor stream client too slow: dropped');
+          abort.abort();
+          raw.destroy();
+        }
       };
       try {
         const turn = await svc.chatTurn(user.id, message, mode, normalizeLanguage(req.query.language));
