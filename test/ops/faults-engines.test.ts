@@ -15,6 +15,7 @@ import { enginesUnavailable, ownPostgres, ownRedis, waitFor, type OwnPostgres, t
 import { connect, type Client } from '../realtime/ws-client.js';
 
 const unavailable = SERVER_MODE ? enginesUnavailable() : 'embedded mode: the fault tests need PostgreSQL and Redis servers (SELFLINK_TEST_MODE=server)';
+if (unavailable) console.warn(`faults-engines skipped: ${unavailable}`);
 
 describe.skipIf(unavailable !== null)('faults: PostgreSQL and Redis restarts under a running server', () => {
   let pgs: OwnPostgres;
