@@ -19,6 +19,8 @@ export interface Platform {
   config: Config;
   log: Logger;
   database: Database;
+  /** DATABASE_REPLICA_URL's pool for read-only hot paths; null = reads go to the primary. */
+  replica: Database | null;
   kv: KeyValue;
   pubsub: PubSub;
   queue: JobQueue;
@@ -59,6 +61,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       ? await openPostgres(config.database.url, config.database.poolMax, log)
       : await openPglite(path.join(config.dataDir, 'pgdata')));
 
+  // A read replica serves read-only hot paths only (docs/scaling.md); never used embedded.
+  const replica = config.ops.replicaUrl && database.kind === 'postgres' ? await openPostgres(config.ops.replicaUrl, config.database.poolMax, log, 'selflink-replica') : null;
+
   let redis: Redis | null = null;
   let sub: Redis | null = null;
   let queueConn: Redis | null = null;
@@ -97,6 +102,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     config,
     log,
     database,
+    replica,
     kv,
     pubsub,
     queue,
@@ -111,6 +117,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       await queue.close();
       await pubsub.close();
       for (const c of [sub, queueConn, redis]) if (c) await c.quit().catch(() => c.disconnect());
+      await replica?.close();
       await database.close();
     },
   };
