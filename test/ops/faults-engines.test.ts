@@ -6,12 +6,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_KEY } from '../support/app.js';
-import { SERVER_MODE } from '../support/mode.js';
+import { SERVER_MODE, TEST_DATABASE_URL, templateDbName } from '../support/mode.js';
 import { startSelflink } from '../support/process.js';
-import { enginesUnavailable, ownPostgres, ownRedis, waitFor, type OwnPostgres, type OwnRedis } from '../support/engines.js';
+import { copyTemplate, enginesUnavailable, ownPostgres, ownRedis, waitFor, type OwnPostgres, type OwnRedis } from '../support/engines.js';
 import { connect, type Client } from '../realtime/ws-client.js';
 
 const unavailable = SERVER_MODE ? enginesUnavailable() : 'embedded mode: the fault tests need PostgreSQL and Redis servers (SELFLINK_TEST_MODE=server)';
@@ -27,10 +26,7 @@ describe.skipIf(unavailable !== null)('faults: PostgreSQL and Redis restarts und
 
   beforeAll(async () => {
     [pgs, redis] = await Promise.all([ownPostgres(), ownRedis()]);
-    const admin = new pg.Client({ connectionString: pgs.url() });
-    await admin.connect();
-    await admin.query('create database selflink');
-    await admin.end();
+    copyTemplate(pgs, TEST_DATABASE_URL, templateDbName(), 'selflink');
     app = startSelflink({
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
@@ -39,6 +35,7 @@ describe.skipIf(unavailable !== null)('faults: PostgreSQL and Redis restarts und
       DATA_DIR: dataDir,
       DATABASE_URL: pgs.url('selflink'),
       DATABASE_POOL_MAX: '4',
+      MIGRATE_ON_START: 'false',
       REDIS_URL: redis.url,
       JWT_SIGNING_KEY: TEST_JWT_KEY,
       // The guard must reach the database on every request (no cached sessions hide an outage).

@@ -145,3 +145,20 @@ export async function ownRedis(): Promise<OwnRedis> {
   await r.start();
   return r;
 }
+
+/**
+ * Creates `db` on the private server as a copy of the shared, already migrated test template (pg_dump
+ * reads it; nothing on the shared server changes): seconds instead of running every migration.
+ */
+export function copyTemplate(own: OwnPostgres, sharedUrl: string, template: string, db: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selflink-tpl-'));
+  try {
+    const file = path.join(dir, 'tpl.dump');
+    const src = Object.assign(new URL(sharedUrl), { pathname: `/${template}` }).toString();
+    execFileSync('pg_dump', ['--format=custom', '--no-owner', '--no-privileges', '-f', file, src], { stdio: 'pipe' });
+    execFileSync('psql', [own.url(), '-qc', `create database ${db}`], { stdio: 'pipe' });
+    execFileSync('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', '-d', own.url(db), file], { stdio: 'pipe' });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
