@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { App } from './platform/http/app-type.js';
 import type { Ctx } from './context.js';
 import { modules } from './modules/index.js';
-import { documentedErrors, errorHandler, notFound } from './platform/http/errors.js';
+import { documentedErrors, errorHandler, notFound, UNAVAILABLE_RETRY_AFTER_S } from './platform/http/errors.js';
 import { validatorCompiler } from './platform/http/validation.js';
 import { registerMultipart } from './platform/http/multipart.js';
 import { registerGuard } from './platform/http/guard.js';
@@ -130,6 +130,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
   };
   app.get('/health', { config: { auth: 'none' }, schema: { hide: true } }, async (_req, reply) => {
     const h = await health();
+    if (!h.ok) void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S));
     return reply.status(h.ok ? 200 : 503).send(h.body);
   });
 
@@ -152,6 +153,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
     app.get('/api/schema', { config: { auth: 'none' }, schema: { tags: ['ops'], description: 'This OpenAPI document.' } }, async () => app.swagger());
     app.get('/api/v1/health', { config: { auth: 'none' }, schema: { tags: ['ops'] } }, async (_req, reply) => {
       const h = await health();
+      if (!h.ok) void reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S));
       return reply.status(h.ok ? 200 : 503).send(h.body);
     });
     app.get('/metrics', { config: { auth: 'none' }, schema: { tags: ['ops'], description: 'Prometheus metrics (Bearer METRICS_TOKEN when set).' } }, async (req, reply) => {

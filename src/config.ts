@@ -79,6 +79,8 @@ export interface Config {
   outbox: { pollMs: number; leaseMs: number; retentionHours: number; crashAfterCommit: string | null };
   /** In-process cache of resolved sessions (src/modules/users/session-cache.ts); ttlMs 0 turns it off. */
   sessionCache: { ttlMs: number; maxUsers: number };
+  /** Faults and scale-out (docs/operations.md, docs/scaling.md): read replica, job lock lapse, SSE buffer cap. */
+  ops: { replicaUrl: string | null; jobLockMs: number; sseMaxBufferedBytes: number };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -243,6 +245,12 @@ export function loadConfig(env: Env = process.env): Config {
     sessionCache: {
       ttlMs: int(env, 'SESSION_CACHE_TTL_MS', 1000, 0, 60_000),
       maxUsers: int(env, 'SESSION_CACHE_MAX_USERS', 10_000, 1, 1_000_000),
+    },
+    ops: {
+      replicaUrl: url(env, 'DATABASE_REPLICA_URL', ['postgres:', 'postgresql:']),
+      // A killed worker's job runs again once its lock lapses (BullMQ's stalled-job check).
+      jobLockMs: int(env, 'JOB_LOCK_MS', 30_000, 500, 600_000),
+      sseMaxBufferedBytes: int(env, 'SSE_MAX_BUFFERED_BYTES', 1_048_576, 1024),
     },
   };
 }

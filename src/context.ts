@@ -47,6 +47,12 @@ export interface Services {
 export interface Ctx extends Platform {
   services: Services;
   db: Platform['database']['db'];
+  /**
+   * Reads that tolerate replication lag (other people's profiles and lists, search, feed pages): the
+   * replica when DATABASE_REPLICA_URL is set, else the primary. Writes and a user's reads of what they
+   * just wrote use `db`.
+   */
+  readDb: Platform['database']['db'];
 }
 
 export interface Module {

@@ -30,7 +30,7 @@ export const modules: Module[] = [
 
 export function createContext(platform: Platform): Ctx {
   const services = {} as Services;
-  const ctx: Ctx = Object.assign(Object.create(null), platform, { services, db: platform.database.db }) as Ctx;
+  const ctx: Ctx = Object.assign(Object.create(null), platform, { services, db: platform.database.db, readDb: (platform.replica ?? platform.database).db }) as Ctx;
   for (const m of modules) {
     if (m.service) (services as unknown as Record<string, unknown>)[m.name] = m.service(ctx);
   }

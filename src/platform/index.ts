@@ -19,6 +19,8 @@ export interface Platform {
   config: Config;
   log: Logger;
   database: Database;
+  /** DATABASE_REPLICA_URL's pool for read-only hot paths; null = reads go to the primary. */
+  replica: Database | null;
   kv: KeyValue;
   pubsub: PubSub;
   queue: JobQueue;
@@ -59,6 +61,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       ? await openPostgres(config.database.url, config.database.poolMax, log)
       : await openPglite(path.join(config.dataDir, 'pgdata')));
 
+  // A read replica serves read-only hot paths only (docs/scaling.md); never used embedded.
+  const replica = config.ops.replicaUrl && database.kind === 'postgres' ? await openPostgres(config.ops.replicaUrl, config.database.poolMax, log, 'selflink-replica') : null;
+
   let redis: Redis | null = null;
   let sub: Redis | null = null;
   let queueConn: Redis | null = null;
@@ -69,11 +74,13 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     const { Redis: IORedis } = await import('ioredis');
     redis = new IORedis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
     sub = redis.duplicate();
-    queueConn = new IORedis(config.redis.url, { maxRetriesPerRequest: null });
+    // Producers fail fast while Redis is away (the outbox keeps the event and retries); the workers'
+    // blocking connections (duplicated from this one) wait for Redis instead (maxRetriesPerRequest: null).
+    queueConn = new IORedis(config.redis.url, { maxRetriesPerRequest: 2 });
     for (const c of [redis, sub, queueConn]) c.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
     kv = new RedisKeyValue(redis, config.redis.prefix);
     pubsub = new RedisPubSub(redis, sub, config.redis.prefix + 'ps:');
-    queue = new BullQueue(await import('bullmq'), queueConn, config.redis.prefix, log);
+    queue = new BullQueue(await import('bullmq'), queueConn, config.redis.prefix, log, config.ops.jobLockMs);
   } else {
     kv = new MemoryKeyValue();
     pubsub = new MemoryPubSub();
@@ -95,10 +102,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     config,
     log,
     database,
+    replica,
     kv,
     pubsub,
     queue,
-    limiter: new RateLimiter(kv),
+    limiter: new RateLimiter(kv, (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate limits failing open: store unreachable')),
     storage: createStorage(config.storage, new UrlSigner(mediaUrlKey, config.mediaUrls.ttlSec)),
     metrics,
     tokens,
@@ -109,6 +117,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       await queue.close();
       await pubsub.close();
       for (const c of [sub, queueConn, redis]) if (c) await c.quit().catch(() => c.disconnect());
+      await replica?.close();
       await database.close();
     },
   };

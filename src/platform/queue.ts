@@ -207,7 +207,14 @@ export class BullQueue implements JobQueue {
     private readonly connection: Redis,
     private readonly prefix: string,
     private readonly log: Logger,
-  ) {}
+    /** How long a job's lock lives without renewal: a killed worker's job is taken up again after it. */
+    private readonly lockMs = 30_000,
+  ) {
+    this.connectedOnce = connection.status === 'ready';
+    connection.once('ready', () => (this.connectedOnce = true));
+  }
+
+  private connectedOnce: boolean;
 
   private queue(name: string) {
     let q = this.queues.get(name);
@@ -229,6 +236,10 @@ export class BullQueue implements JobQueue {
   async enqueue<T>(name: string, data: T, opts: EnqueueOptions = {}) {
     const def = this.defs.get(name);
     if (!def) throw new Error(`unknown job ${name}`);
+    // While Redis is away, fail at once (a first Queue would wait for "ready" forever): the outbox
+    // keeps the event and its relay retries the enqueue once Redis is back.
+    // (Only after a first connect: a process that just started waits for Redis as before.)
+    if (this.connectedOnce && this.connection.status !== 'ready') throw new Error(`Connection is closed: Redis ${this.connection.status}, job ${name} not queued`);
     this.activity++;
     await this.queue(name).add(name, data, {
       jobId: opts.jobId,
@@ -257,6 +268,8 @@ export class BullQueue implements JobQueue {
       connection,
       prefix: this.prefix + 'bull',
       concurrency: def.opts.concurrency,
+      lockDuration: this.lockMs,
+      stalledInterval: this.lockMs,
     });
     w.on('completed', () => {
       this.activity++;

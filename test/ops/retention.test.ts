@@ -6,6 +6,8 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { modules } from '../../src/modules/index.js';
 import { USERS_RETENTION_JOB } from '../../src/modules/users/retention.js';
 import { NOTIFICATIONS_RETENTION_JOB } from '../../src/modules/notifications/retention.js';
+import { MENTOR_RETENTION_JOB } from '../../src/modules/mentor/retention.js';
+import { PAYMENTS_RETENTION_JOB } from '../../src/modules/payments/retention.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -19,8 +21,8 @@ const rows = async <T>(q: ReturnType<typeof sql>) => (await t.ctx.db.execute(q))
 const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 
 describe('retention', () => {
-  it('the users and notifications modules install their retention schedules', () => {
-    for (const name of ['users', 'notifications']) expect(modules.find((m) => m.name === name)?.schedules, name).toBeTypeOf('function');
+  it('the users, notifications, mentor and payments modules install their retention schedules', () => {
+    for (const name of ['users', 'notifications', 'mentor', 'payments']) expect(modules.find((m) => m.name === name)?.schedules, name).toBeTypeOf('function');
   });
 
   it('purges dead sessions older than 30 days, keeps live and recent ones; the token of a live one still works', async () => {
@@ -45,5 +47,39 @@ describe('retention', () => {
     await t.drain();
     const listed = (await u.req({ url: '/api/v1/notifications/' })).json().results.map((n: { id: number }) => n.id);
     expect(listed.sort()).toEqual([ids.readNew, ids.unreadOld].sort());
+  });
+
+  it('purges mentor messages and tasks after 90 days, and sessions left empty and untouched that long', async () => {
+    const u = await t.user();
+    const session = (days: number) =>
+      rows<{ id: number }>(sql`insert into mentor_sessions (user_id, mode, created_at, updated_at, started_at) values (${u.id}, 'chat_mentor', ${ago(days)}, ${ago(days)}, ${ago(days)}) returning id`).then((r) => r.rows[0].id);
+    const message = (sessionId: number, days: number) =>
+      rows<{ id: number }>(sql`insert into mentor_messages (session_id, user_id, role, content, created_at) values (${sessionId}, ${u.id}, 'user', 'hello', ${ago(days)}) returning id`).then((r) => r.rows[0].id);
+    const oldSession = await session(120);
+    const liveSession = await session(120); // old, but still chatted in
+    const oldInLive = await message(liveSession, 100);
+    const recentInLive = await message(liveSession, 3);
+    await message(oldSession, 95);
+    await t.ctx.queue.enqueue(MENTOR_RETENTION_JOB, {});
+    await t.drain();
+    const sessions = (await rows<{ id: number }>(sql`select id from mentor_sessions where user_id = ${u.id}`)).rows.map((r) => r.id);
+    expect(sessions).toEqual([liveSession]);
+    const messages = (await rows<{ id: number }>(sql`select id from mentor_messages where user_id = ${u.id}`)).rows.map((r) => r.id);
+    expect(messages).toEqual([recentInLive]);
+    expect(messages).not.toContain(oldInLive);
+  });
+
+  it('purges checkouts that never became money after 30 days; paid ones and recent ones stay', async () => {
+    const u = await t.user();
+    const checkout = (ref: string, status: string, days: number) =>
+      rows<{ id: number }>(
+        sql`insert into payment_checkouts (provider, reference, user_id, amount_cents, currency, slc_cents, status, created_at, updated_at)
+            values ('stripe', ${`${ref}-${u.id}`}, ${u.id}, 500, 'USD', 500, ${status}, ${ago(days)}, ${ago(days)}) returning id`,
+      ).then((r) => r.rows[0].id);
+    const ids = { abandoned: await checkout('a', 'created', 40), failed: await checkout('f', 'failed', 31), paid: await checkout('p', 'paid', 400), fresh: await checkout('n', 'created', 2) };
+    await t.ctx.queue.enqueue(PAYMENTS_RETENTION_JOB, {});
+    await t.drain();
+    const left = (await rows<{ id: number }>(sql`select id from payment_checkouts where user_id = ${u.id}`)).rows.map((r) => r.id);
+    expect(left.sort()).toEqual([ids.paid, ids.fresh].sort());
   });
 });

@@ -1,6 +1,7 @@
 import type { Module } from '../../context.js';
 import { createMentorService, GENERATE_JOB, type GenerateJob } from './service.js';
 import { registerMentorRoutes } from './routes.js';
+import { mentorRetentionJobs, mentorSchedules } from './retention.js';
 
 export const mentorModule: Module = {
   name: 'mentor',
@@ -11,5 +12,7 @@ export const mentorModule: Module = {
   jobs: (ctx) => {
     ctx.queue.define<GenerateJob>(GENERATE_JOB, (job) => ctx.services.mentor.runJob(job), { attempts: 3, backoffMs: 1000, concurrency: 8 });
     ctx.services.feed.registerInsightCard('mentor', (userId) => ctx.services.mentor.insightCard(userId));
+    mentorRetentionJobs(ctx);
   },
+  schedules: mentorSchedules,
 };

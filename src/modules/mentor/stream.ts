@@ -3,6 +3,7 @@
 // frame. A comment heartbeat keeps proxies from timing out; a gone client aborts the upstream call
 // and nothing half-written is stored. Any Accept header is served (the app sends text/event-stream).
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
@@ -65,9 +66,30 @@ export function registerStreamRoute(app: App, ctx: Ctx) {
       raw.on('close', onClose);
       live.add(abort);
       let heartbeat: NodeJS.Timeout | null = null;
+      // Backpressure with bounds: the relay waits for a slow reader (so the provider is not outrun), but
+      // a client that reads nothing for a whole heartbeat interval, or lets more than
+      // SSE_MAX_BUFFERED_BYTES pile up, is dropped (upstream call aborted, nothing stored) instead of
+      // holding memory and a stream slot forever.
+      const maxBuffered = ctx.config.ops.sseMaxBufferedBytes;
+      const drop = (why: string) => {
+        if (abort.signal.aborted) return;
+        req.log.info({ why, buffered: raw.writableLength }, 'mentor stream client too slow: dropped');
+        abort.abort();
+        raw.destroy();
+      };
       const write = async (chunk: string) => {
         if (abort.signal.aborted || raw.destroyed) return;
-        if (!raw.write(chunk)) await Promise.race([once(raw, 'drain'), once(raw, 'close')]);
+        const ok = raw.write(chunk);
+        if (raw.writableLength > maxBuffered) return drop('buffer full');
+        if (ok) return;
+        const wait = new AbortController();
+        const drained = await Promise.race([
+          once(raw, 'drain', { signal: wait.signal }).then(() => true),
+          once(raw, 'close', { signal: wait.signal }).then(() => true),
+          delay(cfg.heartbeatMs, false, { signal: wait.signal }),
+        ]).catch(() => true);
+        wait.abort();
+        if (!drained) drop('stalled');
       };
       try {
         const turn = await svc.chatTurn(user.id, message, mode, normalizeLanguage(req.query.language));

@@ -10,6 +10,7 @@ const likePrefix = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 
 export function createPgBackend(ctx: Ctx): SearchBackend {
   const db = () => ctx.db;
+  // Queries read through the replica when there is one (DATABASE_REPLICA_URL); index writes use the primary.
 
   function vector(doc: SearchDoc) {
     if (doc.type === 'post') return sql`to_tsvector('simple', ${doc.text})`;
@@ -50,7 +51,7 @@ export function createPgBackend(ctx: Ctx): SearchBackend {
       const handle = q.toLowerCase();
       const words = queryWords(q);
       const tq = words.length ? sql`to_tsquery('simple', ${prefixQuery(words)})` : sql`null::tsquery`;
-      const rows = await db()
+      const rows = await ctx.readDb
         .select({ id: searchDocuments.refId })
         .from(searchDocuments)
         .where(
@@ -73,7 +74,7 @@ export function createPgBackend(ctx: Ctx): SearchBackend {
     async posts(q, viewerId, limit) {
       const words = queryWords(q);
       if (!words.length) return [];
-      const rows = await db()
+      const rows = await ctx.readDb
         .select({ id: searchDocuments.refId })
         .from(searchDocuments)
         .where(

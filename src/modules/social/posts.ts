@@ -107,7 +107,8 @@ export function createPosts(ctx: Ctx) {
     let cursor = opts.before ?? null;
     let exhausted = false;
     for (let round = 0; round < 5 && found.length <= limit; round++) {
-      const batch = await db()
+      // Post lists and feed pages tolerate replication lag: the read replica when there is one.
+      const batch = await ctx.readDb
         .select()
         .from(posts)
         .where(and(...base, olderThan(posts.createdAt, posts.id, cursor), notInArray(posts.authorId, [...inactive])))

@@ -26,8 +26,9 @@ export function createAccounts(ctx: Ctx) {
     return u ?? null;
   }
 
-  async function getActive(id: number): Promise<UserRow> {
-    const u = await getById(id);
+  /** `from`: ctx.readDb on read-only paths that tolerate replication lag (other people's profiles). */
+  async function getActive(id: number, from: DbOrTx = db()): Promise<UserRow> {
+    const u = await getById(id, from);
     if (!u || !u.isActive) throw UserErrors.userNotFound();
     return u;
   }

@@ -128,7 +128,8 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
     if (viewerId !== userId && (await isBlockedEitherWay(viewerId, userId))) throw UserErrors.userNotFound();
     const other = side === 'followers' ? follows.followerId : follows.followeeId;
     const self = side === 'followers' ? follows.followeeId : follows.followerId;
-    return db()
+    // Read-only hot path: the replica when DATABASE_REPLICA_URL is set.
+    return ctx.readDb
       .select({ u: users })
       .from(follows)
       .innerJoin(users, eq(users.id, other))

@@ -94,7 +94,7 @@ export async function userRoutes(app: App, ctx: Ctx) {
   );
 
   app.get('/users/:id', { schema: { tags: ['users'], params: IdParam, response: { 200: UserSchema } } }, async (req) => {
-    const target = await users.getActive(req.params.id);
+    const target = await users.getActive(req.params.id, ctx.readDb);
     const viewer = viewerOf(req);
     if (target.id !== viewer.id && (await users.isBlockedEitherWay(viewer.id, target.id))) throw UserErrors.userNotFound();
     return users.presentOne(viewer, target, { origin: origin(req) });

@@ -26,12 +26,13 @@ export interface Database {
 
 const MIGRATION_LOCK = 7_420_001;
 
-export async function openPostgres(url: string, poolMax: number, log: Logger): Promise<Database> {
+export async function openPostgres(url: string, poolMax: number, log: Logger, applicationName = 'selflink'): Promise<Database> {
   const pg = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   // bigint (int8) and numeric come back as JS numbers: our ids stay below 10^15.
   pg.default.types.setTypeParser(20, (v: string) => Number(v));
-  const pool = new pg.default.Pool({ connectionString: url, max: poolMax });
+  // application_name tells the primary's and the replica's sessions apart in pg_stat_activity.
+  const pool = new pg.default.Pool({ connectionString: url, max: poolMax, application_name: applicationName });
   pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
   const db = drizzle(pool, { logger: queryCountLogger }) as unknown as Db;
   return {

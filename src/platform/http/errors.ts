@@ -93,6 +93,26 @@ function isMalformedMultipart(err: { message?: string; code?: string }): boolean
   );
 }
 
+const UNAVAILABLE_PG = /^(08...|57P0[123]|53300)$/;
+const UNAVAILABLE_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNAVAILABLE_TEXT = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection is closed|MaxRetriesPerRequest|Reached the max retries/i;
+
+/**
+ * Whether an error means a backing service (PostgreSQL, Redis) is unreachable or restarting rather than
+ * a bug: the request is answered 503 with Retry-After, and the client tries again (docs/operations.md).
+ */
+export function isBackendUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown } | null, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && (UNAVAILABLE_PG.test(e.code) || UNAVAILABLE_NET.has(e.code))) return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_TEXT.test(e.message)) return true;
+    if (e.name === 'MaxRetriesPerRequestError') return true;
+  }
+  return false;
+}
+
+/** Seconds a client should wait before retrying while a backing service is down. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
 export function errorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof ApiError) {
     return reply.status(err.status).headers(err.headers).send(err.body);
@@ -127,6 +147,10 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return reply.status(err.statusCode).send({ detail: typeof err.message === 'string' && err.message ? err.message : 'Bad request.', code: String(code ?? 'bad_request').toLowerCase() });
+  }
+  if (isBackendUnavailable(err)) {
+    req.log.warn({ err: err.message }, 'backing service unavailable');
+    return reply.status(503).header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S)).send({ detail: 'Service temporarily unavailable, try again shortly.', code: 'service_unavailable' });
   }
   req.log.error({ err }, 'unhandled error');
   return reply.status(500).send({ detail: 'A server error occurred.', code: 'server_error' });
