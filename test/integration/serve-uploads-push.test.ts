@@ -6,12 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, migratedDataDir } from '../support/process.js';
 
-const BIN = path.resolve('bin/selflink.mjs');
 const MiB = 1024 * 1024;
 const onLinux = process.platform === 'linux';
 
@@ -40,7 +39,7 @@ function procKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 
 beforeAll(async () => {
   if (!onLinux) return;
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'selflink-mem-'));
+  dataDir = migratedDataDir('selflink-mem-');
   await new Promise<void>((r) => pushServer.listen(0, '127.0.0.1', r));
   const pushUrl = `http://127.0.0.1:${(pushServer.address() as import('node:net').AddressInfo).port}/--/api/v2/push/send`;
   child = spawn(process.execPath, [BIN, 'serve'], {

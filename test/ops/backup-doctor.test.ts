@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../../src/platform/db/index.js';
 import { TEST_JWT_KEY } from '../support/app.js';
-import { pgliteSnapshotPath, SERVER_MODE, TEST_DATABASE_URL, TEST_REDIS_URL, templateDbName } from '../support/mode.js';
+import { pgliteDataDirPath, SERVER_MODE, TEST_DATABASE_URL, TEST_REDIS_URL, templateDbName } from '../support/mode.js';
 
 const BIN = path.resolve('bin/selflink.mjs');
 
@@ -64,8 +64,7 @@ describe.skipIf(SERVER_MODE)('embedded (PGlite)', () => {
     expect(check(empty.out, 'database')).toMatchObject({ status: 'ok' });
 
     // A migrated database (the suite's snapshot), with a user in it.
-    const db = await openPglite(pgdata, new Blob([fs.readFileSync(pgliteSnapshotPath())]));
-    await db.close();
+    fs.cpSync(pgliteDataDirPath(), pgdata, { recursive: true });
     await sqlOn(`insert into users (email, handle, password, name) values ('kept@example.com', 'kept', 'x', 'Kept')`);
     const r = await cli(['doctor', '--json'], env);
     expect(r.code, r.out).toBe(0);

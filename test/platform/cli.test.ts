@@ -1,16 +1,16 @@
-// The real process: `selflink serve` on an empty DATA_DIR, health, graceful SIGTERM; config errors.
-import fs from 'node:fs';
+// The real process: `selflink serve` on a fresh DATA_DIR, health, graceful SIGTERM; config errors.
+// The DATA_DIR starts with a copy of the suite's migrated database (initdb and the migrations
+// themselves run once, in global setup); everything else in it (signing key, uploads) serve creates.
 import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startSelflink } from '../support/process.js';
+import { migratedDataDir, startSelflink } from '../support/process.js';
 
 
 const start = startSelflink;
 
 describe('selflink CLI', () => {
-  it('serves on an empty DATA_DIR, then shuts down cleanly on SIGTERM', async () => {
-    const dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'selflink-cli-')), 'nested', 'var');
+  it('serves on a fresh DATA_DIR, then shuts down cleanly on SIGTERM', async () => {
+    const dataDir = migratedDataDir('selflink-cli-', 'nested/var');
     const p = start({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir });
     const base = await p.listening;
     const health = await fetch(`${base}/health`);

@@ -25,3 +25,5 @@ export function migrationsHash(): string {
 
 export const templateDbName = () => `sl_tpl_${migrationsHash()}`;
 export const pgliteSnapshotPath = () => path.join(CACHE_DIR, `pglite-${migrationsHash()}.tar.gz`);
+/** The same snapshot unpacked as an on-disk PGlite data directory, for `selflink` child processes. */
+export const pgliteDataDirPath = () => path.join(CACHE_DIR, `pglite-${migrationsHash()}.pgdata`);

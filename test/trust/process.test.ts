@@ -1,12 +1,9 @@
 // The real process: secrets never reach `npm start`'s output at LOG_LEVEL=debug (the /ws?token=
 // query included, however it is requested), the metrics token, and `selflink migrate` exiting.
 import { createRequire } from 'node:module';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { startSelflink } from '../support/process.js';
+import { migratedDataDir, startSelflink } from '../support/process.js';
 import { SERVER_MODE, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/mode.js';
 import { TEST_JWT_KEY } from '../support/app.js';
 
@@ -18,7 +15,7 @@ const json = { 'content-type': 'application/json' };
 
 describe('secrets stay out of the log', () => {
   it('LOG_LEVEL=debug: no access token, refresh token or password in the output, /ws?token= by upgrade, GET and POST included', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'selflink-log-'));
+    const dataDir = migratedDataDir('selflink-log-');
     const p = start({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'debug', METRICS_TOKEN: 'metrics-secret-123' });
     const base = await p.listening;
     const password = 'Hunter2-very-secret';
