@@ -9,6 +9,8 @@ import { AstroErrors } from '../../src/modules/astro/errors.js';
 import { CoinErrors } from '../../src/modules/coin/errors.js';
 import { CommunityErrors } from '../../src/modules/community/errors.js';
 import { MentorErrors } from '../../src/modules/mentor/errors.js';
+import { RewardsErrors } from '../../src/modules/rewards/errors.js';
+import { SoulmatchErrors } from '../../src/modules/soulmatch/errors.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -49,7 +51,7 @@ describe('error catalogue', () => {
     expect(getPost['200']).toBeDefined();
   });
 
-  it("astro, coin, mentor, community and matrix operations list their errors", async () => {
+  it("astro, coin, mentor, community, rewards, soulmatch and matrix operations list their errors", async () => {
     const doc = (await t.request({ url: '/api/schema/' })).json();
     const codes = (path: string, method: string) => {
       const op = doc.paths[path]?.[method];
@@ -85,13 +87,31 @@ describe('error catalogue', () => {
     // Reads that pass no gate do not claim the gate's error.
     expect(codes('/api/v1/community/problems/{id}/comments', 'get')['403']).toBeUndefined();
 
+    const payoutStatus = codes('/api/v1/contrib-rewards/payouts/{id}/status', 'post');
+    expect(payoutStatus['404']).toContain(RewardsErrors.specs.payoutNotFound.code);
+    expect(payoutStatus['409']).toContain(RewardsErrors.specs.invalidTransition.code);
+    expect(payoutStatus['409']).toContain(RewardsErrors.specs.disputeWindowOpen.code);
+    const webhook = codes('/api/v1/rewards/webhooks/github', 'post');
+    expect(webhook['403']).toContain(RewardsErrors.specs.invalidSignature.code);
+    expect(webhook['403']).toContain(RewardsErrors.specs.webhookNotConfigured.code);
+    expect(webhook['400']).toContain(RewardsErrors.specs.payloadNotJson.code);
+    expect(codes('/api/v1/contrib-rewards/contributors', 'post')['409']).toContain(RewardsErrors.specs.githubUsernameTaken.code);
+    // A list answers no 404 of its own.
+    expect(codes('/api/v1/contrib-rewards/events', 'get')['404']).toBeUndefined();
+
+    const withUser = codes('/api/v1/soulmatch/with/{id}', 'get');
+    expect(withUser['400']).toContain(SoulmatchErrors.specs.selfMatch.code);
+    expect(withUser['404']).toContain(SoulmatchErrors.specs.userNotFound.code);
+    expect(codes('/api/v1/soulmatch/refresh', 'post')['403']).toContain(SoulmatchErrors.specs.disabled.code);
+    expect(codes('/api/v1/soulmatch/recommendations', 'get')['404']).toBeUndefined();
+
     // matrix has no errors of its own: its operations list what their configuration implies.
     const sync = codes('/api/v1/matrix/sync', 'post');
     expect(sync['400']).toContain('invalid');
     expect(sync['401']).toContain('not_authenticated');
   });
 
-  it("astro, coin, mentor and community handlers answer with their catalogue's entries", async () => {
+  it("astro, coin, mentor, community, rewards and soulmatch handlers answer with their catalogue's entries", async () => {
     const u = await t.user();
     const expectEntry = async (r: { statusCode: number; json(): unknown }, e: { status: number; code: string; message: string }) => {
       expect(r.statusCode).toBe(e.status);
@@ -104,5 +124,9 @@ describe('error catalogue', () => {
     await expectEntry(await u.req({ method: 'POST', url: '/api/v1/coin/purchase/', body: { product_code: 'no_such_code', idempotency_key: 'k1' } }), CoinErrors.specs.productNotFound);
     await expectEntry(await u.req({ url: '/api/v1/mentor/task-status/nope/' }), MentorErrors.specs.jobNotFound);
     await expectEntry(await u.req({ url: '/api/v1/community/problems/999999999/' }), CommunityErrors.specs.problemNotFound);
+    await expectEntry(await u.req({ url: '/api/v1/contrib-rewards/events/999999999/' }), RewardsErrors.specs.eventNotFound);
+    await expectEntry(await u.req({ url: '/api/v1/contrib-rewards/payouts/999999999/' }), RewardsErrors.specs.payoutNotFound);
+    await expectEntry(await u.req({ url: `/api/v1/soulmatch/with/${u.id}/` }), SoulmatchErrors.specs.selfMatch);
+    await expectEntry(await u.req({ url: '/api/v1/soulmatch/with/999999999/' }), SoulmatchErrors.specs.userNotFound);
   });
 });

@@ -4,7 +4,8 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto
 import { eq, inArray, or, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
-import { ApiError, badRequest, conflict, notFound } from '../../platform/http/errors.js';
+import { fieldError } from '../../platform/http/errors.js';
+import { RewardsErrors } from './errors.js';
 import { contributorProfiles, rewardEvents, rewardLedgerEntries, rewardSnapshots, type ContributorRow, type RewardEventRow } from './schema.js';
 import { periodOf, pointsForLabels, type AdjustmentType, type EventType } from './calc.js';
 
@@ -95,16 +96,16 @@ export function createLedger(ctx: Ctx) {
    * login become the account's (payable) events.
    */
   async function link(userId: number, login: string, opts: { actorId?: number | null; source: string; actorIp?: string | null }): Promise<{ contributor: ContributorRow; created: boolean }> {
-    if (!validGithubLogin(login)) throw new ApiError(400, { github_username: ['Enter a valid GitHub username.'] });
+    if (!validGithubLogin(login)) throw fieldError('github_username', 'Enter a valid GitHub username.');
     const user = await ctx.services.users.getById(userId);
-    if (!user) throw new ApiError(400, { user_id: ['No user with this id.'] });
+    if (!user) throw fieldError('user_id', 'No user with this id.');
     return ctx.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${SNAPSHOT_LOCK + 1})`);
       const byLogin = await contributorByLogin(tx, login);
       const byUser = await contributorByUser(tx, userId);
       if (byLogin && byLogin.userId === userId) return { contributor: byLogin, created: false };
-      if (byLogin && byLogin.userId !== null) throw conflict('This GitHub username is linked to another account.', 'github_username_taken');
-      if (byUser) throw conflict(`This account is already linked to GitHub user ${byUser.githubUsername}.`, 'account_already_linked');
+      if (byLogin && byLogin.userId !== null) throw RewardsErrors.githubUsernameTaken();
+      if (byUser) throw RewardsErrors.accountAlreadyLinked(`This account is already linked to GitHub user ${byUser.githubUsername}.`);
       let contributor: ContributorRow;
       let created = false;
       if (byLogin) {
@@ -154,39 +155,39 @@ export function createLedger(ctx: Ctx) {
     let text = d.rawBody.toString('utf8');
     if ((d.contentType ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
       const p = new URLSearchParams(text).get('payload');
-      if (p === null) throw badRequest('The form body has no payload field.', 'parse_error');
+      if (p === null) throw RewardsErrors.payloadFieldMissing();
       text = p;
     }
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      throw badRequest('JSON parse error - the request body is not valid JSON.', 'parse_error');
+      throw RewardsErrors.payloadNotJson();
     }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The payload must be a JSON object.', 'parse_error');
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw RewardsErrors.payloadNotObject();
     return body as Record<string, unknown>;
   }
 
   const obj = (v: unknown): Record<string, unknown> | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
 
-  /** POST rewards/webhooks/github/: returns the status and body to send. */
+  /** POST rewards/webhooks/github/: returns the status and body to send (refusals are thrown from the catalogue). */
   async function githubDelivery(d: Delivery): Promise<{ status: number; body?: Record<string, unknown> }> {
     const secret = ctx.config.rewards.githubWebhookSecret;
-    if (!secret) return { status: 403, body: { detail: 'Webhook secret not configured.', code: 'webhook_not_configured' } };
-    if (!verifySignature(secret, d.rawBody, d.signature)) return { status: 403, body: { detail: 'Invalid signature.', code: 'invalid_signature' } };
+    if (!secret) throw RewardsErrors.webhookNotConfigured();
+    if (!verifySignature(secret, d.rawBody, d.signature)) throw RewardsErrors.invalidSignature();
     const body = parseBody(d);
     if (d.event !== 'pull_request') return { status: 204 };
     const pr = obj(body.pull_request);
-    if (!pr) throw new ApiError(400, { pull_request: ['This field is required.'] });
+    if (!pr) throw fieldError('pull_request', 'This field is required.');
     if (body.action !== 'closed' || pr.merged !== true) return { status: 204 };
     const number = pr.number;
-    if (!Number.isSafeInteger(number) || (number as number) <= 0) throw new ApiError(400, { 'pull_request.number': ['A valid integer is required.'] });
+    if (!Number.isSafeInteger(number) || (number as number) <= 0) throw fieldError('pull_request.number', 'A valid integer is required.');
     const repo = obj(body.repository);
     // Every repository is accepted; a payload without one is keyed as repository "unknown".
     const fullName = repo && typeof repo.full_name === 'string' && repo.full_name.trim() ? repo.full_name.trim().slice(0, 200) : 'unknown';
     const author = obj(pr.user);
     const login = author && typeof author.login === 'string' ? author.login : null;
-    if (!login || login.length > 100) throw new ApiError(400, { 'pull_request.user.login': ['This field is required.'] });
+    if (!login || login.length > 100) throw fieldError('pull_request.user.login', 'This field is required.');
     const deliveryId = typeof d.deliveryId === 'string' && d.deliveryId.trim() ? d.deliveryId.trim().slice(0, 128) : null;
     const mergedAtRaw = typeof pr.merged_at === 'string' ? pr.merged_at : null;
     const mergedAt = mergedAtRaw && !Number.isNaN(Date.parse(mergedAtRaw)) ? new Date(mergedAtRaw) : new Date();
@@ -245,18 +246,18 @@ export function createLedger(ctx: Ctx) {
 
   /** A staff correction: a new manual_adjustment/bonus/penalty event, never an edit. */
   async function adjust(input: { actorId: number | null; actorIp?: string | null; contributorId?: number; userId?: number; githubUsername?: string; eventType: AdjustmentType; points: number; reason: string; reference?: string }) {
-    if (!Number.isSafeInteger(input.points) || input.points === 0 || Math.abs(input.points) > 1_000_000) throw new ApiError(400, { points: ['Must be a non-zero integer between -1000000 and 1000000.'] });
-    if (input.eventType === 'bonus' && input.points < 0) throw new ApiError(400, { points: ['A bonus must be positive.'] });
-    if (input.eventType === 'penalty' && input.points > 0) throw new ApiError(400, { points: ['A penalty must be negative.'] });
+    if (!Number.isSafeInteger(input.points) || input.points === 0 || Math.abs(input.points) > 1_000_000) throw fieldError('points', 'Must be a non-zero integer between -1000000 and 1000000.');
+    if (input.eventType === 'bonus' && input.points < 0) throw fieldError('points', 'A bonus must be positive.');
+    if (input.eventType === 'penalty' && input.points > 0) throw fieldError('points', 'A penalty must be negative.');
     const reason = input.reason.trim();
-    if (!reason) throw new ApiError(400, { reason: ['This field may not be blank.'] });
+    if (!reason) throw fieldError('reason', 'This field may not be blank.');
     return ctx.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock_shared(${SNAPSHOT_LOCK})`);
       let contributor: ContributorRow | null = null;
       if (input.contributorId !== undefined) [contributor] = await tx.select().from(contributorProfiles).where(eq(contributorProfiles.id, input.contributorId)).limit(1);
       else if (input.userId !== undefined) contributor = await contributorByUser(tx, input.userId);
       else if (input.githubUsername !== undefined) contributor = await contributorByLogin(tx, input.githubUsername);
-      if (!contributor) throw notFound('No contributor matches the given query.');
+      if (!contributor) throw RewardsErrors.contributorNotFound();
       const ev = await postEvent(tx, {
         eventType: input.eventType,
         contributorId: contributor.id,

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { notFound } from '../../platform/http/errors.js';
+import { declareRouteErrors } from '../../platform/http/errors.js';
+import { RewardsErrors } from './errors.js';
 import type { SnapshotRow } from './schema.js';
 import { parsePeriod } from './calc.js';
 import { publishedDir } from './snapshot.js';
@@ -67,6 +68,7 @@ ${body}
 
 export async function rewardsPageRoutes(app: App, ctx: Ctx) {
   const rewards = ctx.services.rewards;
+  declareRouteErrors(app, [['GET', /\/rewards\/:file$/, [RewardsErrors.specs.fileNotFound, RewardsErrors.specs.snapshotNotPublished]]]);
   const page = async (_req: unknown, reply: import('fastify').FastifyReply) => {
     const snaps = await rewards.allSnapshots();
     return reply.header('cache-control', 'public, max-age=60').type('text/html; charset=utf-8').send(renderPage(snaps));
@@ -77,10 +79,10 @@ export async function rewardsPageRoutes(app: App, ctx: Ctx) {
     const file = (req.params as { file: string }).file;
     const m = /^(\d{4}-\d{2})\.csv$/.exec(file);
     const p = m ? parsePeriod(m[1]) : null;
-    if (!p) throw notFound();
+    if (!p) throw RewardsErrors.fileNotFound();
     const snap = await rewards.snapshotByPeriod(p.period);
     const csv = path.join(publishedDir(ctx, p.period), 'snapshot.csv');
-    if (!snap || !fs.existsSync(csv)) throw notFound('No published snapshot for this month.');
+    if (!snap || !fs.existsSync(csv)) throw RewardsErrors.snapshotNotPublished();
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${p.period}.csv"`)

@@ -3,7 +3,8 @@
 import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
-import { ApiError, notFound } from '../../platform/http/errors.js';
+import { declareRouteErrors, fieldError } from '../../platform/http/errors.js';
+import { RewardsErrors } from './errors.js';
 import { clampPageSize, cursorPage, decodeCursor, paginate } from '../../platform/http/pagination.js';
 import { IdParam, Loose, Page, PageQuery } from '../../platform/http/schemas.js';
 import type { ContributorRow, RewardEventRow, SnapshotRow, PayoutRow } from './schema.js';
@@ -77,6 +78,16 @@ export const presentSnapshot = (s: SnapshotRow) => ({
 export async function rewardsRoutes(app: App, ctx: Ctx) {
   const rewards = ctx.services.rewards;
   const tags = ['rewards'];
+  const E = RewardsErrors.specs;
+  declareRouteErrors(app, [
+    ['POST', /\/rewards\/webhooks\/github\/?$/, [E.webhookNotConfigured, E.invalidSignature, E.payloadFieldMissing, E.payloadNotJson, E.payloadNotObject]],
+    ['GET', /\/contrib-rewards\/events\/:id\/?$/, [E.eventNotFound]],
+    ['GET', /\/contrib-rewards\/payouts\/:id\/?$/, [E.payoutNotFound]],
+    ['POST', /\/contrib-rewards\/payouts\/:id\/status\/?$/, [E.payoutNotFound, E.invalidTransition, E.disputeWindowOpen]],
+    ['GET', /\/contrib-rewards\/snapshots\/:id\/?$/, [E.snapshotNotFound]],
+    ['POST', /\/contrib-rewards\/contributors\/?$/, [E.githubUsernameTaken, E.accountAlreadyLinked]],
+    ['POST', /\/contrib-rewards\/adjustments\/?$/, [E.contributorNotFound]],
+  ]);
 
   // The webhook needs the raw bytes for the signature, so it lives in its own scope with a raw parser.
   await app.register(async (scope) => {
@@ -107,7 +118,7 @@ export async function rewardsRoutes(app: App, ctx: Ctx) {
 
   app.get('/contrib-rewards/events/:id', { schema: { tags, params: IdParam, response: { 200: EventSchema } } }, async (req) => {
     const r = await rewards.getEvent(req.user!.id, req.params.id);
-    if (!r) throw notFound('No RewardEvent matches the given query.');
+    if (!r) throw RewardsErrors.eventNotFound();
     return presentEvent(r.e, r.c);
   });
 
@@ -120,7 +131,7 @@ export async function rewardsRoutes(app: App, ctx: Ctx) {
 
   app.get('/contrib-rewards/payouts/:id', { schema: { tags, params: IdParam, response: { 200: PayoutSchema } } }, async (req) => {
     const r = await rewards.getPayout(req.params.id, req.user!.id);
-    if (!r) throw notFound('No Payout matches the given query.');
+    if (!r) throw RewardsErrors.payoutNotFound();
     return presentPayout(r);
   });
 
@@ -151,7 +162,7 @@ export async function rewardsRoutes(app: App, ctx: Ctx) {
 
   app.get('/contrib-rewards/snapshots/:id', { config: { auth: 'none' }, schema: { tags, security: [], params: IdParam, response: { 200: SnapshotSchema } } }, async (req) => {
     const s = await rewards.getSnapshot(req.params.id);
-    if (!s) throw notFound('No MonthlyRewardSnapshot matches the given query.');
+    if (!s) throw RewardsErrors.snapshotNotFound();
     return presentSnapshot(s);
   });
 
@@ -197,7 +208,7 @@ export async function rewardsRoutes(app: App, ctx: Ctx) {
     async (req, reply) => {
       const b = req.body;
       const targets = [b.contributor_id, b.user_id, b.github_username].filter((v) => v !== undefined);
-      if (targets.length !== 1) throw new ApiError(400, { non_field_errors: ['Give exactly one of contributor_id, user_id or github_username.'] });
+      if (targets.length !== 1) throw fieldError('non_field_errors', 'Give exactly one of contributor_id, user_id or github_username.');
       const { event, contributor } = await rewards.adjust({
         actorId: req.user!.id,
         actorIp: req.ip,

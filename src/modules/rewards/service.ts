@@ -2,7 +2,7 @@
 // payout status, snapshots and the figures other modules (community summary) may show.
 import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
-import { conflict, notFound } from '../../platform/http/errors.js';
+import { RewardsErrors } from './errors.js';
 import { olderThan, type Keyset } from '../../platform/http/pagination.js';
 import { contributorProfiles, rewardEvents, rewardPayouts, rewardSnapshots, type PayoutRow, type SnapshotRow } from './schema.js';
 import { createLedger } from './ledger.js';
@@ -82,11 +82,11 @@ export function createRewardsService(ctx: Ctx) {
         .where(eq(rewardPayouts.id, id))
         .for('update', { of: rewardPayouts })
         .limit(1);
-      if (!row) throw notFound('No Payout matches the given query.');
+      if (!row) throw RewardsErrors.payoutNotFound();
       const from = row.p.status;
       if (from === status) return { ...row, changed: false };
-      if (!NEXT[from]?.includes(status)) throw conflict(`A ${from} payout cannot become ${status}.`, 'invalid_transition');
-      if (from === 'pending' && Date.now() < row.disputeEnds.getTime()) throw conflict(`The dispute window for ${row.period} is open until ${row.disputeEnds.toISOString()}; payouts stay pending until then.`, 'dispute_window_open');
+      if (!NEXT[from]?.includes(status)) throw RewardsErrors.invalidTransition(`A ${from} payout cannot become ${status}.`);
+      if (from === 'pending' && Date.now() < row.disputeEnds.getTime()) throw RewardsErrors.disputeWindowOpen(`The dispute window for ${row.period} is open until ${row.disputeEnds.toISOString()}; payouts stay pending until then.`);
       const history = Array.isArray(row.p.metadata.status_history) ? (row.p.metadata.status_history as unknown[]) : [];
       const metadata = { ...row.p.metadata, status_history: [...history, { from, to: status, at: new Date().toISOString(), by: actor.id, ...(note ? { note } : {}) }] };
       const [p] = await tx.update(rewardPayouts).set({ status, metadata, updatedAt: new Date() }).where(eq(rewardPayouts.id, id)).returning();

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import type { RouteRate } from '../../platform/http/guard.js';
-import { ApiError } from '../../platform/http/errors.js';
+import { declareRouteErrors } from '../../platform/http/errors.js';
+import { SoulmatchErrors } from './errors.js';
 import { IdParam, Loose } from '../../platform/http/schemas.js';
 import { asyncRequested } from '../astro/service.js';
 import type { ExplainLevel } from './score.js';
@@ -24,6 +25,11 @@ export async function soulmatchRoutes(app: App, ctx: Ctx, sm: SoulmatchService) 
     { name: 'matching', by: 'user', ...rate },
     { name: 'matching_ip', by: 'ip', ...rate },
   ];
+  const E = SoulmatchErrors.specs;
+  declareRouteErrors(app, [
+    ['GET', /\/soulmatch\/with\/:id\/?$/, [E.selfMatch, E.userNotFound]],
+    ['POST', /\/soulmatch\/refresh\/?$/, [E.disabled]],
+  ]);
 
   app.get<{ Params: { id: number }; Querystring: Query }>(
     '/soulmatch/with/:id',
@@ -57,7 +63,7 @@ export async function soulmatchRoutes(app: App, ctx: Ctx, sm: SoulmatchService) 
 
   app.post('/soulmatch/refresh', { schema: { tags: ['soulmatch'], response: { 200: Type.Object({ status: Type.String() }) } } }, async (req) => {
     // The contract's disabled answer; the app never calls this route.
-    if (!ctx.config.intelligence.featureSoulmatch) throw new ApiError(403, { status: 'disabled' });
+    if (!ctx.config.intelligence.featureSoulmatch) throw SoulmatchErrors.disabled();
     await sm.legacyRefresh(req.user!.id);
     return { status: 'refreshed' };
   });

@@ -4,7 +4,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { and, desc, eq } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { UserRow } from '../users/schema.js';
-import { ApiError, badRequest, notFound } from '../../platform/http/errors.js';
+import { ApiError } from '../../platform/http/errors.js';
+import { SoulmatchErrors } from './errors.js';
 import { lifePath } from '../matrix/service.js';
 import { grantedExplainLevel } from './entitlement.js';
 import { soulmatchProfiles, soulmatchResults, soulmatchScores } from './schema.js';
@@ -81,11 +82,11 @@ export function createSoulmatchService(ctx: Ctx) {
   }
 
   async function visibleTarget(viewerId: number, otherId: number): Promise<UserRow> {
-    if (viewerId === otherId) throw badRequest('Cannot compute SoulMatch with yourself.', 'soulmatch_self');
+    if (viewerId === otherId) throw SoulmatchErrors.selfMatch();
     const other = await users().getById(otherId);
-    if (!other || !other.isActive) throw notFound('User not found.');
+    if (!other || !other.isActive) throw SoulmatchErrors.userNotFound();
     const [hidden, muted] = await Promise.all([users().blockedIds(viewerId), users().mutedIds(viewerId)]);
-    if (hidden.has(otherId) || muted.has(otherId)) throw notFound('User not found.');
+    if (hidden.has(otherId) || muted.has(otherId)) throw SoulmatchErrors.userNotFound();
     return other;
   }
 
