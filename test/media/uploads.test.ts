@@ -1,6 +1,7 @@
 // Multipart handling on every upload route: malformed bodies are 400 (DRF shape), over-cap requests
 // are 413, parts are spooled to temporary files that are removed after the response.
 import fs from 'node:fs';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { jpeg, multipart, png } from '../social/helpers.js';
@@ -73,6 +74,32 @@ describe('limits', () => {
     expect(res.statusCode).toBe(413);
     expect(res.json().code).toBe('payload_too_large');
     expect(res.headers.connection).toBe('close');
+  });
+
+  it('a client still sending when the 413 goes out reads the 413 (lingering close), then the server closes', async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.server.address() as net.AddressInfo;
+    const sock = net.connect(port, '127.0.0.1');
+    let received = '';
+    let writeError: Error | undefined;
+    sock.on('data', (d) => (received += d));
+    sock.on('error', (err) => (writeError ??= err));
+    const closed = new Promise((r) => sock.on('close', r));
+    const answered = new Promise<void>((r) => sock.on('data', () => received.includes('\r\n\r\n{') && r()));
+    sock.write(`POST /api/v1/media/ HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${alice.token}\r\ncontent-type: multipart/form-data; boundary=b\r\ncontent-length: 500000000\r\n\r\n`);
+    // Keep the pipe full, as an app streaming a large video does, until the answer arrives.
+    const chunk = Buffer.alloc(256 * 1024);
+    let done = false;
+    void answered.then(() => (done = true));
+    while (!done && !writeError && !sock.destroyed) {
+      if (!sock.write(chunk)) await new Promise((r) => sock.once('drain', r).once('close', r).once('data', r));
+      else await new Promise((r) => setImmediate(r));
+    }
+    expect(writeError).toBeUndefined();
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received.toLowerCase()).toContain('connection: close');
+    sock.end(); // we stop sending: the server, which has already sent its FIN, closes
+    await closed;
   });
 
   it('names the field of a file over its route\'s per-file limit', async () => {

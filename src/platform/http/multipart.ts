@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from './app-type.js';
 import { ApiError } from './errors.js';
+import { lingerOnClose } from './linger.js';
 import { MULTIPART } from './validation.js';
 
 /** Bytes kept in memory from the start of each file, for content sniffing and image dimensions. */
@@ -114,7 +115,10 @@ export async function registerMultipart(app: App, opts: MultipartOptions) {
     if (!cfg) throw new ApiError(415, { detail: 'Unsupported media type "multipart/form-data" in request.', code: 'unsupported_media_type' });
     const declared = Number(req.headers['content-length']);
     // Refuse at once what cannot fit, before reading a byte of it.
-    if (Number.isFinite(declared) && declared > opts.totalBytes + 64 * 1024) throw tooLarge(`The request body exceeds ${opts.totalBytes} bytes.`);
+    if (Number.isFinite(declared) && declared > opts.totalBytes + 64 * 1024) {
+      lingerOnClose(req.raw);
+      throw tooLarge(`The request body exceeds ${opts.totalBytes} bytes.`);
+    }
     const contentType = String(req.headers['content-type'] ?? '');
     if (!/;\s*boundary=("[^"]+"|[^\s;]+)/i.test(contentType)) throw malformed('Invalid boundary in multipart: None');
 
@@ -151,6 +155,8 @@ export async function registerMultipart(app: App, opts: MultipartOptions) {
         }
       }
     } catch (err) {
+      // Whatever we answer now, the rest of the body is unread: let the client see the answer.
+      lingerOnClose(req.raw);
       if (err instanceof ApiError) throw err;
       const e = err as { statusCode?: number; code?: string; message?: string };
       if (e.statusCode === 413 || e.code === 'FST_FILES_LIMIT' || e.code === 'FST_PARTS_LIMIT' || e.code === 'FST_FIELDS_LIMIT') {
