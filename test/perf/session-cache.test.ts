@@ -121,6 +121,7 @@ describe.runIf(SERVER_MODE)('two instances', () => {
     expect(queries).toBe(0);
     const delivered = sessionCacheOf(b.ctx).delivered(u.id);
     expect((await u.req({ method: 'POST', url: '/api/v1/auth/logout/', body: {} })).statusCode).toBe(200);
+    await t.drain(); // A relays session.revoked itself rather than waiting for B's polling relay
     await delivered;
     const res = await meOnB(u.token);
     expect(res.statusCode).toBe(401);
