@@ -98,6 +98,53 @@ describe('events commit with their change', () => {
     expect(row.handled).toEqual(['test.flaky#1']);
   });
 
+  it('the suite’s drain also waits for work the background relay starts while the queue drains', async () => {
+    // The interleaving that made delivery tests flaky in server mode: a job emits an event, the
+    // background relay (not drain) delivers it, and its listener enqueues the next job only after the
+    // queue has been drained. Gates make that order certain instead of likely; the second job waits for
+    // the next round of draining (a worker would otherwise run it at once in server mode).
+    const gate = () => {
+      let open!: () => void;
+      const opened = new Promise<void>((r) => (open = r));
+      return { open, opened };
+    };
+    const relayHasIt = gate();
+    const queueDrainedOnce = gate();
+    const nextRound = gate();
+    const ran: string[] = [];
+    t.ctx.queue.define('test.first', async () => {
+      await t.ctx.events.emit('test.relayed', {});
+      await relayHasIt.opened;
+      ran.push('first');
+    });
+    t.ctx.queue.define('test.second', async () => {
+      await nextRound.opened;
+      ran.push('second');
+    });
+    t.ctx.events.on('test.relayed', async (_payload, meta) => {
+      relayHasIt.open();
+      await queueDrainedOnce.opened;
+      await t.ctx.queue.enqueue('test.second', {}, { jobId: `second-${meta.id}` });
+    });
+    const queue = t.ctx.queue;
+    const queueDrain = queue.drain.bind(queue);
+    let rounds = 0;
+    queue.drain = async () => {
+      // The first job starts inside the queue's drain, after drain() relayed what was pending.
+      if (++rounds === 1) await queue.enqueue('test.first', {});
+      else nextRound.open();
+      await queueDrain();
+      queueDrainedOnce.open();
+    };
+    try {
+      await t.drain();
+      expect(ran).toEqual(['first', 'second']);
+    } finally {
+      queue.drain = queueDrain;
+      nextRound.open();
+    }
+  });
+
   it('a listener failing for good stays pending with its error and a later attempt time', async () => {
     t.ctx.events.on('test.broken', () => {
       throw new Error('always down');
