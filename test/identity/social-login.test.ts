@@ -10,12 +10,14 @@ let t: TestApp;
 let server: http.Server;
 let base: string;
 let signKey: CryptoKey;
+/** What the fake JWKS endpoint serves (a test swaps it to model another provider at the same URL). */
+let servedKeys: object[] = [];
 const CLIENT = 'selflink-test.apps.example';
 
 beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   signKey = privateKey as CryptoKey;
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  servedKeys = [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }];
   server = http.createServer((req, res) => {
     const json = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
@@ -23,7 +25,7 @@ beforeAll(async () => {
     };
     const url = new URL(req.url!, 'http://x');
     const auth = req.headers.authorization;
-    if (url.pathname === '/jwks') return json(200, { keys: [jwk] });
+    if (url.pathname === '/jwks') return json(200, { keys: servedKeys });
     if (url.pathname === '/github/token') {
       let body = '';
       req.on('data', (c) => (body += c));
@@ -54,14 +56,14 @@ afterAll(async () => {
   server?.close();
 });
 
-const googleToken = (claims: Record<string, unknown>, opts: { aud?: string; iss?: string; exp?: number } = {}) =>
+const googleToken = (claims: Record<string, unknown>, opts: { aud?: string; iss?: string; exp?: number; key?: CryptoKey } = {}) =>
   new SignJWT({ email_verified: true, ...claims })
     .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
     .setIssuer(opts.iss ?? 'https://accounts.google.com')
     .setAudience(opts.aud ?? CLIENT)
     .setIssuedAt()
     .setExpirationTime(opts.exp ?? Math.floor(Date.now() / 1000) + 600)
-    .sign(signKey);
+    .sign(opts.key ?? signKey);
 
 const callback = (provider: string, body: unknown) => t.request({ method: 'POST', url: `/api/v1/auth/social/${provider}/callback/`, body });
 
@@ -120,6 +122,25 @@ describe('social login', () => {
     expect((await callback('google', { id_token: 'a', code: 'b' })).statusCode).toBe(400);
     expect((await callback('myspace', { code: 'x' })).json()).toEqual({ detail: 'Not found.', code: 'not_found' });
     expect((await callback('github', { code: 'x', extra: 1 })).json()).toHaveProperty('extra');
+  });
+
+  it('each app keeps its own Google key set: another app at the same JWKS URL reads the keys served now', async () => {
+    // This app has fetched and cached the current key set.
+    expect((await callback('google', { id_token: await googleToken({ sub: 'g-keys', email: 'keys@example.com' }) })).statusCode).toBe(200);
+    // The endpoint now serves another key under the same id (as a new fake provider on a reused port
+    // does for the next test file in the same worker process).
+    const before = servedKeys;
+    const other = await generateKeyPair('RS256');
+    servedKeys = [{ ...(await exportJWK(other.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }];
+    const second = await createTestApp({ GOOGLE_CLIENT_IDS: CLIENT, GOOGLE_JWKS_URL: `${base}/jwks` });
+    try {
+      const tok = await googleToken({ sub: 'g-other', email: 'other-keys@example.com' }, { key: other.privateKey as CryptoKey });
+      const r = await second.request({ method: 'POST', url: '/api/v1/auth/social/google/callback/', body: { id_token: tok } });
+      expect(r.statusCode).toBe(200);
+    } finally {
+      servedKeys = before;
+      await second.close();
+    }
   });
 
   it('says when a provider is not configured', async () => {

@@ -7,7 +7,7 @@ import { fieldError } from '../../platform/http/errors.js';
 import { originOf } from '../../platform/http/pagination.js';
 import type { RouteRate } from '../../platform/http/guard.js';
 import { me, UserSchema } from './present.js';
-import { socialLogin, SOCIAL_PROVIDERS, type SocialProvider } from './social-login.js';
+import { createSocialLogin, SOCIAL_PROVIDERS, type SocialProvider } from './social-login.js';
 import type { UserRow } from './schema.js';
 import { dropCachedSessions } from './session-cache.js';
 
@@ -135,6 +135,7 @@ export async function authRoutes(app: App, ctx: Ctx) {
   );
 
   // One literal route per provider (as the contract lists them), so each shows in the OpenAPI document.
+  const socialLogin = createSocialLogin(ctx);
   for (const provider of SOCIAL_PROVIDERS) {
     app.post(
       `/auth/social/${provider}/callback`,
@@ -154,7 +155,7 @@ export async function authRoutes(app: App, ctx: Ctx) {
         },
       },
       async (req) => {
-        const user = await socialLogin(ctx, provider as SocialProvider, req.body);
+        const user = await socialLogin(provider as SocialProvider, req.body);
         const tokens = await users.issueTokens(user.id, ua(req));
         return payload(req, user, tokens, 'Social login successful.');
       },

@@ -42,9 +42,10 @@ async function fetchJson(url: string, init?: RequestInit): Promise<any> {
   return body;
 }
 
-const jwksCache = new Map<string, JWTVerifyGetKey>();
+/** The app's Google signing keys, fetched on first use and refreshed by jose when a new key id appears. */
+type GoogleKeys = () => JWTVerifyGetKey;
 
-async function google(ctx: Ctx, c: Credentials): Promise<Identity> {
+async function google(ctx: Ctx, c: Credentials, keys: GoogleKeys): Promise<Identity> {
   const g = ctx.config.social.google;
   if (!g.clientIds.length) throw notConfigured('google');
   let idToken = c.id_token;
@@ -55,13 +56,8 @@ async function google(ctx: Ctx, c: Credentials): Promise<Identity> {
     idToken = typeof r.id_token === 'string' ? r.id_token : undefined;
   }
   if (!idToken) throw UserErrors.invalidRequest('Google login needs an id_token or a code.');
-  let jwks = jwksCache.get(g.jwksUrl);
-  if (!jwks) {
-    jwks = createRemoteJWKSet(new URL(g.jwksUrl));
-    jwksCache.set(g.jwksUrl, jwks);
-  }
   try {
-    const { payload } = await jwtVerify(idToken, jwks, { issuer: g.issuers, audience: g.clientIds });
+    const { payload } = await jwtVerify(idToken, keys(), { issuer: g.issuers, audience: g.clientIds });
     if (typeof payload.sub !== 'string') throw invalidToken();
     return {
       subject: payload.sub,
@@ -120,12 +116,25 @@ async function facebook(ctx: Ctx, c: Credentials): Promise<Identity> {
   return { subject: String(me.id), email: typeof me.email === 'string' ? me.email : null, emailVerified: typeof me.email === 'string', name: String(me.name ?? '') };
 }
 
-const VERIFIERS: Record<SocialProvider, (ctx: Ctx, c: Credentials) => Promise<Identity>> = { google, github, facebook };
+/**
+ * The social log-in of one app. The Google key set lives here, with the app's configuration, not in
+ * the module: another app in the same process (the tests build many) may name another JWKS.
+ */
+export function createSocialLogin(ctx: Ctx) {
+  let jwks: JWTVerifyGetKey | null = null;
+  const googleKeys: GoogleKeys = () => (jwks ??= createRemoteJWKSet(new URL(ctx.config.social.google.jwksUrl)));
+  const verifiers: Record<SocialProvider, (c: Credentials) => Promise<Identity>> = {
+    google: (c) => google(ctx, c, googleKeys),
+    github: (c) => github(ctx, c),
+    facebook: (c) => facebook(ctx, c),
+  };
+  return (provider: SocialProvider, c: Credentials) => socialLogin(ctx, provider, verifiers[provider], c);
+}
 
-export async function socialLogin(ctx: Ctx, provider: SocialProvider, c: Credentials): Promise<UserRow> {
+async function socialLogin(ctx: Ctx, provider: SocialProvider, verify: (c: Credentials) => Promise<Identity>, c: Credentials): Promise<UserRow> {
   const given = [c.id_token, c.access_token, c.code].filter((v) => v !== undefined && v !== '');
   if (given.length !== 1) throw new ApiError(400, { non_field_errors: ['Incorrect input. Send exactly one of id_token, access_token or code.'] });
-  const id = await VERIFIERS[provider](ctx, c);
+  const id = await verify(c);
   const usersSvc = ctx.services.users;
 
   const [linked] = await ctx.db
