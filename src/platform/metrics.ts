@@ -2,9 +2,23 @@
 import client from 'prom-client';
 import { queriesSent } from './db/query-count.js';
 
+/**
+ * The process's own figures (CPU, memory, GC, event loop): collected once per process. Each call of
+ * collectDefaultMetrics starts a GC observer and an event-loop histogram that are never stopped, so a
+ * process that builds many apps (the test workers) would gather them again per app.
+ */
+let processMetrics: client.Registry | null = null;
+function processRegistry() {
+  if (!processMetrics) {
+    processMetrics = new client.Registry();
+    client.collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
 export function createMetrics() {
-  const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
+  // The app's registry starts with the process's metrics; everything below is the app's own.
+  const registry = client.Registry.merge([processRegistry()]);
   const httpDuration = new client.Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request latency by route pattern',

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/platform/log.js';
 import { normalizeHandle } from '../../src/modules/users/handles.js';
 import { djangoPbkdf2, hashPassword, verifyPassword } from '../../src/platform/auth/passwords.js';
 import { sniffMedia } from '../../src/platform/storage/sniff.js';
+import { createMetrics } from '../../src/platform/metrics.js';
 import { DJANGO_IMPORTED, DJANGO_LEGACY } from '../support/django-vectors.js';
 
 describe('config', () => {
@@ -24,6 +25,22 @@ describe('config', () => {
     expect(() => loadConfig({ JWT_SIGNING_KEY: 'short' })).toThrow(/JWT_SIGNING_KEY/);
     expect(() => parseRate('X', '10/fortnight')).toThrow(/X/);
     expect(parseRate('X', '5/s')).toEqual({ limit: 5, windowMs: 1000 });
+  });
+});
+
+describe('metrics', () => {
+  it('every app exports the process figures, gathered once per process; its own figures stay its own', async () => {
+    const a = createMetrics();
+    const b = createMetrics();
+    const text = await a.registry.metrics();
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+    expect(text).toContain('http_request_duration_seconds');
+    // One GC observer and one event-loop histogram per process, however many apps it builds.
+    expect(a.registry.getSingleMetric('nodejs_gc_duration_seconds')).toBeDefined();
+    expect(a.registry.getSingleMetric('nodejs_gc_duration_seconds')).toBe(b.registry.getSingleMetric('nodejs_gc_duration_seconds'));
+    a.jobs.inc({ job: 'x', outcome: 'completed' });
+    expect(await b.registry.getSingleMetricAsString('jobs_processed_total')).not.toContain('job="x"');
   });
 });
 
