@@ -132,6 +132,7 @@ export async function ownRedis(): Promise<OwnRedis> {
       child = null;
     },
     async destroy() {
+      process.off('exit', killOnExit);
       if (child && child.exitCode === null) {
         const c = child;
         const exited = new Promise((res) => c.once('exit', res));
@@ -141,7 +142,9 @@ export async function ownRedis(): Promise<OwnRedis> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-  process.once('exit', () => child?.exitCode === null && child.kill('SIGKILL'));
+  // Removed again by destroy(): a worker process runs many test files, each may start its own Redis.
+  const killOnExit = () => child?.exitCode === null && child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   await r.start();
   return r;
 }
