@@ -1,5 +1,5 @@
 // Migrates once per run: a PGlite snapshot (embedded) or a template database (server); test files copy it.
-// The PGlite snapshot is also unpacked the snapshot into an on-disk data directory that `selflink` child
+// The PGlite snapshot is also unpacked into an on-disk data directory that `selflink` child
 // processes start from (a copy per test), so no process test pays for initdb and the migrations.
 import fs from 'node:fs';
 import pg from 'pg';
@@ -19,7 +19,7 @@ async function pgliteSnapshot() {
   fs.mkdirSync(CACHE_DIR, { recursive: true });
   const database = await openPglite(null);
   await database.migrate();
-  const blob = await (database as unknown as { pglite: { dumpDataDir(c: 'gzip'): Promise<Blob> } }).pglite.dumpDataDir('gzip');
+  const blob = await (database as unknown as { pglite: { dumpDataDir(c: 'none'): Promise<Blob> } }).pglite.dumpDataDir('none');
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, Buffer.from(await blob.arrayBuffer()));
   fs.renameSync(tmp, file);

@@ -24,6 +24,7 @@ export function migrationsHash(): string {
 }
 
 export const templateDbName = () => `sl_tpl_${migrationsHash()}`;
-export const pgliteSnapshotPath = () => path.join(CACHE_DIR, `pglite-${migrationsHash()}.tar.gz`);
+/** Uncompressed: every test file loads it, and gunzip was about a third of opening a copy. */
+export const pgliteSnapshotPath = () => path.join(CACHE_DIR, `pglite-${migrationsHash()}.tar`);
 /** The same snapshot unpacked as an on-disk PGlite data directory, for `selflink` child processes. */
 export const pgliteDataDirPath = () => path.join(CACHE_DIR, `pglite-${migrationsHash()}.pgdata`);
