@@ -155,4 +155,17 @@ describe('presented-post cache', () => {
     expect((await author.req({ method: 'DELETE', url: `/api/v1/media/${asset.id}/` })).statusCode).toBe(204);
     expect(find(await listed(viewer), id).media).toEqual([]);
   });
+  it('shows a media asset edited in place (its edit time is part of the version)', async () => {
+    const asset = (await other.req({ method: 'POST', url: '/api/v1/media/', body: { s3_key: 'external/a.png', mime: 'image/png', width: 10, height: 10 } })).json();
+    // Another author: the beforeEach posts use up the author's post_create bucket (30 a minute).
+    await post(other, { text: 'neighbour' }); // pages of one post are not cached
+    const id = await post(other, { text: 'media to edit', media_ids: [asset.id] });
+    expect(find(await listed(viewer, other.id), id).media[0]).toMatchObject({ width: 10 });
+    expect(find(await listed(viewer, other.id), id).media[0]).toMatchObject({ width: 10 });
+    const edited = await other.req({ method: 'PATCH', url: `/api/v1/media/${asset.id}/`, body: { width: 640, s3_key: 'external/b.png' } });
+    expect(edited.statusCode).toBe(200);
+    const after = find(await listed(viewer, other.id), id).media[0];
+    expect(after).toMatchObject({ width: 640 });
+    expect(after.s3_key).toBe('external/b.png');
+  });
 });
