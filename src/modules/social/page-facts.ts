@@ -19,6 +19,8 @@ export interface PostFacts {
   peer: boolean;
   /** Changes whenever what the presented-post cache holds for this post changes. */
   version: string;
+  /** No media links and no gifts: the cached parts are empty, nothing to query or read. */
+  noParts: boolean;
 }
 
 const factsOf = new WeakMap<PostRow, PostFacts>();
@@ -68,6 +70,7 @@ export function createPageFacts(ctx: Ctx) {
         blocked: bool(fBlocked),
         peer: bool(fPeer),
         version: `${post.updatedAt.getTime()}|${fLinks}|${fMedia}|${fGifts}`,
+        noParts: fLinks === '0:0' && fGifts === '0',
       });
       return post;
     });
