@@ -1,7 +1,7 @@
 // The media module's rules: files are accepted by their bytes (never by name or declared type),
 // stored through ctx.storage, recorded as MediaAsset rows and presented with absolute or presigned URLs.
 import { randomBytes } from 'node:crypto';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
 import { fieldError } from '../../platform/http/errors.js';
@@ -200,7 +200,15 @@ export function createMediaService(ctx: Ctx) {
     );
   }
 
-  return { inspect, storeUploads, insertStored, discard, createFromUpload, getMany, getOwned, assertOwned, markUsed, deleteMany, urlFor, assetUrl, present };
+  /**
+   * SQL for the newest edit time (epoch ms) among the assets whose ids `mediaIds` selects: lets a
+   * cache of presented media (social's post cache) see an in-place edit without a query of its own.
+   */
+  function editedAtSql(mediaIds: SQL): SQL<string> {
+    return sql<string>`(select coalesce(floor(extract(epoch from max(${mediaAssets.updatedAt})) * 1000), 0)::bigint::text from ${mediaAssets} where ${mediaAssets.id} in (${mediaIds}))`;
+  }
+
+  return { inspect, storeUploads, insertStored, discard, createFromUpload, getMany, getOwned, assertOwned, markUsed, deleteMany, urlFor, assetUrl, present, editedAtSql };
 }
 
 export type MediaService = ReturnType<typeof createMediaService>;
