@@ -3,6 +3,7 @@
 // Usage: npm run bench -- users-me   (needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379)
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
+import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD, type OpsView } from './ops-snapshot.js';
 import { ROOT, fmt, freePort, load, loadCounted, startAndWait, startProcess, writeSection, benchDatabase, serverEnv, type SummaryRow } from './lib.js';
 
 const CONNECTIONS = 100;
@@ -22,6 +23,7 @@ export async function run(): Promise<SummaryRow[]> {
   // The api role does not migrate (serve does): apply the migrations first, as a deployment would.
   const migrated = spawnSync(process.execPath, ['bin/selflink.mjs', 'migrate'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
   if (migrated.status !== 0) throw new Error('migrate failed');
+  createOpsStaff(env);
   const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, /listening (\d+)/);
   const variants: { name: string; env: Record<string, string> }[] = [
     { name: 'production defaults (request logs, rate limits)', env: { LOG_LEVEL: 'info' } },
@@ -30,6 +32,7 @@ export async function run(): Promise<SummaryRow[]> {
   ];
   const rows: string[] = [];
   let first: { bare: number; me: number; bareP99: number; meP99: number } | null = null;
+  let ops: { view: OpsView; rps: number; p99: number } | null = null;
   const summary: SummaryRow[] = [];
   const load0 = os.loadavg()[0];
   try {
@@ -46,7 +49,10 @@ export async function run(): Promise<SummaryRow[]> {
         const headers = { authorization: `Bearer ${token}` };
         await load(`${base}/users/me/`, { connections: CONNECTIONS, seconds: 2, headers }); // warm-up
         const b = await load(`http://127.0.0.1:${bare.port}/bare`, { connections: CONNECTIONS, seconds: SECONDS });
+        // The first variant's run is also watched through the staff ops page, as an operator would.
+        const watching = first ? null : opsDuringLoad(`http://127.0.0.1:${port}`, 1000, Math.max(2000, SECONDS * 1000 - 1000));
         const m = await loadCounted(`http://127.0.0.1:${port}`, `${base}/users/me/`, { connections: CONNECTIONS, seconds: SECONDS, headers });
+        if (watching) ops = { view: await watching, rps: m.rps, p99: m.p99 };
         if (m.non2xx || m.errors) throw new Error(`users/me answered ${m.non2xx} non-2xx and ${m.errors} errors`);
         if (!first) summary.push({ path: 'GET users/me/', rps: m.rps, ratio: m.rps / b.rps, p50: m.p50, p99: m.p99, roundTrips: m.roundTrips, load: os.loadavg()[0] });
         first ??= { bare: b.rps, me: m.rps, bareP99: b.p99, meP99: m.p99 };
@@ -64,6 +70,12 @@ with PostgreSQL, Redis and the load generator on the same two cores (1-minute lo
 | API process | bare req/s | bare p99 ms | users/me req/s | p50 ms | p99 ms | ratio |
 |---|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
+
+The staff ops page (\`/admin/ops.json\`, which \`/admin/ops\` refreshes from) read during row 1's run, its window
+starting 1 s into the load and ending 1 s before its end:
+
+${OPS_TABLE_HEAD}
+${ops ? opsRow(ops.view, '/api/v1/users', { rps: ops.rps, p99: ops.p99 }, fmt) : '| (not read) |'}
 
 Headline (production defaults): **${fmt((first!.me / first!.bare) * 100, 1)} %** of the bare route's throughput, p99 ${fmt(first!.meP99, 1)} ms vs ${fmt(first!.bareP99, 1)} ms.
 

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { fmt, writeSection, type SummaryRow } from './lib.js';
 
-const benches: Record<string, () => Promise<{ run(): Promise<SummaryRow[] | void> }>> = {
+const benches: Record<string, () => Promise<{ run(): Promise<SummaryRow[] | void>; cleanup?: () => Promise<void> }>> = {
   'users-me': () => import('./http-users-me.js'),
   startup: () => import('./startup.js'),
   feed: () => import('./feed.js'),
@@ -54,9 +54,14 @@ for (const n of pick) {
     process.exit(2);
   }
   const times = SUMMARISED.has(n) ? runs : 1;
-  for (let i = 0; i < times; i++) {
-    const got = await (await b()).run();
-    for (const r of got ?? []) rows.set(r.path, [...(rows.get(r.path) ?? []), r]);
+  const mod = await b();
+  try {
+    for (let i = 0; i < times; i++) {
+      const got = await mod.run();
+      for (const r of got ?? []) rows.set(r.path, [...(rows.get(r.path) ?? []), r]);
+    }
+  } finally {
+    await mod.cleanup?.();
   }
 }
 if (rows.size) {

@@ -71,6 +71,8 @@ export interface Config {
   uploads: { maxTotalBytes: number; tmpDir: string };
   /** Signed URLs of private media (local storage); null key = derived from the JWT signing key. */
   mediaUrls: { signingKey: string | null; ttlSec: number };
+  /** Media retention: an upload no post or comment has used is purged after this many hours. */
+  media: { orphanHours: number };
   delivery: {
     push: { backend: 'log' | 'expo'; sendUrl: string; receiptsUrl: string; accessToken: string | null; receiptDelayMs: number };
     email: { smtpUrl: string | null; from: string };
@@ -217,6 +219,8 @@ export function loadConfig(env: Env = process.env): Config {
       tmpDir: path.resolve(str(env, 'UPLOAD_TMP_DIR', path.join(dataDir, 'tmp', 'uploads'))),
     },
     mediaUrls: { signingKey: mediaUrlKey, ttlSec: int(env, 'MEDIA_URL_TTL_SECONDS', 900, 60, 604800) },
+    // At least an hour: an upload is normally attached within seconds of being made.
+    media: { orphanHours: int(env, 'MEDIA_ORPHAN_HOURS', 24, 1, 24 * 365) },
     delivery: {
       push: {
         backend: pushBackend,

@@ -92,11 +92,18 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   queue.onOutcome = (job, outcome) => metrics.jobs.inc({ job, outcome });
   registerCollectedGauges(metrics, { queueCounts: () => queue.counts(), pool: () => database.poolStats?.() ?? null });
   // Cache hit rates: every read of the key-value store counts under its key's first segment.
+  const lookup = (key: string, v: string | null) => metrics.cacheLookups.inc({ cache: /^[A-Za-z_.-]{1,40}(?=:)/.exec(key)?.[0] ?? 'other', outcome: v === null ? 'miss' : 'hit' });
   const kvGet = kv.get.bind(kv);
   kv.get = async (key: string) => {
     const v = await kvGet(key);
-    metrics.cacheLookups.inc({ cache: /^[A-Za-z_.-]{1,40}(?=:)/.exec(key)?.[0] ?? 'other', outcome: v === null ? 'miss' : 'hit' });
+    lookup(key, v);
     return v;
+  };
+  const kvGetMany = kv.getMany.bind(kv);
+  kv.getMany = async (keys: string[]) => {
+    const vs = await kvGetMany(keys);
+    keys.forEach((k, i) => lookup(k, vs[i] ?? null));
+    return vs;
   };
   const platform: Platform = {
     config,

@@ -270,6 +270,21 @@ describe('staff actions, each audited', () => {
     expect(metrics).toMatch(/job_queue_jobs\{queue="admin.test.flaky",state="failed"\} 0/);
     expect(metrics).toMatch(/cache_lookups_total\{cache="admin_session",outcome="hit"\} \d+/);
   });
+
+  it('ops: cache hit rates include the presented-post cache (multi-key reads)', async () => {
+    const u = await t.user();
+    for (const text of ['one', 'two']) expect((await u.req({ method: 'POST', url: '/api/v1/posts/', body: { text } })).statusCode).toBe(201);
+    const page = () => u.req({ url: `/api/v1/posts/?author=${u.id}` });
+    for (let i = 0; i < 3; i++) expect((await page()).statusCode).toBe(200);
+    const hitRate = async (cache: string) => ((await b.get('/admin/ops.json')).json().cache as { cache: string; hits: number; misses: number }[]).find((c) => c.cache === cache);
+    // The first page misses both posts and writes them; the two after read them.
+    const before = await hitRate('social');
+    for (let i = 0; i < 2; i++) expect((await page()).statusCode).toBe(200);
+    const after = await hitRate('social');
+    // Each key of a multi-key read counts once: two warm pages of two posts are four hits.
+    expect(after!.hits - before!.hits).toBe(4);
+    expect(after!.misses).toBe(before!.misses);
+  });
 });
 
 describe('login rate limit', () => {

@@ -1,13 +1,16 @@
 // S3 storage for real, against a local S3-compatible server (s3rver) started here: put (streamed from
 // the upload's temporary file), get, delete, presigned URLs, and DM attachments readable only by
-// thread members (presigned GET as returned, or our /media/ route redirecting a member's Bearer).
+// thread members (presigned GET as returned, or our /media/ route redirecting a member's Bearer),
+// and media retention deleting an orphaned upload's object.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { mp4, multipart, png } from '../social/helpers.js';
+import { MEDIA_RETENTION_JOB } from '../../src/modules/media/retention.js';
 
 let s3: S3rver;
 let dir: string;
@@ -108,5 +111,23 @@ describe('DM attachments on S3', () => {
     expect(Buffer.compare(Buffer.from(await followed.arrayBuffer()), image)).toBe(0);
     expect((await carol.req({ url: `/media/${key}` })).statusCode).toBe(404);
     expect((await t.request({ url: `/media/${key}` })).statusCode).toBe(404);
+  });
+});
+
+describe('media retention on S3', () => {
+  it('deletes the object and row of an upload nothing used past MEDIA_ORPHAN_HOURS; an attached one stays', async () => {
+    const orphan = await upload(carol, png(4, 4, 200));
+    const used = await upload(carol, png(5, 5, 200));
+    expect((await carol.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'kept', media_ids: [used.id] } })).statusCode).toBe(201);
+    await t.ctx.db.execute(sql`update media_assets set created_at = now() - interval '3 days' where id in (${orphan.id}, ${used.id})`);
+    expect(await t.ctx.storage.exists(orphan.s3_key)).toBe(true);
+
+    await t.ctx.queue.enqueue(MEDIA_RETENTION_JOB, {});
+    await t.drain();
+    expect(await t.ctx.storage.exists(orphan.s3_key)).toBe(false);
+    expect((await fetch(orphan.url)).status).toBe(404);
+    expect((await carol.req({ url: `/api/v1/media/${orphan.id}/` })).statusCode).toBe(404);
+    expect(await t.ctx.storage.exists(used.s3_key)).toBe(true);
+    expect((await carol.req({ url: `/api/v1/media/${used.id}/` })).statusCode).toBe(200);
   });
 });

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_KEY } from '../support/app.js';
+import { dropServerState } from '../support/server-teardown.js';
 import { SERVER_MODE, TEST_DATABASE_URL, TEST_REDIS_URL, templateDbName } from '../support/mode.js';
 import { startSelflink } from '../support/process.js';
 import { waitFor } from '../support/engines.js';
@@ -67,16 +68,7 @@ describe.skipIf(SKIP !== null)('faults: kill -9 of a worker in the middle of a j
   afterAll(async () => {
     for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(procs.map((p) => p.exited));
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-    const { Redis } = await import('ioredis');
-    const r = new Redis(TEST_REDIS_URL);
-    const keys = await r.keys(`${prefix}*`);
-    if (keys.length) await r.del(...keys);
-    await r.quit();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await dropServerState({ dbName, redisPrefix: prefix, dataDir });
   }, 60_000);
 
   const call = async (method: string, url: string, token?: string) => {

@@ -21,8 +21,8 @@ const rows = async <T>(q: ReturnType<typeof sql>) => (await t.ctx.db.execute(q))
 const ago = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 
 describe('retention', () => {
-  it('the users, notifications, mentor and payments modules install their retention schedules', () => {
-    for (const name of ['users', 'notifications', 'mentor', 'payments']) expect(modules.find((m) => m.name === name)?.schedules, name).toBeTypeOf('function');
+  it('the users, notifications, mentor, payments and media modules install their retention schedules', () => {
+    for (const name of ['users', 'notifications', 'mentor', 'payments', 'media']) expect(modules.find((m) => m.name === name)?.schedules, name).toBeTypeOf('function');
   });
 
   it('purges dead sessions older than 30 days, keeps live and recent ones; the token of a live one still works', async () => {

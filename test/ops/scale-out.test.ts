@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_JWT_KEY } from '../support/app.js';
+import { dropServerState } from '../support/server-teardown.js';
 import { SERVER_MODE, TEST_DATABASE_URL, TEST_REDIS_URL, templateDbName } from '../support/mode.js';
 import { connect, type Client } from '../realtime/ws-client.js';
 
@@ -101,16 +102,7 @@ describe.runIf(SERVER_MODE)('scale-out: 2 api + 2 realtime + 2 worker processes'
     await Promise.all(sockets.map((s) => s.close()));
     await Promise.all(queueEvents.map((q) => q.close()));
     await stopAll();
-    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-    const { Redis } = await import('ioredis');
-    const r = new Redis(TEST_REDIS_URL);
-    const keys = await r.keys(`${prefix}*`);
-    if (keys.length) await r.del(...keys);
-    await r.quit();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await dropServerState({ dbName, redisPrefix: prefix, dataDir });
   }, 60_000);
 
   const call = async (base: string, method: string, url: string, token?: string, body?: unknown) => {

@@ -33,6 +33,19 @@ describe('session cache', () => {
     expect(sessionCacheOf(t.ctx).cache.stats().hits).toBe(before.hits + 1);
   });
 
+  it('counts its hits and misses in cache_lookups_total (the ops page\'s hit rate)', async () => {
+    const count = async (outcome: string) => {
+      const m = (await t.ctx.metrics.registry.getSingleMetric('cache_lookups_total')!.get()).values;
+      return m.find((v) => v.labels.cache === 'session' && v.labels.outcome === outcome)?.value ?? 0;
+    };
+    const [hits, misses] = [await count('hit'), await count('miss')];
+    const u = await t.user();
+    expect((await me(u)).statusCode).toBe(200);
+    expect((await me(u)).statusCode).toBe(200);
+    expect(await count('miss')).toBe(misses + 1);
+    expect(await count('hit')).toBe(hits + 1);
+  });
+
   it('keeps answering from the cache when a session is revoked behind its back (no event), until invalidated', async () => {
     const u = await t.user();
     expect((await me(u)).statusCode).toBe(200);

@@ -1,6 +1,6 @@
 // media/: the caller's MediaAsset records. POST takes a file (multipart `file`) or, as the original,
 // metadata only (JSON `s3_key` + `mime`). Other people's assets are 404.
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import { Type } from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
@@ -59,7 +59,8 @@ export async function mediaRoutes(app: App, ctx: Ctx) {
     const rows = await ctx.db
       .select()
       .from(mediaAssets)
-      .where(and(eq(mediaAssets.ownerId, userId(req)), olderThan(mediaAssets.createdAt, mediaAssets.id, decodeCursor(req.query.cursor))))
+      // Assets retention is deleting are gone already for their owner (as in getOwned).
+      .where(and(eq(mediaAssets.ownerId, userId(req)), isNull(mediaAssets.purgingSince), olderThan(mediaAssets.createdAt, mediaAssets.id, decodeCursor(req.query.cursor))))
       .orderBy(desc(mediaAssets.createdAt), desc(mediaAssets.id))
       .limit(limit + 1);
     const page = paginate(rows, limit);

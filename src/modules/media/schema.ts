@@ -1,6 +1,7 @@
 // Tables owned by the media module: one row per stored (or announced) media file.
+import { sql } from 'drizzle-orm';
 import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, varchar } from 'drizzle-orm/pg-core';
-import { createdAt, idColumn, refColumn, updatedAt } from '../../platform/db/columns.js';
+import { createdAt, idColumn, refColumn, tsColumn, updatedAt } from '../../platform/db/columns.js';
 import { users } from '../users/schema.js';
 
 export const MEDIA_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
@@ -23,10 +24,23 @@ export const mediaAssets = pgTable(
     size: bigint('size', { mode: 'number' }),
     /** True when the file lives in our storage (we uploaded it), so deleting the row deletes the file. */
     stored: boolean('stored').notNull().default(false),
+    /**
+     * When a post or comment first used the asset (`markUsed`, or born with one); null = an upload
+     * nothing has used yet, which retention purges after MEDIA_ORPHAN_HOURS. Never cleared: media
+     * once published stays until its owner deletes it or the account goes (contract §6.10).
+     */
+    usedAt: tsColumn('used_at'),
+    /** Set by retention when it takes an orphan: the row stays (hidden, unusable) until its file is gone. */
+    purgingSince: tsColumn('purging_since'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('media_assets_owner_idx').on(t.ownerId, t.createdAt, t.id)],
+  (t) => [
+    index('media_assets_owner_idx').on(t.ownerId, t.createdAt, t.id),
+    // Retention's two scans: unused uploads by age, and rows whose file deletion is still pending.
+    index('media_assets_unused_idx').on(t.createdAt, t.id).where(sql`${t.usedAt} is null and ${t.purgingSince} is null`),
+    index('media_assets_purging_idx').on(t.id).where(sql`${t.purgingSince} is not null`),
+  ],
 );
 
 export type MediaRow = typeof mediaAssets.$inferSelect;

@@ -1,7 +1,7 @@
 // The media module's rules: files are accepted by their bytes (never by name or declared type),
 // stored through ctx.storage, recorded as MediaAsset rows and presented with absolute or presigned URLs.
 import { randomBytes } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
 import { fieldError } from '../../platform/http/errors.js';
@@ -69,9 +69,13 @@ export function createMediaService(ctx: Ctx) {
     return stored;
   }
 
-  /** Records stored files as ready assets (inside the caller's transaction when given). */
-  async function insertStored(ownerId: number, stored: StoredUpload[], tx: DbOrTx = db(), meta: Record<string, unknown> = {}): Promise<MediaRow[]> {
+  /**
+   * Records stored files as ready assets (inside the caller's transaction when given). They count as
+   * used from birth (files uploaded with a post or comment) unless `used: false` (a bare upload).
+   */
+  async function insertStored(ownerId: number, stored: StoredUpload[], tx: DbOrTx = db(), opts: { meta?: Record<string, unknown>; used?: boolean } = {}): Promise<MediaRow[]> {
     if (!stored.length) return [];
+    const usedAt = opts.used === false ? null : new Date();
     return tx
       .insert(mediaAssets)
       .values(
@@ -85,7 +89,8 @@ export function createMediaService(ctx: Ctx) {
           checksum: s.checksum,
           size: s.size,
           stored: true,
-          meta,
+          meta: opts.meta ?? {},
+          usedAt,
         })),
       )
       .returning();
@@ -99,7 +104,7 @@ export function createMediaService(ctx: Ctx) {
   async function createFromUpload(ownerId: number, file: UploadedFile, rules: UploadRules = { field: 'file' }): Promise<MediaRow> {
     const stored = await storeUploads(ownerId, [{ file, rules }]);
     try {
-      return (await insertStored(ownerId, stored))[0];
+      return (await insertStored(ownerId, stored, db(), { used: false }))[0];
     } catch (err) {
       await discard(stored.map((s) => s.key));
       throw err;
@@ -113,18 +118,45 @@ export function createMediaService(ctx: Ctx) {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
+  /** The owner's asset; one retention is deleting (an unused upload past its grace period) is gone already. */
   async function getOwned(ownerId: number, id: number): Promise<MediaRow | null> {
-    const [row] = await db().select().from(mediaAssets).where(and(eq(mediaAssets.id, id), eq(mediaAssets.ownerId, ownerId))).limit(1);
+    const [row] = await db()
+      .select()
+      .from(mediaAssets)
+      .where(and(eq(mediaAssets.id, id), eq(mediaAssets.ownerId, ownerId), isNull(mediaAssets.purgingSince)))
+      .limit(1);
     return row ?? null;
   }
 
-  /** The assets, in the order asked; any id that is unknown or someone else's is a 400 on `media_ids`. */
+  const invalidIds = (field: string, ids: number[]) => fieldError(field, `Invalid media id(s): ${ids.join(', ')}.`);
+
+  /** The assets, in the order asked; any id that is unknown, someone else's or being purged is a 400 on `media_ids`. */
   async function assertOwned(ownerId: number, ids: number[], field = 'media_ids'): Promise<MediaRow[]> {
     const unique = [...new Set(ids)];
     const found = await getMany(unique);
-    const missing = unique.filter((id) => found.get(id)?.ownerId !== ownerId);
-    if (missing.length) throw fieldError(field, `Invalid media id(s): ${missing.join(', ')}.`);
+    const missing = unique.filter((id) => found.get(id)?.ownerId !== ownerId || found.get(id)?.purgingSince);
+    if (missing.length) throw invalidIds(field, missing);
     return unique.map((id) => found.get(id)!);
+  }
+
+  /**
+   * Records, inside the caller's transaction, that a post or comment now uses these assets of the
+   * owner, so retention never purges them. Every module that links an asset calls this in the
+   * transaction that writes the link. The update locks the rows until the caller commits: a purge
+   * running meanwhile skips them, and one that took an asset first (it is being deleted) makes this
+   * a 400 on `field`, so the link is never written to a vanishing asset.
+   */
+  async function markUsed(ownerId: number, ids: number[], tx: DbOrTx, field = 'media_ids'): Promise<void> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) return;
+    const marked = await tx
+      .update(mediaAssets)
+      .set({ usedAt: sql`coalesce(${mediaAssets.usedAt}, now())` })
+      .where(and(inArray(mediaAssets.id, unique), eq(mediaAssets.ownerId, ownerId), isNull(mediaAssets.purgingSince)))
+      .returning({ id: mediaAssets.id });
+    const ok = new Set(marked.map((m) => m.id));
+    const missing = unique.filter((id) => !ok.has(id));
+    if (missing.length) throw invalidIds(field, missing);
   }
 
   /** Deletes rows (any owner: callers check ownership) and then the files we stored for them. */
@@ -168,7 +200,15 @@ export function createMediaService(ctx: Ctx) {
     );
   }
 
-  return { inspect, storeUploads, insertStored, discard, createFromUpload, getMany, getOwned, assertOwned, deleteMany, urlFor, assetUrl, present };
+  /**
+   * SQL for the newest edit time (epoch ms) among the assets whose ids `mediaIds` selects: lets a
+   * cache of presented media (social's post cache) see an in-place edit without a query of its own.
+   */
+  function editedAtSql(mediaIds: SQL): SQL<string> {
+    return sql<string>`(select coalesce(floor(extract(epoch from max(${mediaAssets.updatedAt})) * 1000), 0)::bigint::text from ${mediaAssets} where ${mediaAssets.id} in (${mediaIds}))`;
+  }
+
+  return { inspect, storeUploads, insertStored, discard, createFromUpload, getMany, getOwned, assertOwned, markUsed, deleteMany, urlFor, assetUrl, present, editedAtSql };
 }
 
 export type MediaService = ReturnType<typeof createMediaService>;

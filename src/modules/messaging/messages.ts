@@ -7,7 +7,7 @@ import type { UploadedFile } from '../../platform/http/multipart.js';
 import { sniffMedia } from '../../platform/storage/sniff.js';
 import { fieldError } from '../../platform/http/errors.js';
 import { encodeCursor, type Keyset } from '../../platform/http/pagination.js';
-import { attachments, messages, reactions, threadMembers, threads, type MessageRow } from './schema.js';
+import { attachments, messages, reactions, threadMembers, threads, type AttachmentRow, type MessageRow } from './schema.js';
 import { textPreview, type MessagingPresenter, type PresentedMessage } from './present.js';
 import type { Viewer } from '../users/present.js';
 import { assertMayMessage } from './rules.js';
@@ -139,14 +139,23 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
         .onConflictDoNothing({ target: [messages.threadId, messages.senderId, messages.clientUuid] })
         .returning();
       if (!row) return null; // a concurrent retry won; its message is returned below
-      if (stored.length) await tx.insert(attachments).values(stored.map((s) => ({ messageId: row.id, storageKey: s.key, type: s.kind, mimeType: s.mime })));
+      const files = stored.length
+        ? (await tx.insert(attachments).values(stored.map((s) => ({ messageId: row.id, storageKey: s.key, type: s.kind, mimeType: s.mime }))).returning()).sort((a, b) => a.id - b.id)
+        : [];
       await tx.update(threads).set({ updatedAt: row.createdAt }).where(eq(threads.id, threadId));
-      if (peer !== null) await tx.insert(threadMembers).values({ threadId, userId: peer }).onConflictDoNothing();
+      // A direct thread's members are its two people (the peer is put back if they had left);
+      // a group's are read in the transaction.
+      let memberIds: number[];
+      if (peer !== null) {
+        await tx.insert(threadMembers).values({ threadId, userId: peer }).onConflictDoNothing();
+        memberIds = [senderId, peer];
+      } else {
+        memberIds = (await tx.select({ u: threadMembers.userId }).from(threadMembers).where(eq(threadMembers.threadId, threadId))).map((r) => r.u);
+      }
+      const recipientIds = memberIds.filter((id) => id !== senderId);
       // The event commits with the message: notifications, moderation and the unread reminders follow it.
-      const members = await tx.select({ u: threadMembers.userId }).from(threadMembers).where(eq(threadMembers.threadId, threadId));
-      const recipientIds = members.map((r) => r.u).filter((id) => id !== senderId);
       await ctx.events.emit<MessageCreatedEvent>(MESSAGING_EVENTS.created, { messageId: row.id, threadId, senderId, recipientIds, body: row.body }, tx);
-      return { row, memberIds: members.map((r) => r.u) };
+      return { row, memberIds, files };
     });
     if (!result) {
       await Promise.all(stored.map((s) => ctx.storage.delete(s.key).catch(() => undefined)));
@@ -154,15 +163,15 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
       if (!existing) throw new Error('client_uuid conflict without a stored message');
       return { message: existing, created: false };
     }
-    const presented = await afterCreate(result.row, result.memberIds, input.answerFor);
+    const presented = await afterCreate(result.row, result.memberIds, result.files, input.answerFor);
     return { message: result.row, created: true, presented };
   }
 
   // Live frames are best effort (a client resyncs through threads/{id}/sync/); what must happen
   // follows the message.created event instead. The members are the ones the transaction read, and
   // the sender's answer is presented with the frame.
-  async function afterCreate(m: MessageRow, members: number[], answerFor?: { viewer: Viewer; origin?: string }) {
-    const [[frame], answer] = await presenter.presentMessagesFor([{ viewer: null }, ...(answerFor ? [answerFor] : [])], [m]);
+  async function afterCreate(m: MessageRow, members: number[], files: AttachmentRow[], answerFor?: { viewer: Viewer; origin?: string }) {
+    const [[frame], answer] = await presenter.presentMessagesFor([{ viewer: null }, ...(answerFor ? [answerFor] : [])], [m], { files });
     await rt().publishToUsers(members, messageNewFrame(frame));
     return answer?.[0];
   }

@@ -33,13 +33,18 @@ export function createMessagingPresenter(ctx: Ctx) {
    * The same messages for several viewers (a send's live frame and its HTTP answer) from one set of
    * queries: only the senders' W-Users and the URLs differ per viewer.
    */
-  async function presentMessagesFor(audiences: { viewer: Viewer | null; origin?: string }[], rows: MessageRow[]) {
+  async function presentMessagesFor(
+    audiences: { viewer: Viewer | null; origin?: string }[],
+    rows: MessageRow[],
+    /** Messages just created: their attachments are the ones inserted with them, and no reaction exists yet. */
+    fresh?: { files: (typeof attachments.$inferSelect)[] },
+  ) {
     if (!rows.length) return audiences.map(() => []);
     const ids = rows.map((m) => m.id);
     const replyIds = [...new Set(rows.map((m) => m.replyToId).filter((x): x is number => x !== null))];
     const [files, reacts, replies, senderRows] = await Promise.all([
-      db().select().from(attachments).where(inArray(attachments.messageId, ids)).orderBy(attachments.id),
-      db().select({ messageId: reactions.messageId, userId: reactions.userId, emoji: reactions.emoji }).from(reactions).where(inArray(reactions.messageId, ids)).orderBy(reactions.createdAt),
+      fresh ? fresh.files : db().select().from(attachments).where(inArray(attachments.messageId, ids)).orderBy(attachments.id),
+      fresh ? [] : db().select({ messageId: reactions.messageId, userId: reactions.userId, emoji: reactions.emoji }).from(reactions).where(inArray(reactions.messageId, ids)).orderBy(reactions.createdAt),
       replyIds.length ? db().select({ id: messages.id, senderId: messages.senderId, body: messages.body }).from(messages).where(inArray(messages.id, replyIds)) : Promise.resolve([]),
       ctx.services.users.getMany(rows.map((m) => m.senderId)),
     ]);

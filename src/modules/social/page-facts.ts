@@ -1,7 +1,7 @@
 // One query per page for everything a post page needs to know about its viewer: the post rows
 // with, per post, whether the viewer liked it, follows its author, is separated from the author by
 // a block, shares a conversation with the author (presence), and the version of the parts the
-// presented-post cache keeps (media links, newest paid gift). The users and messaging modules
+// presented-post cache keeps (media links and their newest edit, newest paid gift). The users and messaging modules
 // write their fragments; their tables stay private.
 //
 // The facts travel with the row objects (a WeakMap), so a page hydrated for visibility is presented
@@ -19,6 +19,8 @@ export interface PostFacts {
   peer: boolean;
   /** Changes whenever what the presented-post cache holds for this post changes. */
   version: string;
+  /** No media links and no gifts: the cached parts are empty, nothing to query or read. */
+  noParts: boolean;
 }
 
 const factsOf = new WeakMap<PostRow, PostFacts>();
@@ -54,11 +56,12 @@ export function createPageFacts(ctx: Ctx) {
         fBlocked: v === null ? no : sql<boolean>`not ${users.notBlockedSql(v, authorId)}`,
         fPeer: v === null ? no : sql<boolean>`${ctx.services.messaging.sharesThreadSql(v, authorId)}`,
         fLinks: sql<string>`(select count(*)::text || ':' || coalesce(sum(${postMedia.mediaId}), 0)::text from ${postMedia} where ${postMedia.postId} = ${postId})`,
+        fMedia: ctx.services.media.editedAtSql(sql`select ${postMedia.mediaId} from ${postMedia} where ${postMedia.postId} = ${postId}`),
         fGifts: sql<string>`(select coalesce(max(${paidReactions.id}), 0)::text from ${paidReactions} where ${paidReactions.postId} = ${postId})`,
       })
       .from(posts)
       .where(inArray(posts.id, unique));
-    return rows.map(({ fLiked, fFollowing, fBlocked, fPeer, fLinks, fGifts, ...row }) => {
+    return rows.map(({ fLiked, fFollowing, fBlocked, fPeer, fLinks, fMedia, fGifts, ...row }) => {
       const post = row as PostRow;
       factsOf.set(post, {
         viewerId,
@@ -66,7 +69,8 @@ export function createPageFacts(ctx: Ctx) {
         following: bool(fFollowing),
         blocked: bool(fBlocked),
         peer: bool(fPeer),
-        version: `${post.updatedAt.getTime()}|${fLinks}|${fGifts}`,
+        version: `${post.updatedAt.getTime()}|${fLinks}|${fMedia}|${fGifts}`,
+        noParts: fLinks === '0:0' && fGifts === '0',
       });
       return post;
     });

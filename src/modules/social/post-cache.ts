@@ -3,7 +3,7 @@
 // platform cache (Redis in server mode, in-process embedded) under the post id.
 //
 // Validity: an entry carries the version it was built for (page-facts.ts: updated_at, the post's
-// media links, its newest paid gift) and the request origin its URLs were made for; a read with
+// media links and their newest edit, its newest paid gift) and the request origin its URLs were made for; a read with
 // another version or origin is a miss and rebuilds it. So edits, new media links (and media deleted
 // with their links), and gifts replace entries by themselves, on every instance, with no message to
 // lose. Everything else in a W-Post is read live for every page and never cached here: the post row
@@ -11,7 +11,7 @@
 // viewer-specific fields. A deleted post has no row left to present; its entry just expires.
 //
 // The TTL keeps URLs valid (a signed media URL outlives the entry by at least half its lifetime)
-// and bounds what no version sees: a media asset's metadata edited in place, a gift type renamed.
+// and bounds what no version sees: a gift type renamed.
 import type { Ctx } from '../../context.js';
 
 type Parts = Record<string, unknown>;

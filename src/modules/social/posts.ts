@@ -172,6 +172,8 @@ export function createPosts(ctx: Ctx) {
     let post: PostRow;
     try {
       post = await db().transaction(async (tx) => {
+        // First: it locks the attached assets, so media retention cannot purge them under this post.
+        await media().markUsed(author.id, attached.map((a) => a.id), tx);
         const [p] = await tx
           .insert(posts)
           .values({

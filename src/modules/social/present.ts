@@ -203,7 +203,7 @@ export function createSocialPresenter(ctx: Ctx) {
     ]);
     const authors = new Map(presentedAuthors.map((u) => [u.id, u]));
     // A version saying "no media links, no gifts" needs no query to build (most posts, new ones always).
-    const bare = new Set(versioned.filter((i) => i.version.endsWith('|0:0|0')).map((i) => i.id));
+    const bare = new Set(versioned.filter((i) => facts.get(i.id)!.noParts).map((i) => i.id));
     const built = await buildParts(rows.filter((r) => !cached.has(r.id) && !bare.has(r.id)).map((r) => r.id), origin);
     for (const id of bare) if (!cached.has(id)) built.set(id, { media: [], images: [], image_urls: [], image_url: null, video: null, recent_gifts: [], gift_summary: {} });
     // Entries are written from list pages (feeds, lists: what many viewers read again), not from one

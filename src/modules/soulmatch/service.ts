@@ -4,7 +4,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { and, desc, eq } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { UserRow } from '../users/schema.js';
-import { ApiError } from '../../platform/http/errors.js';
 import { SoulmatchErrors } from './errors.js';
 import { lifePath } from '../matrix/service.js';
 import { grantedExplainLevel } from './entitlement.js';
@@ -259,4 +258,3 @@ export function createSoulmatchService(ctx: Ctx) {
 }
 
 export type SoulmatchService = ReturnType<typeof createSoulmatchService>;
-export { ApiError };

@@ -44,7 +44,8 @@ export function sessionCacheOf(ctx: Ctx): SessionCacheHandle {
 /** Wraps the users service's resolveSession with the cache; called from the users module. */
 export function withSessionCache<S extends { resolveSession: Resolve<R> }, R>(ctx: Ctx, service: S): S {
   const { ttlMs, maxUsers } = ctx.config.sessionCache;
-  const cache = new SessionCache<R>(ttlMs, maxUsers);
+  const lookups = (outcome: 'hit' | 'miss') => ctx.metrics.cacheLookups.inc({ cache: 'session', outcome });
+  const cache = new SessionCache<R>(ttlMs, maxUsers, Date.now, (hit) => lookups(hit ? 'hit' : 'miss'));
   const applied = new EventEmitter().setMaxListeners(0);
   let ready = false;
   let subscribing: Promise<void> | null = null;

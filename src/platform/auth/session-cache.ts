@@ -29,6 +29,8 @@ export class SessionCache<V> {
     private readonly ttlMs: number,
     private readonly maxUsers: number,
     private readonly now: () => number = Date.now,
+    /** Told of every lookup (hit or miss), e.g. for the cache hit-rate metric. */
+    private readonly onLookup: (hit: boolean) => void = () => undefined,
   ) {}
 
   /** The cached value, else `load()`'s; `keep(value)` false: the value is answered but not cached. */
@@ -43,6 +45,7 @@ export class SessionCache<V> {
       if (e) {
         if (e.expires > this.now()) {
           this.stats_.hits++;
+          this.onLookup(true);
           return Promise.resolve(e.value);
         }
         slot.sessions.delete(sid);
@@ -50,6 +53,7 @@ export class SessionCache<V> {
       const flight = slot.flights.get(sid);
       if (flight) {
         this.stats_.hits++;
+        this.onLookup(true);
         return flight;
       }
     } else {
@@ -58,6 +62,7 @@ export class SessionCache<V> {
       this.evict();
     }
     this.stats_.misses++;
+    this.onLookup(false);
     const s = slot;
     const gen = s.gen;
     const flight = load().then(
