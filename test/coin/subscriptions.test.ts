@@ -188,10 +188,12 @@ describe('Stripe subscription events', () => {
     expect(answers.map((r) => r.statusCode)).toEqual(Array(12).fill(200));
     expect((await changes(id)).filter((c) => c.cause === 'customer.subscription.created')).toHaveLength(1);
     expect(await t.ctx.db.select().from(webhookEvents).where(eq(webhookEvents.eventId, 'evt_concurrent'))).toHaveLength(1);
-    // Two different events racing for one row: both applied, one after the other.
+    // Two different events of the same second racing for one row: both applied, one after the other
+    // (with different seconds, the older one arriving second is stale, rightly: that is another test).
+    const second = ++clock;
     const both = await Promise.all([
-      hook(subEvent('evt_race_a', 'customer.subscription.updated', stripeSub('sub_erin', 'past_due', id))),
-      hook(subEvent('evt_race_b', 'customer.subscription.updated', stripeSub('sub_erin', 'past_due', id))),
+      hook(subEvent('evt_race_a', 'customer.subscription.updated', stripeSub('sub_erin', 'past_due', id), second)),
+      hook(subEvent('evt_race_b', 'customer.subscription.updated', stripeSub('sub_erin', 'past_due', id), second)),
     ]);
     expect(both.map((r) => r.statusCode)).toEqual([200, 200]);
     expect((await changes(id)).filter((c) => c.cause === 'customer.subscription.updated')).toHaveLength(2);
