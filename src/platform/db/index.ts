@@ -12,7 +12,13 @@ export type Db = NodePgDatabase<Record<string, never>>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
+/** The migrations folder at the project's root, found upwards from this file (src/, dist/ or the start-up bundle). */
+export const MIGRATIONS_DIR = ((): string => {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'migrations', 'meta', '_journal.json'))) return path.join(dir, 'migrations');
+  }
+  return fileURLToPath(new URL('../../../migrations', import.meta.url));
+})();
 
 export interface Database {
   db: Db;
