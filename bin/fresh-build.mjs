@@ -1,11 +1,13 @@
 // Keeps dist/ a compiled copy of src/, so a `selflink` start pays neither tsx's module hooks nor
 // on-the-fly transpiling, nor resolving and reading a thousand files one by one (bench/RESULTS.md,
-// "Cold start"). esbuild bundles src/main.ts into dist/main.js together with
-// INLINED: pure-ESM packages, free of native code and of paths relative to their own files, that load
-// hundreds of files each. Every other package stays an ordinary import from node_modules.
+// "Cold start"). esbuild bundles src/main.ts into dist/main.js; what main.ts imports dynamically
+// becomes a chunk (dist/chunks/), so a role loads neither the admin commands nor the other database
+// driver. INLINED packages are bundled too: pure ESM, free of native code and of paths relative to
+// their own files, hundreds of files each. Every other package stays an import from node_modules.
+//
 // The build is fingerprinted by every source file's path, size and mtime (and the inlined packages'
-// versions) and redone (~1 s) whenever the fingerprint changes: a stale build never shadows the code
-// being edited. Type checking stays with `npm run typecheck`.
+// versions) and redone (~1 s) whenever that changes: a stale build never shadows the code being
+// edited. Type checking stays with `npm run typecheck` (and `npm run build`).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,10 +16,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DIST = path.join(ROOT, 'dist');
 const SRC = path.join(ROOT, 'src');
+const CHUNKS = path.join(DIST, 'chunks');
 const STAMP = path.join(DIST, '.fingerprint');
 const LOCK = path.join(ROOT, 'dist.lock');
 /** typebox: ~370 files for `Type`; drizzle-orm: ~110; jose: ~45. */
 const INLINED = ['typebox', 'drizzle-orm', 'jose'];
+/** Chunks of earlier builds are kept this long: a process started on one may still import it. */
+const KEEP_OLD_CHUNKS_MS = 24 * 3600_000;
 
 /** The installed version of a package (its package.json is not always among its exports). */
 function packageVersion(name) {
@@ -103,18 +108,15 @@ const importOthers = {
 
 async function build(stamp) {
   const { build: esbuild } = await import('esbuild');
-  // Built beside dist/ and swapped in whole: no process ever imports a half-written tree, and files of
-  // deleted sources do not linger.
   const tmp = `${DIST}.tmp-${process.pid}`;
-  const old = `${DIST}.old-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   try {
     await esbuild({
       entryPoints: [path.join(SRC, 'main.ts')],
-      // One file, no chunks: a running process's later dynamic imports of our own code are inlined,
-      // so a rebuild (after an edit, by another process) can never pull a file from under it.
       bundle: true,
+      splitting: true,
       outdir: tmp,
+      chunkNames: 'chunks/[name]-[hash]',
       format: 'esm',
       platform: 'node',
       target: 'es2022',
@@ -124,16 +126,29 @@ async function build(stamp) {
       plugins: [importOthers],
       logLevel: 'silent', // its errors are in the exception's message
     });
-    fs.writeFileSync(path.join(tmp, '.fingerprint'), stamp);
-    try {
-      fs.renameSync(DIST, old);
-    } catch (err) {
-      if (err.code !== 'ENOENT') throw err;
-    }
-    fs.renameSync(tmp, DIST);
+    // Installed chunks first, then the entry (each rename atomic), then the stamp. Chunk names carry
+    // their content's hash, so those of earlier builds stay beside the new ones: a running process
+    // never loses a chunk it has yet to import, nor reads a half-written file.
+    fs.mkdirSync(CHUNKS, { recursive: true });
+    const built = new Set(fs.readdirSync(path.join(tmp, 'chunks')));
+    for (const f of built) fs.renameSync(path.join(tmp, 'chunks', f), path.join(CHUNKS, f));
+    for (const f of ['main.js.map', 'main.js']) fs.renameSync(path.join(tmp, f), path.join(DIST, f));
+    fs.writeFileSync(STAMP, stamp);
+    prune(built);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
-    fs.rmSync(old, { recursive: true, force: true });
+  }
+}
+
+/** Drops old builds' chunks after a day, and whatever else an older layout (a per-file tsc build) left in dist/. */
+function prune(built) {
+  const now = Date.now();
+  for (const f of fs.readdirSync(CHUNKS)) {
+    const file = path.join(CHUNKS, f);
+    if (!built.has(f) && now - fs.statSync(file).mtimeMs > KEEP_OLD_CHUNKS_MS) fs.rmSync(file, { force: true });
+  }
+  for (const f of fs.readdirSync(DIST)) {
+    if (!['main.js', 'main.js.map', 'chunks', '.fingerprint'].includes(f)) fs.rmSync(path.join(DIST, f), { recursive: true, force: true });
   }
 }
 
