@@ -43,7 +43,7 @@ function sources() {
 }
 
 function fingerprint(files) {
-  const h = createHash('sha256').update(`${process.version}\n${INLINED.map((p) => `${p}@${packageVersion(p)}`).join(' ')}\n`);
+  const h = createHash('sha256').update(`${INLINED.map((p) => `${p}@${packageVersion(p)}`).join(' ')}\n`);
   // This file too: a change to the build's options redoes it.
   for (const f of [...files, fileURLToPath(import.meta.url), path.join(ROOT, 'tsconfig.json'), path.join(ROOT, 'tsconfig.build.json')]) {
     const st = fs.statSync(f);
