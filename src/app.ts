@@ -8,6 +8,7 @@ import type { Ctx } from './context.js';
 import { modules } from './modules/index.js';
 import { documentedErrors, errorHandler, notFound, UNAVAILABLE_RETRY_AFTER_S } from './platform/http/errors.js';
 import { validatorCompiler } from './platform/http/validation.js';
+import { LazySchemas } from './platform/http/lazy-schemas.js';
 import { registerMultipart } from './platform/http/multipart.js';
 import { registerGuard } from './platform/http/guard.js';
 import { sameSecret } from './platform/auth/secrets.js';
@@ -27,8 +28,14 @@ function refuseProto(key: string, value: unknown) {
   return value;
 }
 
+const appSchemas = new WeakMap<object, LazySchemas>();
+
+/** The app's route schemas, compiled on first use (tests compile them all to prove they compile). */
+export const routeSchemas = (app: App): LazySchemas => appSchemas.get(app)!;
+
 export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
   const { config } = ctx;
+  const schemas = new LazySchemas();
   const app = Fastify({
     loggerInstance: ctx.log,
     trustProxy: config.trustProxy,
@@ -39,6 +46,8 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    // Our own compilers, handed in here so Fastify does not load its default validator (ajv-compiler) too.
+    schemaController: { compilersFactory: { buildValidator: (() => validatorCompiler(schemas)) as never, buildSerializer: schemas.serializerFactory() } },
     forceCloseConnections: 'idle',
     // Malformed percent-encoding and the like: the contract's error shape, not Fastify's.
     frameworkErrors: (err, _req, reply) => {
@@ -60,7 +69,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
-  app.setValidatorCompiler(validatorCompiler);
+  appSchemas.set(app, schemas);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send(notFound().body);

@@ -1,17 +1,18 @@
 // `selflink <role|command>`: one code base, one entry point.
-import { ConfigError, loadConfig } from './config.js';
+// Start-up is on the clock (bench/RESULTS.md, "Cold start"): the application's modules are imported
+// while the database opens (PGlite compiles its WebAssembly and reads its files meanwhile), and a
+// role never imports the admin commands.
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createPlatform } from './platform/index.js';
-import { createContext, modules } from './modules/index.js';
-import { buildApp } from './app.js';
-import { commands } from './commands/index.js';
-import { registerGateway } from './realtime/gateway.js';
 import type { Ctx } from './context.js';
+import type { Command } from './commands/index.js';
 import type { App } from './platform/http/app-type.js';
 
 const ROLES = ['serve', 'api', 'realtime', 'worker', 'scheduler', 'migrate'] as const;
 type Role = (typeof ROLES)[number];
 
-function usage(): never {
+async function usage(): Promise<never> {
+  const { commands } = await import('./commands/index.js');
   const cmds = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(18)} ${c.help}`);
   console.error(
     [
@@ -32,7 +33,18 @@ function usage(): never {
   process.exit(2);
 }
 
-async function runRole(role: Role, ctx: Ctx) {
+/** Opens the platform and imports `load`'s modules at the same time; the context once both are ready. */
+async function contextWith<T>(config: Config, load: () => Promise<T>): Promise<{ ctx: Ctx; loaded: T }> {
+  const platform = createPlatform(config);
+  platform.catch(() => undefined); // awaited below; its failure must not count as unhandled meanwhile
+  const [{ createContext }, loaded] = await Promise.all([import('./modules/index.js'), load()]);
+  return { ctx: createContext(await platform), loaded };
+}
+
+const roleModules = () => Promise.all([import('./modules/index.js'), import('./app.js'), import('./realtime/gateway.js')]);
+type RoleModules = Awaited<ReturnType<typeof roleModules>>;
+
+async function runRole(role: Role, ctx: Ctx, [{ modules }, { buildApp }, { registerGateway }]: RoleModules) {
   const { config, log } = ctx;
   const closers: (() => Promise<void>)[] = [];
   let app: App | null = null;
@@ -89,7 +101,9 @@ async function runRole(role: Role, ctx: Ctx) {
 
 async function main() {
   const [name = 'serve', ...args] = process.argv.slice(2);
-  if (name === '--help' || name === '-h' || name === 'help') usage();
+  if (name === '--help' || name === '-h' || name === 'help') await usage();
+  const isRole = (ROLES as readonly string[]).includes(name);
+  const commands: Record<string, Command> = isRole ? {} : (await import('./commands/index.js')).commands;
   // `selflink <command> --help` needs no configuration, database or Redis.
   const helped = commands[name];
   if (helped && (args.includes('--help') || args.includes('-h'))) {
@@ -106,14 +120,14 @@ async function main() {
     }
     throw err;
   }
-  if ((ROLES as readonly string[]).includes(name)) {
-    const ctx = createContext(await createPlatform(config));
-    await runRole(name as Role, ctx);
+  if (isRole) {
+    const { ctx, loaded } = await contextWith(config, roleModules);
+    await runRole(name as Role, ctx, loaded);
     return;
   }
   const cmd = commands[name];
-  if (!cmd) usage();
-  const ctx = createContext(await createPlatform(config));
+  if (!cmd) await usage();
+  const { ctx } = await contextWith(config, async () => undefined);
   let code = 0;
   try {
     // Admin commands never migrate a server database (PgBouncer breaks the migration lock):

@@ -1,14 +1,18 @@
 // Independent published reference values (J. Meeus, "Astronomical Algorithms", 2nd ed.; USNO equinox,
 // solstice and new-moon times). astronomy-engine is the computation; these numbers are not from it.
-import * as A from 'astronomy-engine';
+import { createRequire } from 'node:module';
+import type * as Astronomy from 'astronomy-engine';
 import { angleDiff, longitude, type PlanetName } from '../../src/modules/astro/ephemeris.js';
+
+// The engine's CommonJS build, as ephemeris.ts loads it: its times are that build's AstroTime objects.
+const A = createRequire(import.meta.url)('astronomy-engine') as typeof Astronomy;
 
 /** A time given in TD (dynamical time), as Meeus tabulates. */
 const td = (jde: number) => A.AstroTime.FromTerrestrialTime(jde - 2451545.0);
 const utc = (iso: string) => A.MakeTime(new Date(iso));
 
 /** [label, body, time, apparent ecliptic longitude of date (degrees), tolerance]. */
-export const REFERENCE: [string, PlanetName, A.AstroTime, number, number][] = [
+export const REFERENCE: [string, PlanetName, Astronomy.AstroTime, number, number][] = [
   ['Meeus 25.b Sun 1992-10-13 0h TD', 'sun', td(2448908.5), 199 + 54 / 60 + 21.818 / 3600, 0.01],
   ['Meeus 47.a Moon 1992-04-12 0h TD', 'moon', td(2448724.5), 133.167265, 0.05],
   ['Meeus 33.a Venus 1992-12-20 0h TD', 'venus', td(2448976.5), 313.08102, 0.01],

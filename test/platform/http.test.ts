@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createLogger } from '../../src/platform/log.js';
+import { routeSchemas } from '../../src/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -50,6 +51,13 @@ describe('HTTP plumbing', () => {
     expect(schema.paths['/api/v1/auth/register'].post.requestBody.content['application/json'].schema.required).toContain('email');
     const ui = await t.request({ url: '/api/docs/' });
     expect([200, 302]).toContain(ui.statusCode);
+  });
+
+  it("every route's request and response schemas compile (they compile lazily, on first use)", () => {
+    const schemas = routeSchemas(t.app);
+    expect(schemas.pendingCount).toBeGreaterThan(100);
+    schemas.compileAll();
+    expect(schemas.pendingCount).toBe(0);
   });
 });
 

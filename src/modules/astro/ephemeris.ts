@@ -1,7 +1,14 @@
 // Planet positions from astronomy-engine (MIT): apparent geocentric longitudes on the true ecliptic
 // of date (light time, aberration, nutation), as the Swiss Ephemeris reports by default.
 // Speeds are central differences over ±1 hour (deg/day; negative = retrograde).
-import * as A from 'astronomy-engine';
+import { createRequire } from 'node:module';
+import type * as Astronomy from 'astronomy-engine';
+
+// The engine loads (synchronously, its CommonJS build) with the first chart, not at every start.
+// Times handed to longitude()/position() must come from that build (AstroTime is checked by class).
+const require = createRequire(import.meta.url);
+let engine: typeof Astronomy | undefined;
+const A = () => (engine ??= require('astronomy-engine') as typeof Astronomy);
 
 export const PLANETS = ['sun', 'moon', 'mercury', 'venus', 'mars', 'jupiter', 'saturn', 'uranus', 'neptune', 'pluto'] as const;
 export type PlanetName = (typeof PLANETS)[number];
@@ -9,18 +16,20 @@ export type PlanetName = (typeof PLANETS)[number];
 export const SIGNS = ['Aries', 'Taurus', 'Gemini', 'Cancer', 'Leo', 'Virgo', 'Libra', 'Scorpio', 'Sagittarius', 'Capricorn', 'Aquarius', 'Pisces'] as const;
 export type SignName = (typeof SIGNS)[number];
 
-const BODY: Record<PlanetName, A.Body> = {
-  sun: A.Body.Sun,
-  moon: A.Body.Moon,
-  mercury: A.Body.Mercury,
-  venus: A.Body.Venus,
-  mars: A.Body.Mars,
-  jupiter: A.Body.Jupiter,
-  saturn: A.Body.Saturn,
-  uranus: A.Body.Uranus,
-  neptune: A.Body.Neptune,
-  pluto: A.Body.Pluto,
-};
+let bodies: Record<PlanetName, Astronomy.Body> | undefined;
+const BODY = () =>
+  (bodies ??= {
+    sun: A().Body.Sun,
+    moon: A().Body.Moon,
+    mercury: A().Body.Mercury,
+    venus: A().Body.Venus,
+    mars: A().Body.Mars,
+    jupiter: A().Body.Jupiter,
+    saturn: A().Body.Saturn,
+    uranus: A().Body.Uranus,
+    neptune: A().Body.Neptune,
+    pluto: A().Body.Pluto,
+  });
 
 export const norm360 = (deg: number) => {
   const d = deg % 360;
@@ -30,9 +39,9 @@ export const norm360 = (deg: number) => {
 export const signOf = (lon: number): SignName => SIGNS[Math.floor(norm360(lon) / 30) % 12];
 
 /** Apparent geocentric ecliptic longitude of date, degrees [0, 360). */
-export function longitude(body: PlanetName, t: A.AstroTime): number {
-  if (body === 'moon') return norm360(A.EclipticGeoMoon(t).lon);
-  return norm360(A.Ecliptic(A.GeoVector(BODY[body], t, true)).elon);
+export function longitude(body: PlanetName, t: Astronomy.AstroTime): number {
+  if (body === 'moon') return norm360(A().EclipticGeoMoon(t).lon);
+  return norm360(A().Ecliptic(A().GeoVector(BODY()[body], t, true)).elon);
 }
 
 const H = 1 / 24; // days
@@ -49,7 +58,7 @@ export interface PlanetPosition {
   sign: SignName;
 }
 
-export function position(body: PlanetName, t: A.AstroTime): PlanetPosition {
+export function position(body: PlanetName, t: Astronomy.AstroTime): PlanetPosition {
   const lon = longitude(body, t);
   const before = longitude(body, t.AddDays(-H));
   const after = longitude(body, t.AddDays(H));
@@ -58,7 +67,7 @@ export function position(body: PlanetName, t: A.AstroTime): PlanetPosition {
 
 /** Sun…Pluto in the contract's key order. */
 export function positions(date: Date): Record<PlanetName, PlanetPosition> {
-  const t = A.MakeTime(date);
+  const t = A().MakeTime(date);
   const out = {} as Record<PlanetName, PlanetPosition>;
   for (const p of PLANETS) out[p] = position(p, t);
   return out;
@@ -66,8 +75,8 @@ export function positions(date: Date): Record<PlanetName, PlanetPosition> {
 
 /** Greenwich apparent sidereal time in degrees, and the true obliquity of the ecliptic. */
 export function siderealFrame(date: Date): { gastDeg: number; obliquityDeg: number } {
-  const t = A.MakeTime(date);
-  return { gastDeg: A.SiderealTime(t) * 15, obliquityDeg: A.e_tilt(t).tobl };
+  const t = A().MakeTime(date);
+  return { gastDeg: A().SiderealTime(t) * 15, obliquityDeg: A().e_tilt(t).tobl };
 }
 
 /** Julian Day (UT) of an instant. */

@@ -52,7 +52,7 @@ export async function checkoutRoutes(app: App, ctx: Ctx) {
     const c = await payments.createCheckout('stripe', user, req.body.amount_cents, currency);
     let session: { id: string; url: string | null };
     try {
-      session = await stripeClient(money).checkout.sessions.create(
+      session = await (await stripeClient(money)).checkout.sessions.create(
         {
           mode: 'payment',
           line_items: [{ price_data: { currency: currency.toLowerCase(), unit_amount: c.amountCents, product_data: { name: 'SelfLink Coin (SLC)' } }, quantity: 1 }],

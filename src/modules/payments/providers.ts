@@ -2,7 +2,7 @@
 // Greenfield API, Apple App Store signed transactions (JWS with an x5c chain) and Google Play.
 import fs from 'node:fs';
 import { createHash, createHmac, timingSafeEqual, X509Certificate } from 'node:crypto';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { compactVerify } from 'jose';
 import type { MoneyConfig } from '../../config.js';
 
@@ -45,8 +45,12 @@ export const minorToMajor = (cents: number) => `${Math.floor(cents / 100)}.${Str
 
 // ---- Stripe ----
 
-/** The SDK client; STRIPE_API_BASE (an http(s) origin) points it at stripe-mock or a test server. */
-export function stripeClient(money: MoneyConfig): Stripe {
+/**
+ * The SDK client; STRIPE_API_BASE (an http(s) origin) points it at stripe-mock or a test server.
+ * The SDK (a few hundred modules) loads on first use, not at every start.
+ */
+export async function stripeClient(money: MoneyConfig): Promise<Stripe> {
+  const { default: Stripe } = await import('stripe');
   const base = money.stripe.apiBase ? new URL(money.stripe.apiBase) : null;
   // Webhook verification needs no API key; any placeholder keeps the SDK constructible then.
   return new Stripe(money.stripe.apiKey ?? 'sk_unconfigured', {

@@ -47,7 +47,7 @@ export function stripeWebhook(hooks: App, ctx: Ctx, opts: { raw: (req: FastifyRe
     if (!money.stripe.apiKey) throw E.unavailable('Stripe is not configured.');
     let state: StripeSubscriptionState | null;
     try {
-      state = readStripeSubscription(await retrieveSubscription(stripeClient(money), id));
+      state = readStripeSubscription(await retrieveSubscription(await stripeClient(money), id));
     } catch (err) {
       ctx.log.warn({ err: (err as Error).message, event: event.id }, 'stripe subscription read failed');
       throw E.providerError();
@@ -67,9 +67,10 @@ export function stripeWebhook(hooks: App, ctx: Ctx, opts: { raw: (req: FastifyRe
     const sig = req.headers['stripe-signature'];
     if (typeof sig !== 'string' || !sig) throw E.missingSignature();
     const body = opts.raw(req);
+    const stripe = await stripeClient(money);
     let event: StripeEvent;
     try {
-      event = stripeClient(money).webhooks.constructEvent(body, sig, money.stripe.webhookSecret) as unknown as StripeEvent;
+      event = stripe.webhooks.constructEvent(body, sig, money.stripe.webhookSecret) as unknown as StripeEvent;
     } catch {
       throw E.badStripeSignature();
     }

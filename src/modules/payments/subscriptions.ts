@@ -132,7 +132,7 @@ export function createSubscriptions(ctx: Ctx) {
     if (w.externalCustomerId) return w.externalCustomerId;
     const user = await ctx.services.users.getById(userId);
     if (!user) throw E.subscriptionNotFound();
-    const id = await createCustomer(stripeClient(money), { id: userId, email: user.email });
+    const id = await createCustomer(await stripeClient(money), { id: userId, email: user.email });
     await db().update(wallets).set({ externalCustomerId: id, updatedAt: new Date() }).where(and(eq(wallets.userId, userId), isNull(wallets.externalCustomerId)));
     return id;
   }
@@ -161,7 +161,7 @@ export function createSubscriptions(ctx: Ctx) {
     let session: { id: string; url: string | null };
     try {
       const customerId = await ensureCustomer(userId);
-      session = await createSubscriptionSession(stripeClient(money), {
+      session = await createSubscriptionSession(await stripeClient(money), {
         customerId,
         priceId: plan.externalPriceId,
         userId,
@@ -185,7 +185,7 @@ export function createSubscriptions(ctx: Ctx) {
     if (s.externalSubscriptionId && s.status !== 'canceled') {
       if (!money.stripe.apiKey) throw E.unavailable('Stripe is not configured.');
       try {
-        await cancelSubscription(stripeClient(money), s.externalSubscriptionId);
+        await cancelSubscription(await stripeClient(money), s.externalSubscriptionId);
       } catch (err) {
         ctx.log.warn({ err: (err as Error).message, subscriptionId: s.id }, 'stripe subscription cancel failed');
         throw E.providerError();

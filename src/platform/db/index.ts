@@ -12,7 +12,13 @@ export type Db = NodePgDatabase<Record<string, never>>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
+/** The migrations folder at the project's root, found upwards from this file (src/, dist/ or the start-up bundle). */
+export const MIGRATIONS_DIR = ((): string => {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'migrations', 'meta', '_journal.json'))) return path.join(dir, 'migrations');
+  }
+  return fileURLToPath(new URL('../../../migrations', import.meta.url));
+})();
 
 export interface Database {
   db: Db;
@@ -25,6 +31,23 @@ export interface Database {
 }
 
 const MIGRATION_LOCK = 7_420_001;
+
+/**
+ * Drizzle's own rule, checked read-only with one query: a migration runs when it is newer than the
+ * newest one applied. Starting on an up-to-date database then skips the migrator's DDL, its
+ * transaction and the hashing of every migration file (a measurable part of a cold start).
+ */
+async function upToDate(query: (text: string) => Promise<{ rows: Record<string, unknown>[] }>): Promise<boolean> {
+  let applied: number;
+  try {
+    const { rows } = await query('select max(created_at) as newest from drizzle.__drizzle_migrations');
+    applied = Number(rows[0]?.newest ?? 0);
+  } catch {
+    return false; // no migrations table yet: a new database
+  }
+  const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: { when: number }[] };
+  return journal.entries.every((e) => e.when <= applied);
+}
 
 export async function openPostgres(url: string, poolMax: number, log: Logger, applicationName = 'selflink'): Promise<Database> {
   const pg = await import('pg');
@@ -48,6 +71,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger, ap
       }
     },
     async migrate() {
+      if (await upToDate((text) => pool.query(text))) return;
       const { migrate } = await import('drizzle-orm/node-postgres/migrator');
       // One dedicated session holds an advisory lock so concurrent starts migrate once.
       const client = await pool.connect();
@@ -90,6 +114,7 @@ export async function openPglite(dataDir: string | null, loadFrom?: Blob | File)
       }
     },
     async migrate() {
+      if (await upToDate((text) => client.query(text))) return;
       const { migrate } = await import('drizzle-orm/pglite/migrator');
       await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_DIR });
     },

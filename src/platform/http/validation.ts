@@ -3,6 +3,7 @@
 import { Ajv } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import type { LazySchemas } from './lazy-schemas.js';
 
 export const MULTIPART = Symbol('multipart');
 
@@ -64,24 +65,27 @@ export function inspectInput(root: unknown): InputProblem | null {
 
 const rejected = (p: InputProblem) => ({ error: Object.assign(new Error('validation'), { validation: [p] }) });
 
-export const validatorCompiler: FastifySchemaCompiler<any> = ({ schema, httpPart }) => {
-  if (httpPart !== 'body') {
-    const v = coercing.compile(schema);
+/** The route validators; each schema compiles when its route first validates (see lazy-schemas.ts). */
+export function validatorCompiler(lazy: LazySchemas): FastifySchemaCompiler<any> {
+  return ({ schema, httpPart }) => {
+    if (httpPart !== 'body') {
+      const v = lazy.wrap(() => coercing.compile(schema));
+      return ((input: any) => {
+        const bad = inspectInput(input);
+        if (bad) return rejected(bad);
+        return v(input) ? { value: input } : { error: Object.assign(new Error('validation'), { validation: v.compiled().errors }) };
+      }) as never;
+    }
+    const s = lazy.wrap(() => strict.compile(schema));
+    const c = lazy.wrap(() => coercing.compile(schema));
     return ((input: any) => {
-      const bad = inspectInput(input);
+      // A missing body validates as {} so required fields are reported by name, as DRF does.
+      const data = input === undefined || input === null ? {} : input;
+      const bad = inspectInput(data);
       if (bad) return rejected(bad);
-      return v(input) ? { value: input } : { error: Object.assign(new Error('validation'), { validation: v.errors }) };
+      const v = data && typeof data === 'object' && data[MULTIPART] ? c : s;
+      const ok = v(data);
+      return ok ? { value: data } : { error: Object.assign(new Error('validation'), { validation: v.compiled().errors }) };
     }) as never;
-  }
-  const s = strict.compile(schema);
-  const c = coercing.compile(schema);
-  return ((input: any) => {
-    // A missing body validates as {} so required fields are reported by name, as DRF does.
-    const data = input === undefined || input === null ? {} : input;
-    const bad = inspectInput(data);
-    if (bad) return rejected(bad);
-    const v = data && typeof data === 'object' && data[MULTIPART] ? c : s;
-    const ok = v(data);
-    return ok ? { value: data } : { error: Object.assign(new Error('validation'), { validation: v.errors }) };
-  }) as never;
-};
+  };
+}

@@ -1,11 +1,16 @@
 // Any OpenAI-compatible Chat Completions server, streaming, through the official `openai` SDK.
 // POSTs <MENTOR_LLM_BASE_URL>/chat/completions with "stream": true; copes with a role-only first
 // chunk and with usage chunks whose `choices` is empty. Every call is bounded by the idle guard.
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+// The SDK (~150 modules) loads on the first call, not at every start.
+import type OpenAI from 'openai';
 import type { MentorConfig } from '../../config.js';
 import { IdleGuard, LlmError, type LlmCall, type LlmProvider } from './types.js';
 
-export function mapOpenAiError(err: unknown, guard: IdleGuard): LlmError {
+type Sdk = typeof import('openai');
+let sdk: Promise<Sdk> | undefined;
+const loadSdk = () => (sdk ??= import('openai'));
+
+export function mapOpenAiError(err: unknown, guard: IdleGuard, { APIConnectionError, APIError, APIUserAbortError }: Sdk): LlmError {
   if (err instanceof LlmError) return err;
   const fromGuard = guard.abortError();
   if (fromGuard) return fromGuard;
@@ -19,11 +24,13 @@ export function mapOpenAiError(err: unknown, guard: IdleGuard): LlmError {
 }
 
 export function createOpenAiProvider(cfg: MentorConfig): LlmProvider {
-  // The SDK insists on a key; a local OpenAI-compatible server usually ignores it.
-  const client = new OpenAI({ baseURL: cfg.baseUrl, apiKey: cfg.apiKey ?? 'unset', maxRetries: 0, timeout: cfg.timeoutMs, logLevel: 'off' });
+  let client: OpenAI | undefined;
   return {
     name: 'openai',
     async *stream(call: LlmCall) {
+      const S = await loadSdk();
+      // The SDK insists on a key; a local OpenAI-compatible server usually ignores it.
+      client ??= new S.default({ baseURL: cfg.baseUrl, apiKey: cfg.apiKey ?? 'unset', maxRetries: 0, timeout: cfg.timeoutMs, logLevel: 'off' });
       const guard = new IdleGuard(cfg.timeoutMs, call.signal);
       const api = call.apiKey ? client.withOptions({ apiKey: call.apiKey }) : client;
       try {
@@ -45,7 +52,7 @@ export function createOpenAiProvider(cfg: MentorConfig): LlmProvider {
         if (guard.signal.aborted) throw guard.abortError() ?? new LlmError('aborted', 'LLM request aborted');
         if (!finished) throw new LlmError('bad_response', 'LLM stream ended before the reply was finished');
       } catch (err) {
-        throw mapOpenAiError(err, guard);
+        throw mapOpenAiError(err, guard, S);
       } finally {
         guard.dispose();
       }
