@@ -15,6 +15,7 @@ import { buildApp } from '../../src/app.js';
 import type { Ctx } from '../../src/context.js';
 import type { App } from '../../src/platform/http/app-type.js';
 import { pgliteSnapshotPath, SERVER_MODE, TEST_DATABASE_URL, TEST_REDIS_URL, templateDbName } from './mode.js';
+import { dropServerState } from './server-teardown.js';
 
 export const TEST_JWT_KEY = 'test-signing-key-0123456789abcdef0123456789abcdef';
 
@@ -132,18 +133,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     async close() {
       await app.close();
       await ctx.close();
-      if (dbName) {
-        const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-        await admin.connect();
-        await admin.query(`drop database if exists ${dbName} with (force)`);
-        await admin.end();
-        const { Redis } = await import('ioredis');
-        const r = new Redis(TEST_REDIS_URL);
-        const keys = await r.keys(`${baseEnv.REDIS_PREFIX}*`);
-        if (keys.length) await r.del(...keys);
-        await r.quit();
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (dbName) await dropServerState({ dbName, redisPrefix: baseEnv.REDIS_PREFIX, dataDir });
+      else fs.rmSync(dataDir, { recursive: true, force: true });
     },
     async user(overrides = {}) {
       const n = ++counter;
