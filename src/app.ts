@@ -1,7 +1,7 @@
 // Builds the Fastify application from the platform plumbing and the modules' routes.
 import { randomUUID } from 'node:crypto';
 import { AsyncResource } from 'node:async_hooks';
-import Fastify from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { App } from './platform/http/app-type.js';
 import type { Ctx } from './context.js';
@@ -28,6 +28,15 @@ function refuseProto(key: string, value: unknown) {
   return value;
 }
 
+/** One access-log line per request, written when it completes (Fastify's default writes two: in and out). */
+class AccessLog extends LogController {
+  override incomingRequest() {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 const appSchemas = new WeakMap<object, LazySchemas>();
 
 /** The app's route schemas, compiled on first use (tests compile them all to prove they compile). */
@@ -46,6 +55,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    logController: new AccessLog(),
     // Our own compilers, handed in here so Fastify does not load its default validator (ajv-compiler) too.
     schemaController: { compilersFactory: { buildValidator: (() => validatorCompiler(schemas)) as never, buildSerializer: schemas.serializerFactory() } },
     forceCloseConnections: 'idle',

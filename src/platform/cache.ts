@@ -188,8 +188,19 @@ if allowed == 0 then retry = math.ceil((1 - tokens) / per) end
 return {allowed, math.floor(tokens), retry}
 `;
 
+/** The Lua scripts as ioredis commands: EVALSHA (the body is sent only once, on NOSCRIPT). */
+interface ScriptCommands {
+  slIncrMany(numKeys: number, ...args: string[]): Promise<number[]>;
+  slTakeToken(numKeys: number, ...args: string[]): Promise<number[]>;
+}
+
 export class RedisKeyValue implements KeyValue {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  private readonly scripts: ScriptCommands;
+  constructor(private readonly redis: Redis, private readonly prefix: string) {
+    redis.defineCommand('slIncrMany', { lua: INCR_SCRIPT });
+    redis.defineCommand('slTakeToken', { lua: BUCKET_SCRIPT });
+    this.scripts = redis as unknown as ScriptCommands;
+  }
   private k(key: string) {
     return this.prefix + key;
   }
@@ -218,11 +229,11 @@ export class RedisKeyValue implements KeyValue {
   }
   async incrMany(items: { key: string; ttlMs: number }[]) {
     if (!items.length) return [];
-    const r = (await this.redis.eval(INCR_SCRIPT, items.length, ...items.map((i) => this.k(i.key)), ...items.map((i) => String(i.ttlMs)))) as number[];
+    const r = await this.scripts.slIncrMany(items.length, ...items.map((i) => this.k(i.key)), ...items.map((i) => String(i.ttlMs)));
     return items.map((_, n) => ({ value: r[2 * n], ttlMs: r[2 * n + 1] }));
   }
   async takeToken(key: string, capacity: number, perMs: number) {
-    const [allowed, remaining, retryMs] = (await this.redis.eval(BUCKET_SCRIPT, 1, this.k(key), String(capacity), String(perMs))) as number[];
+    const [allowed, remaining, retryMs] = await this.scripts.slTakeToken(1, this.k(key), String(capacity), String(perMs));
     return { allowed: allowed === 1, remaining, retryMs };
   }
   async listPush(key: string, values: string[], maxLen: number) {

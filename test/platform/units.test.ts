@@ -9,6 +9,7 @@ import { normalizeHandle } from '../../src/modules/users/handles.js';
 import { djangoPbkdf2, hashPassword, verifyPassword } from '../../src/platform/auth/passwords.js';
 import { sniffMedia } from '../../src/platform/storage/sniff.js';
 import { createMetrics } from '../../src/platform/metrics.js';
+import { TokenSigner } from '../../src/platform/auth/tokens.js';
 import { DJANGO_IMPORTED, DJANGO_LEGACY } from '../support/django-vectors.js';
 
 describe('config', () => {
@@ -119,6 +120,24 @@ describe('memory key-value and pub/sub', () => {
 });
 
 describe('identity helpers', () => {
+  it('remembers a verified token only until its exp, and never a wrong key\'s or a tampered one', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), toFake: ['Date'] });
+    try {
+      const signer = new TokenSigner('k'.repeat(40), 60, 600);
+      const token = await signer.sign('access', 7, 3);
+      expect(await signer.verify(token, 'access')).toMatchObject({ user_id: 7, sid: 3, token_type: 'access' });
+      expect(await signer.verify(token, 'access')).toMatchObject({ user_id: 7 }); // from the cache
+      await expect(signer.verify(token, 'refresh')).rejects.toMatchObject({ reason: 'wrong_type' });
+      await expect(new TokenSigner('x'.repeat(40), 60, 600).verify(token, 'access')).rejects.toMatchObject({ reason: 'invalid' });
+      const [h, p, sig] = token.split('.');
+      await expect(signer.verify(`${h}.${p}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`, 'access')).rejects.toMatchObject({ reason: 'invalid' });
+      vi.setSystemTime(new Date('2026-01-01T00:01:01Z'));
+      await expect(signer.verify(token, 'access')).rejects.toMatchObject({ reason: 'expired' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('normalises handles', () => {
     expect(normalizeHandle('  Hello__World!! ')).toBe('hello_world');
     expect(normalizeHandle('___')).toBe('');

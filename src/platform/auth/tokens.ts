@@ -1,7 +1,7 @@
 // HS256 JWTs with the original's claims (token_type, user_id, jti, exp, iat) plus `sid`,
 // the session (refresh-token family) that makes every token revocable.
 import { randomBytes } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { createSigner, createVerifier, TokenError as JwtError } from 'fast-jwt';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -24,28 +24,31 @@ export class TokenError extends Error {
 export const newJti = () => randomBytes(16).toString('hex');
 
 export class TokenSigner {
-  // Imported once: handing jose raw bytes would re-import the HMAC key on every sign and verify.
-  private readonly key: Promise<CryptoKey>;
+  // fast-jwt signs and verifies synchronously with node:crypto's HMAC; jose's WebCrypto path cost
+  // a sixth of a users/me request's CPU (bench/RESULTS.md, users/me profile).
+  private readonly signer: (payload: Record<string, unknown>) => string;
+  private readonly verifier: (token: string) => Record<string, unknown>;
   constructor(secret: string, readonly accessTtlSec: number, readonly refreshTtlSec: number) {
-    this.key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    // iat and exp come in the payload (fast-jwt keeps both), so a negative TTL (tests) yields an expired token.
+    this.signer = createSigner({ key: secret, algorithm: 'HS256' });
+    // Verified tokens are remembered (LRU, keyed by the token itself, never past its exp): a client
+    // sends the same access token for minutes, and revocation is checked per request elsewhere
+    // (the session, users/session-cache.ts), not by re-checking the signature.
+    this.verifier = createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['exp'], cache: 10_000, cacheKeyBuilder: (t) => t });
   }
 
   async sign(type: TokenType, userId: number, sid: number, jti = newJti()): Promise<string> {
     const iat = Math.floor(Date.now() / 1000);
     const ttl = type === 'access' ? this.accessTtlSec : this.refreshTtlSec;
-    return new SignJWT({ token_type: type, user_id: userId, jti, sid })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + ttl)
-      .sign(await this.key);
+    return this.signer({ token_type: type, user_id: userId, jti, sid, iat, exp: iat + ttl });
   }
 
   async verify(token: string, expected: TokenType): Promise<TokenClaims> {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'] }));
+      payload = this.verifier(token);
     } catch (err) {
-      throw new TokenError(err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid');
+      throw new TokenError(err instanceof JwtError && err.code === JwtError.codes.expired ? 'expired' : 'invalid');
     }
     const { token_type, user_id, jti, sid } = payload;
     if (token_type !== 'access' && token_type !== 'refresh') throw new TokenError('invalid');
