@@ -58,11 +58,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const database =
     opts.database ??
     (config.database.url
-      ? await openPostgres(config.database.url, config.database.poolMax, log)
+      ? await openPostgres(config.database.url, config.database.poolMax, log, 'selflink', config.database.namedStatements)
       : await openPglite(path.join(config.dataDir, 'pgdata')));
 
   // A read replica serves read-only hot paths only (docs/scaling.md); never used embedded.
-  const replica = config.ops.replicaUrl && database.kind === 'postgres' ? await openPostgres(config.ops.replicaUrl, config.database.poolMax, log, 'selflink-replica') : null;
+  const replica = config.ops.replicaUrl && database.kind === 'postgres' ? await openPostgres(config.ops.replicaUrl, config.database.poolMax, log, 'selflink-replica', config.database.namedStatements) : null;
 
   let redis: Redis | null = null;
   let sub: Redis | null = null;

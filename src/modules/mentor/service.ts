@@ -12,6 +12,7 @@ import { createKnowledge, type SoulmatchResult } from './knowledge.js';
 import { dailyPersona, DAILY_SYSTEM, mentorPersona, NATAL_SYSTEM, normalizeLanguage, SOULMATCH_SYSTEM, type Lang } from './personas.js';
 import { buildMessages, contextMessage, dailyPrompt, natalPrompt, postprocessReply, shorten, soulmatchPrompt, type PersonFacts } from './prompts.js';
 import { createMentorExtras } from './extras.js';
+import { prepared } from '../../platform/db/prepared.js';
 
 export const GENERATE_JOB = 'mentor.generate';
 export const TASK_VERSION = 'v1';
@@ -244,14 +245,18 @@ export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.me
   // ---- feed card ----
 
   /** §4.10: the mentor insight card from today's session (daily entry first), else a placeholder. */
-  async function insightCard(userId: number): Promise<{ title: string; subtitle: string; cta: string } | null> {
-    const d = today();
-    const rows = await db()
+  // Asked on every first feed page: prepared.
+  const todaysAnswer = prepared('mentor_insight_card', (d) => {
+    const day = sql.placeholder('day');
+    return d
       .select({ answer: mentorSessions.answer, mode: mentorSessions.mode })
       .from(mentorSessions)
-      .where(and(eq(mentorSessions.userId, userId), sql`(${mentorSessions.date} = ${d} or (${mentorSessions.date} is null and ${mentorSessions.updatedAt} >= ${d}::date))`, sql`${mentorSessions.answer} <> ''`))
+      .where(and(eq(mentorSessions.userId, sql.placeholder('user')), sql`(${mentorSessions.date} = ${day}::date or (${mentorSessions.date} is null and ${mentorSessions.updatedAt} >= ${day}::date))`, sql`${mentorSessions.answer} <> ''`))
       .orderBy(sql`case when ${mentorSessions.mode} = 'daily' then 0 else 1 end`, desc(mentorSessions.updatedAt), desc(mentorSessions.id))
       .limit(1);
+  });
+  async function insightCard(userId: number): Promise<{ title: string; subtitle: string; cta: string } | null> {
+    const rows = await todaysAnswer(db()).execute({ user: userId, day: today() });
     if (rows[0]) return { title: "Today's insight", subtitle: shorten(rows[0].answer), cta: 'Open mentor' };
     return { title: "Today's insight", subtitle: 'Your daily insight is not ready yet. Tap to open the Mentor.', cta: 'Open mentor' };
   }

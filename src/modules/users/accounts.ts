@@ -3,6 +3,7 @@
 import { and, desc, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { type DbOrTx, type Tx, isUniqueViolation } from '../../platform/db/index.js';
+import { prepared } from '../../platform/db/prepared.js';
 import { newJti, TokenError, type TokenClaims } from '../../platform/auth/tokens.js';
 import { hashPassword, UNUSABLE_PASSWORD, verifyPassword } from '../../platform/auth/passwords.js';
 import { ApiError, fieldError } from '../../platform/http/errors.js';
@@ -33,10 +34,12 @@ export function createAccounts(ctx: Ctx) {
     return u;
   }
 
+  // A page's authors, on every post page: one array parameter keeps the statement's text fixed.
+  const usersByIds = prepared('users_by_ids', (d) => d.select().from(users).where(sql`${users.id} = any(${sql.placeholder('ids')}::bigint[])`));
   async function getMany(ids: number[]): Promise<Map<number, UserRow>> {
     const unique = [...new Set(ids)];
     if (!unique.length) return new Map();
-    const rows = await db().select().from(users).where(inArray(users.id, unique));
+    const rows = await usersByIds(db()).execute({ ids: unique });
     return new Map(rows.map((r) => [r.id, r]));
   }
 
@@ -164,23 +167,19 @@ export function createAccounts(ctx: Ctx) {
     else await db().transaction(run);
   }
 
-  // The hot path of every authenticated request, prepared once: no query building, and PostgreSQL
-  // parses and plans it once per connection.
-  let resolveStmt: ReturnType<typeof prepareResolve> | null = null;
-  function prepareResolve() {
-    return db()
+  // The hot path of every authenticated request (on a session-cache miss), prepared.
+  const resolveStmt = prepared('auth_resolve_session', (d) =>
+    d
       .select({ user: users, revokedAt: authSessions.revokedAt, sessionUser: authSessions.userId })
       .from(users)
       .leftJoin(authSessions, eq(authSessions.id, sql.placeholder('sid')))
       .where(eq(users.id, sql.placeholder('uid')))
-      .limit(1)
-      .prepare('auth_resolve_session');
-  }
+      .limit(1),
+  );
 
   /** One indexed query per authenticated request: the user row and its session's state. */
   async function resolveSession(claims: TokenClaims) {
-    resolveStmt ??= prepareResolve();
-    const [row] = await resolveStmt.execute({ uid: claims.user_id, sid: claims.sid });
+    const [row] = await resolveStmt(db()).execute({ uid: claims.user_id, sid: claims.sid });
     if (!row) return { error: 'user_not_found' as const };
     if (!row.user.isActive) return { error: 'user_inactive' as const };
     if (row.sessionUser !== claims.user_id || row.revokedAt) return { error: 'session_revoked' as const };

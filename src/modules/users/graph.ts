@@ -1,7 +1,7 @@
 // The social graph: follow, block and mute, with the locks that keep a follow from slipping past a
 // block, and the SQL fragments other modules compose into their queries (the tables stay private).
 // Part of the one users service (service.ts).
-import { and, asc, desc, eq, gt, inArray, or, sql, type Column, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, or, sql, type Column, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx, Tx } from '../../platform/db/index.js';
 import { blocks, follows, mutes, users, type UserRow } from './schema.js';
@@ -12,12 +12,12 @@ import { UserErrors } from './errors.js';
 // ---- SQL fragments other modules compose into their queries (the tables stay private) ----
 
 /** True when no block separates `viewerId` and the user in `col`. */
-export function notBlockedSql(viewerId: number, col: Column | SQL): SQL {
+export function notBlockedSql(viewerId: number | Placeholder, col: Column | SQL): SQL {
   return sql`not exists (select 1 from ${blocks} where (${blocks.userId} = ${viewerId} and ${blocks.targetId} = ${col}) or (${blocks.userId} = ${col} and ${blocks.targetId} = ${viewerId}))`;
 }
 
 /** True when `viewerId` follows the user in `col`. */
-export function followsSql(viewerId: number, col: Column | SQL): SQL {
+export function followsSql(viewerId: number | Placeholder, col: Column | SQL): SQL {
   return sql`exists (select 1 from ${follows} where ${follows.followerId} = ${viewerId} and ${follows.followeeId} = ${col})`;
 }
 

@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Logger } from '../log.js';
 import { queryCountLogger } from './query-count.js';
+import { sendUnnamed } from './prepared.js';
 
 export type Db = NodePgDatabase<Record<string, never>>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -49,7 +50,7 @@ async function upToDate(query: (text: string) => Promise<{ rows: Record<string, 
   return journal.entries.every((e) => e.when <= applied);
 }
 
-export async function openPostgres(url: string, poolMax: number, log: Logger, applicationName = 'selflink'): Promise<Database> {
+export async function openPostgres(url: string, poolMax: number, log: Logger, applicationName = 'selflink', namedStatements = true): Promise<Database> {
   const pg = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   // bigint (int8) and numeric come back as JS numbers: our ids stay below 10^15.
@@ -58,6 +59,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger, ap
   const pool = new pg.default.Pool({ connectionString: url, max: poolMax, application_name: applicationName });
   pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
   const db = drizzle(pool, { logger: queryCountLogger }) as unknown as Db;
+  if (!namedStatements) sendUnnamed(db);
   return {
     db,
     kind: 'postgres',
