@@ -79,13 +79,13 @@ ${ops ? opsRow(ops.view, '/api/v1/users', { rps: ops.rps, p99: ops.p99 }, fmt) :
 
 Headline (production defaults): **${fmt((first!.me / first!.bare) * 100, 1)} %** of the bare route's throughput, p99 ${fmt(first!.meP99, 1)} ms vs ${fmt(first!.bareP99, 1)} ms.
 
-Per request the endpoint verifies the HS256 JWT, takes the user and its session from the in-process session cache
+Per request the endpoint verifies the HS256 JWT (fast-jwt, node:crypto HMAC; a token already verified is remembered until its exp), takes the user and its session from the in-process session cache
 (1 s TTL; logout, password change, suspension and revocation drop it on every instance through Redis pub/sub, see
 src/modules/users/session-cache.ts) or, on a miss, from one indexed query; counts the ip and user rate-limit buckets
 in one Redis round trip, and serialises the user through its response schema. PostgreSQL queries per request (row 1):
 ${fmt(summary[0]?.roundTrips ?? NaN, 3)}. What bounds it on this machine:
 the Redis round trip of the rate limiter (PostgreSQL only on a session-cache miss, once a second per session) waits
-on a server that shares the same two cores with the load generator; the bare route has no I/O at all. Request logging (two JSON lines a request) costs the difference between rows 1 and 2.`;
+on a server that shares the same two cores with the load generator; the bare route has no I/O at all. Request logging (one JSON line a request, written when it completes) costs the difference between rows 1 and 2.`;
     writeSection('users-me', body);
     console.log(body);
     return summary;

@@ -31,10 +31,10 @@ export class TokenSigner {
   constructor(secret: string, readonly accessTtlSec: number, readonly refreshTtlSec: number) {
     // iat and exp come in the payload (fast-jwt keeps both), so a negative TTL (tests) yields an expired token.
     this.signer = createSigner({ key: secret, algorithm: 'HS256' });
-    // Verified tokens are remembered (LRU, keyed by the token itself, never past its exp): a client
-    // sends the same access token for minutes, and revocation is checked per request elsewhere
-    // (the session, users/session-cache.ts), not by re-checking the signature.
-    this.verifier = createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['exp'], cache: 10_000, cacheKeyBuilder: (t) => t });
+    // Verified tokens are remembered (an LRU keyed by the token's SHA-256, never past its exp): a
+    // client sends the same access token for minutes, and revocation is checked per request
+    // elsewhere (the session, users/session-cache.ts), not by re-checking the signature.
+    this.verifier = createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['exp'], cache: 10_000 });
   }
 
   async sign(type: TokenType, userId: number, sid: number, jti = newJti()): Promise<string> {
