@@ -80,10 +80,13 @@ export async function registerGateway(app: App, ctx: Ctx) {
   heartbeat.unref();
   // Subscriptions are re-checked when visibility, blocks or takedowns change (RECHECK_CHANNEL).
   const stopRechecks = await hub.listenForRechecks();
+  // Frames addressed to many users at once (a group's message, a presence change): FANOUT_CHANNEL.
+  const stopFanout = await hub.listenForFanout();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
     await forgetGateway(ctx).catch(() => undefined);
     await stopRechecks().catch(() => undefined);
+    await stopFanout().catch(() => undefined);
   });
 
   const reply = (conn: Conn, frame: Record<string, unknown>) => hub.send(conn, JSON.stringify(frame));

@@ -1,7 +1,7 @@
 // Local fan-out for one gateway process: channel → sockets, one pub/sub subscription per channel
 // (the Redis adapter reference-counts SUBSCRIBE), caps and backpressure per socket.
 import type { Ctx } from '../context.js';
-import { RECHECK_CHANNEL, systemChannel, wireChannel, type KillSignal, type RecheckSignal } from './service.js';
+import { FANOUT_CHANNEL, RECHECK_CHANNEL, systemChannel, wireChannel, type FanoutSignal, type KillSignal, type RecheckSignal } from './service.js';
 
 /** The part of a `ws` WebSocket the gateway uses (kept structural: no @types/ws needed). */
 export interface Socket {
@@ -166,6 +166,26 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     });
   }
 
+  /**
+   * Subscribes this process to frames addressed to many users (the gateway calls it once): each goes
+   * to the sockets here on those users' own channels, as a publish on each channel would.
+   */
+  function listenForFanout(): Promise<() => Promise<void>> {
+    return ctx.pubsub.subscribe(FANOUT_CHANNEL, (raw) => {
+      let signal: FanoutSignal;
+      try {
+        signal = JSON.parse(raw) as FanoutSignal;
+      } catch {
+        return;
+      }
+      if (!Array.isArray(signal.users) || typeof signal.frame !== 'string') return;
+      for (const id of signal.users) {
+        const entry = byChannel.get(`user:${id}`);
+        if (entry) for (const c of entry.conns) send(c, signal.frame);
+      }
+    });
+  }
+
   /** Registers a socket; beyond the per-user cap the oldest socket of that user is closed. */
   function add(conn: Conn) {
     let set = byUser.get(conn.userId);
@@ -216,7 +236,7 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     for (const set of byUser.values()) for (const c of set) c.socket.close(CLOSE.goingAway, 'server shutting down');
   }
 
-  return { add, remove, join, leave, send, sweep, closeAll, byUser, recheck, listenForRechecks };
+  return { add, remove, join, leave, send, sweep, closeAll, byUser, recheck, listenForRechecks, listenForFanout };
 }
 
 export type Hub = ReturnType<typeof createHub>;

@@ -11,6 +11,17 @@ export const wireChannel = (channel: string) => `rt:${channel}`;
 export const systemChannel = (userId: number) => `rtsys:user:${userId}`;
 /** Every gateway listens here for "authorisation changed, re-check these subscriptions". */
 export const RECHECK_CHANNEL = 'rtsys:recheck';
+/**
+ * Every gateway listens here for one frame addressed to many users (a FanoutSignal). A frame for
+ * FANOUT_MIN users or more goes out as one message instead of one PUBLISH per user: a 1,000-member
+ * group's member coming online cost 999 publishes (bench/RESULTS.md, realtime).
+ */
+export const FANOUT_CHANNEL = 'rtsys:fanout';
+export const FANOUT_MIN = 16;
+export interface FanoutSignal {
+  users: number[];
+  frame: string;
+}
 
 /**
  * A re-check request: the sockets of `users`, the sockets on `channels`, and every local
@@ -56,8 +67,14 @@ export function createRealtimeService(ctx: Ctx) {
 
   async function publishToUsers(userIds: number[], event: Record<string, unknown>): Promise<void> {
     const frame = JSON.stringify(event);
+    const users = [...new Set(userIds)];
+    if (users.length >= FANOUT_MIN) {
+      const signal: FanoutSignal = { users, frame };
+      await ctx.pubsub.publish(FANOUT_CHANNEL, JSON.stringify(signal)).catch((err) => ctx.log.warn({ err, type: event.type }, 'realtime publish failed'));
+      return;
+    }
     await Promise.all(
-      [...new Set(userIds)].map((id) =>
+      users.map((id) =>
         ctx.pubsub.publish(wireChannel(`user:${id}`), frame).catch((err) => ctx.log.warn({ err, type: event.type }, 'realtime publish failed')),
       ),
     );

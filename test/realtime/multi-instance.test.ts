@@ -39,6 +39,16 @@ describe.skipIf(!SERVER_MODE)('fan-out across instances (server mode)', () => {
     expect(f.message).toMatchObject({ id: sent.json().id, body: 'across', client_uuid: 'multi-1' });
   });
 
+  it('delivers a big group\'s message (one fan-out message) to member sockets on B', async () => {
+    const members = await Promise.all(Array.from({ length: 20 }, () => t.user()));
+    const s = await connect(gwB.url(`token=${encodeURIComponent(members[5].token)}`));
+    sockets.push(s);
+    const th = (await members[0].req({ method: 'POST', url: '/api/v1/threads/', body: { title: 'Many', participant_ids: members.slice(1).map((u) => u.id) } })).json().id;
+    const sent = await members[0].req({ method: 'POST', url: '/api/v1/messages/', body: { thread: th, body: 'to many', client_uuid: 'multi-group-1' } });
+    expect(sent.statusCode).toBe(201);
+    expect((await s.next((f) => f.type === 'message:new' && f.message?.client_uuid === 'multi-group-1', 'group message on B')).message.id).toBe(sent.json().id);
+  });
+
   it('a logout on A closes the socket held by B', async () => {
     const u = await t.user();
     const s = await connect(gwB.url(`token=${encodeURIComponent(u.token)}`));

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { connect, startGateway, type Client } from './ws-client.js';
+import { FANOUT_MIN } from '../../src/realtime/service.js';
 
 let t: TestApp;
 let gw: Awaited<ReturnType<typeof startGateway>>;
@@ -53,5 +54,24 @@ describe('presence', () => {
     // Someone who shares no thread with a hears nothing about them.
     expect(strangerSock.frames.some((f) => f.type === 'presence' && f.user_id === a.id)).toBe(false);
     expect(bSock.frames.filter((f) => f.type === 'presence' && f.user_id === a.id && f.online === true)).toHaveLength(1);
+  });
+
+  it(`reaches a big group (${FANOUT_MIN}+ members, one fan-out message) exactly once per socket, and no one outside it`, async () => {
+    const members = await Promise.all(Array.from({ length: FANOUT_MIN + 4 }, () => t.user()));
+    const [owner, m1, m2] = members;
+    const made = await owner.req({ method: 'POST', url: '/api/v1/threads/', body: { title: 'Big', participant_ids: members.slice(1).map((u) => u.id) } });
+    expect(made.statusCode).toBe(201);
+    const [s1, s2, outside] = await Promise.all([sock(m1), sock(m2), sock(stranger)]);
+    // m2's first socket is a presence change for the whole group, m1 included.
+    await s1.next((f) => f.type === 'presence' && f.user_id === m2.id && f.online === true, 'm2 online');
+    const sent = await owner.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: made.json().id, body: 'to all', client_uuid: 'big-1' } });
+    expect(sent.statusCode).toBe(201);
+    for (const s of [s1, s2]) await s.next((f) => f.type === 'message:new' && f.message?.client_uuid === 'big-1', 'group message');
+    // A later frame on the same sockets proves nothing else was still on its way.
+    await owner.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: made.json().id, body: 'again', client_uuid: 'big-2' } });
+    for (const s of [s1, s2]) await s.next((f) => f.type === 'message:new' && f.message?.client_uuid === 'big-2', 'second message');
+    for (const s of [s1, s2]) expect(s.frames.filter((f) => f.type === 'message:new' && f.message?.client_uuid === 'big-1')).toHaveLength(1);
+    expect(s1.frames.filter((f) => f.type === 'presence' && f.user_id === m2.id && f.online === true)).toHaveLength(1);
+    expect(outside.frames.some((f) => f.type === 'message:new' || (f.type === 'presence' && members.some((u) => u.id === f.user_id)))).toBe(false);
   });
 });
