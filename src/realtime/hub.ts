@@ -153,38 +153,37 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     );
   }
 
-  /** Subscribes this process to re-check requests (the gateway calls it once); returns the unsubscribe. */
-  function listenForRechecks(): Promise<() => Promise<void>> {
-    return ctx.pubsub.subscribe(RECHECK_CHANNEL, (raw) => {
-      let signal: RecheckSignal;
+  /** Subscribes to a system channel of JSON signals; unparsable messages are ignored. */
+  function listen<T>(channel: string, handle: (signal: T) => void): Promise<() => Promise<void>> {
+    return ctx.pubsub.subscribe(channel, (raw) => {
+      let signal: T;
       try {
-        signal = JSON.parse(raw) as RecheckSignal;
+        signal = JSON.parse(raw) as T;
       } catch {
         return;
       }
-      recheck(signal).catch((err) => ctx.log.warn({ err }, 'realtime recheck failed'));
+      handle(signal);
     });
   }
+
+  /** Subscribes this process to re-check requests (the gateway calls it once); returns the unsubscribe. */
+  const listenForRechecks = () =>
+    listen<RecheckSignal>(RECHECK_CHANNEL, (signal) => {
+      recheck(signal).catch((err) => ctx.log.warn({ err }, 'realtime recheck failed'));
+    });
 
   /**
    * Subscribes this process to frames addressed to many users (the gateway calls it once): each goes
    * to the sockets here on those users' own channels, as a publish on each channel would.
    */
-  function listenForFanout(): Promise<() => Promise<void>> {
-    return ctx.pubsub.subscribe(FANOUT_CHANNEL, (raw) => {
-      let signal: FanoutSignal;
-      try {
-        signal = JSON.parse(raw) as FanoutSignal;
-      } catch {
-        return;
-      }
+  const listenForFanout = () =>
+    listen<FanoutSignal>(FANOUT_CHANNEL, (signal) => {
       if (!Array.isArray(signal.users) || typeof signal.frame !== 'string') return;
       for (const id of signal.users) {
         const entry = byChannel.get(`user:${id}`);
         if (entry) for (const c of entry.conns) send(c, signal.frame);
       }
     });
-  }
 
   /** Registers a socket; beyond the per-user cap the oldest socket of that user is closed. */
   function add(conn: Conn) {
