@@ -581,15 +581,20 @@ SelfLink HTTP statuses: ${statusNote}.
   bare server's at the median; its p99 tail varies from run to run (single-digit ms to hundreds of ms at either
   rate), most likely from the shared cores (this serve process also runs its job workers, still busy with the
   warm-up's reminder jobs, and other processes were running on the machine) — not established by a profile.
-- *Fan-out:* per group message the handler issues one PUBLISH per member (${fmt(GROUP)} commands to \`user:<id>\` channels,
-  pipelined by ioredis, each coming back to the gateway as its own pub/sub message) and enqueues ${fmt(GROUP - 1)} reminder
-  jobs; the bare server writes one string to ${fmt(GROUP - 1)} sockets in a loop. The bare rate is bounded by the two client
-  processes parsing every frame; SelfLink's by that per-member Redis traffic and the enqueues on the same cores.
+- *Fan-out:* per group message the handler publishes one fan-out message (the member ids and the frame, on
+  \`rtsys:fanout\`; it was one PUBLISH per member, ${fmt(GROUP)} commands, before 2026-12-01) that every gateway hands to its
+  local sockets, and enqueues ${fmt(GROUP - 1)} reminder jobs; the bare server writes one string to ${fmt(GROUP - 1)} sockets in a loop. The
+  bare rate is bounded by the two client processes parsing every frame; SelfLink's by the enqueues and the send
+  path on the same cores.
 - *Memory:* RSS of the server process 2 s after the last socket opened, without forcing a GC; the difference is
   mostly \`ws\` and socket buffers, which both servers share (SelfLink adds a small Conn object, two channel
   entries and two Redis SUBSCRIBEs per user). Its precision is a few MiB, i.e. about ±1 MiB per 1,000 sockets.
 - *Opening sockets:* each SelfLink socket verifies its token, loads the session from PostgreSQL and SUBSCRIBEs two
-  Redis channels before its ack frame; the bare server answers at once.
+  Redis channels before its ack frame; the bare server answers at once. A user's first socket is also a presence
+  change for everyone who shares a thread with them: each of the ${fmt(GROUP)} group members coming online is a frame to
+  up to ${fmt(GROUP - 1)} others (~500,000 frames while the group connects). Since 2026-12-01 each change is one fan-out message
+  instead of ${fmt(GROUP - 1)} PUBLISHes: 5,000 sockets opened in 36 and 42 s before (two runs on
+  2026-12-01), 23 and 30 s after; on Nov 23, before presence existed, 6.9 s. Presence for big groups (announce on demand, not on connect) is what is left.
 `;
   writeSection('realtime', body);
   console.log(body);
