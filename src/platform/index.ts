@@ -49,6 +49,13 @@ function signingKey(config: Config): string {
   return fs.readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * The pub/sub subscriber connection has no ready check (INFO) and no client-info handshake. A SUBSCRIBE
+ * issued while it connects can overtake them, and the INFO is then refused in subscriber mode, which
+ * fails the connection (ioredis issue #2037; it stopped a realtime process at start in CI).
+ */
+export const SUBSCRIBER_OPTIONS = { enableReadyCheck: false, disableClientInfo: true } as const;
+
 export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
   const log = opts.log ?? createLogger(config.logLevel);
   const jwtKey = signingKey(config);
@@ -73,7 +80,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   if (config.redis.url) {
     const { Redis: IORedis } = await import('ioredis');
     redis = new IORedis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-    sub = redis.duplicate();
+    sub = redis.duplicate(SUBSCRIBER_OPTIONS);
     // Producers fail fast while Redis is away (the outbox keeps the event and retries); the workers'
     // blocking connections (duplicated from this one) wait for Redis instead (maxRetriesPerRequest: null).
     queueConn = new IORedis(config.redis.url, { maxRetriesPerRequest: 2 });
