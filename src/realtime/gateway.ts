@@ -9,7 +9,7 @@ import { TokenError } from '../platform/auth/tokens.js';
 import { sameSecret } from '../platform/auth/secrets.js';
 import { ApiError, badRequest, notFound } from '../platform/http/errors.js';
 import { CLOSE, createHub, type Conn, type Socket } from './hub.js';
-import { wireChannel } from './service.js';
+import { userChannel, wireChannel } from './service.js';
 import { forgetGateway, reportGateway } from './instances.js';
 
 export const MAX_CHANNELS = 20;
@@ -144,7 +144,7 @@ export async function registerGateway(app: App, ctx: Ctx) {
       const c: Conn = { socket, userId: auth.userId, sid: auth.sid, channels: new Set(), alive: true, openedAt: Date.now() };
       conn = c;
       hub.add(c);
-      await hub.join(c, `user:${c.userId}`);
+      await hub.join(c, userChannel(c.userId));
       await hub.join(c, `sys:${c.userId}`, true);
       const granted: string[] = [];
       for (const ch of requestedChannels(query.channels)) {

@@ -1,7 +1,7 @@
 // Local fan-out for one gateway process: channel → sockets, one pub/sub subscription per channel
 // (the Redis adapter reference-counts SUBSCRIBE), caps and backpressure per socket.
 import type { Ctx } from '../context.js';
-import { FANOUT_CHANNEL, RECHECK_CHANNEL, systemChannel, wireChannel, type FanoutSignal, type KillSignal, type RecheckSignal } from './service.js';
+import { FANOUT_CHANNEL, RECHECK_CHANNEL, systemChannel, userChannel, wireChannel, type FanoutSignal, type KillSignal, type RecheckSignal } from './service.js';
 
 /** The part of a `ws` WebSocket the gateway uses (kept structural: no @types/ws needed). */
 export interface Socket {
@@ -138,7 +138,7 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     for (const set of byUser.values()) {
       for (const c of set) {
         for (const ch of c.channels) {
-          if (ch === `user:${c.userId}` || ch === `sys:${c.userId}`) continue;
+          if (ch === userChannel(c.userId) || ch === `sys:${c.userId}`) continue;
           if (users.has(c.userId) || channels.has(ch) || prefixes.has(ch.split(':')[0])) todo.push([c, ch]);
         }
       }
@@ -180,7 +180,7 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     listen<FanoutSignal>(FANOUT_CHANNEL, (signal) => {
       if (!Array.isArray(signal.users) || typeof signal.frame !== 'string') return;
       for (const id of signal.users) {
-        const entry = byChannel.get(`user:${id}`);
+        const entry = byChannel.get(userChannel(id));
         if (entry) for (const c of entry.conns) send(c, signal.frame);
       }
     });

@@ -8,6 +8,8 @@ export type ChannelAuthorizer = (userId: number, id: number) => Promise<boolean>
 
 /** Pub/sub names: client-visible channels are namespaced away from system ones. */
 export const wireChannel = (channel: string) => `rt:${channel}`;
+/** The channel every socket of a user joins (frames addressed to that user). */
+export const userChannel = (userId: number) => `user:${userId}`;
 export const systemChannel = (userId: number) => `rtsys:user:${userId}`;
 /** Every gateway listens here for "authorisation changed, re-check these subscriptions". */
 export const RECHECK_CHANNEL = 'rtsys:recheck';
@@ -68,16 +70,13 @@ export function createRealtimeService(ctx: Ctx) {
   async function publishToUsers(userIds: number[], event: Record<string, unknown>): Promise<void> {
     const frame = JSON.stringify(event);
     const users = [...new Set(userIds)];
+    const warn = (err: unknown) => ctx.log.warn({ err, type: event.type }, 'realtime publish failed');
     if (users.length >= FANOUT_MIN) {
       const signal: FanoutSignal = { users, frame };
-      await ctx.pubsub.publish(FANOUT_CHANNEL, JSON.stringify(signal)).catch((err) => ctx.log.warn({ err, type: event.type }, 'realtime publish failed'));
+      await ctx.pubsub.publish(FANOUT_CHANNEL, JSON.stringify(signal)).catch(warn);
       return;
     }
-    await Promise.all(
-      users.map((id) =>
-        ctx.pubsub.publish(wireChannel(`user:${id}`), frame).catch((err) => ctx.log.warn({ err, type: event.type }, 'realtime publish failed')),
-      ),
-    );
+    await Promise.all(users.map((id) => ctx.pubsub.publish(wireChannel(userChannel(id)), frame).catch(warn)));
   }
 
   /** Asks every gateway to close the user's sockets (all, or those of one session). */

@@ -244,7 +244,6 @@ export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.me
 
   // ---- feed card ----
 
-  /** §4.10: the mentor insight card from today's session (daily entry first), else a placeholder. */
   // Asked on every first feed page: prepared.
   const todaysAnswer = prepared('mentor_insight_card', (d) => {
     const day = sql.placeholder('day');
@@ -255,6 +254,7 @@ export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.me
       .orderBy(sql`case when ${mentorSessions.mode} = 'daily' then 0 else 1 end`, desc(mentorSessions.updatedAt), desc(mentorSessions.id))
       .limit(1);
   });
+  /** §4.10: the mentor insight card from today's session (daily entry first), else a placeholder. */
   async function insightCard(userId: number): Promise<{ title: string; subtitle: string; cta: string } | null> {
     const rows = await todaysAnswer(db()).execute({ user: userId, day: today() });
     if (rows[0]) return { title: "Today's insight", subtitle: shorten(rows[0].answer), cta: 'Open mentor' };
