@@ -43,6 +43,11 @@ export class MemoryKeyValue implements KeyValue {
   private data = new Map<string, Entry>();
   constructor(private readonly maxKeys = 100_000) {}
 
+  /** Empties the store: the test harness hands one app to the next file (what FLUSH of a prefix is in Redis). */
+  clear() {
+    this.data.clear();
+  }
+
   private live(key: string): Entry | undefined {
     const e = this.data.get(key);
     if (!e) return undefined;

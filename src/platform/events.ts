@@ -92,6 +92,11 @@ export class DomainEvents {
     this.listeners.set(name, list);
   }
 
+  /** Every listener's key (the test harness checks that a file handing its app on added none). */
+  listenerKeys(): string[] {
+    return [...this.listeners.values()].flat().map((l) => l.key);
+  }
+
   /**
    * Records an event. With `tx` it is written in that transaction and relayed after commit;
    * without, it is written on its own (durable from here on).

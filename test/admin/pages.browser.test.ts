@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
@@ -34,7 +34,7 @@ const PAGES: [string, RegExp][] = [
 
 describe.skipIf(!haveChromium)('staff admin in headless chromium', () => {
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await sharedTestApp();
     staff = await t.user({ email: 'staff@example.com' });
     member = await t.user();
     await t.ctx.services.users.update(staff.id, { isStaff: true });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { createTestApp, sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { lifePath } from '../../src/modules/matrix/life-path.js';
 import { calculate, diversify, roundHalfEven, type MatchSide } from '../../src/modules/soulmatch/score.js';
 import type { ProfileFacts } from '../../src/modules/users/facts.js';
@@ -55,7 +55,7 @@ describe('matrix and SoulMatch over HTTP', () => {
   let bob: TestUser;
   let carol: TestUser;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await sharedTestApp();
     [alice, bob, carol] = [await t.user({ name: 'Alice' }), await t.user({ name: 'Bob' }), await t.user({ name: 'Carol' })];
     expect((await chart(alice, '1992-09-08')).statusCode).toBe(201);
     expect((await chart(bob, '1990-07-20', '06:00', 'Berlin', 'Germany')).statusCode).toBe(201);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { createTestApp, sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 
 const FULL = { date_of_birth: '1990-01-01', time_of_birth: '12:00:00', timezone: 'UTC', city: 'San Francisco', country: 'USA', latitude: 37.7749, longitude: -122.4194 };
 const PLANETS = ['sun', 'moon', 'mercury', 'venus', 'mars', 'jupiter', 'saturn', 'uranus', 'neptune', 'pluto'];
@@ -9,7 +9,7 @@ describe('astro natal charts', () => {
   let alice: TestUser;
   let bob: TestUser;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await sharedTestApp();
     alice = await t.user();
     bob = await t.user();
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { users } from '../../src/modules/users/schema.js';
 import { commands } from '../../src/commands/index.js';
 import { canonicalJson } from '../../src/modules/audit/hash.js';
@@ -11,7 +11,7 @@ let staff: TestUser;
 let plain: TestUser;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   staff = await t.user();
   plain = await t.user();
   await t.ctx.db.update(users).set({ isStaff: true }).where(eq(users.id, staff.id));

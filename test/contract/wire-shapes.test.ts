@@ -2,9 +2,9 @@
 // the exact set of keys each object presents and each value's JSON type. A field added, dropped or retyped
 // anywhere in the presenters or response schemas fails here.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 let t: TestApp; let a: TestUser; let b: TestUser;
-beforeAll(async () => { t = await createTestApp(); [a, b] = await Promise.all([t.user(), t.user()]); });
+beforeAll(async () => { t = await sharedTestApp(); [a, b] = await Promise.all([t.user(), t.user()]); });
 afterAll(async () => t?.close());
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452000000100000001008060000001ff3ff61', 'hex'), Buffer.alloc(64, 1)]);
 function multipart(fields: Record<string, string>, files: { name: string; filename: string; type: string; data: Buffer }[]) {

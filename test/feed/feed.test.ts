@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { itServer } from '../support/server-only.js';
 import { multipart } from '../support/multipart.js';
 import { videoBytes, videoFile } from '../support/video.js';
@@ -7,7 +7,7 @@ import { videoBytes, videoFile } from '../support/video.js';
 let t: TestApp;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
 });
 afterAll(async () => t?.close());
 

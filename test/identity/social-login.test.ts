@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, sharedTestApp, type TestApp } from '../support/app.js';
 
 let t: TestApp;
 let server: http.Server;
@@ -144,7 +144,7 @@ describe('social login', () => {
   });
 
   it('says when a provider is not configured', async () => {
-    const bare = await createTestApp();
+    const bare = await sharedTestApp();
     try {
       const r = await bare.request({ method: 'POST', url: '/api/v1/auth/social/google/callback/', body: { id_token: 'x' } });
       expect(r.statusCode).toBe(400);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { itServer } from '../support/server-only.js';
 
 let t: TestApp;
 let alice: TestUser;
 let bob: TestUser;
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   alice = await t.user({ name: 'Alice Wonder', handle: 'alice_w' });
   bob = await t.user({ name: 'Bob Builder', handle: 'bob_b' });
 });

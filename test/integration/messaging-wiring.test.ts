@@ -1,14 +1,14 @@
 // Cross-module wiring: messages can be reported, banned words in messages are flagged,
 // and an unread message turns into a notification for its recipient.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 
 let t: TestApp;
 let a: TestUser;
 let b: TestUser;
 let threadId: number;
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   a = await t.user();
   b = await t.user();
   threadId = (await a.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: String(b.id) } })).json().id;

@@ -1,7 +1,7 @@
 // Stored files through the public API: DM attachments only for thread members (signed URL as
 // returned, or a member's Bearer), private posts' media only for their viewers, avatars public.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { multipart, png } from '../social/helpers.js';
 import { UrlSigner } from '../../src/platform/storage/index.js';
 
@@ -17,7 +17,7 @@ const pathOf = (url: string) => {
 };
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   [alice, bob, carol] = await Promise.all([t.user(), t.user(), t.user()]);
   thread = (await alice.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: bob.id } })).json().id;
 });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { itServer } from '../support/server-only.js';
 import { imagePart, multipart, png } from '../social/helpers.js';
 import { modules } from '../../src/modules/index.js';
@@ -16,7 +16,7 @@ let t: TestApp;
 let alice: TestUser;
 let bob: TestUser;
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   [alice, bob] = await Promise.all([t.user(), t.user()]);
 });
 afterAll(async () => t?.close());

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { commentBy, makeStaff, postBy } from './helpers.js';
 import { enforcements } from '../../src/modules/moderation/schema.js';
 import { MODERATION_JOBS } from '../../src/modules/moderation/service.js';
@@ -11,7 +11,7 @@ let mod: TestUser;
 let owner: TestUser;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   [mod, owner] = [await t.user(), await t.user()];
   await makeStaff(t, mod);
 });

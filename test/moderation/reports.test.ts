@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { commentBy, makeStaff, postBy } from './helpers.js';
 import { itServer } from '../support/server-only.js';
 
@@ -11,7 +11,7 @@ let mod: TestUser;
 let roleMod: TestUser;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   [reporter, other, target, mod, roleMod] = [await t.user(), await t.user(), await t.user(), await t.user(), await t.user()];
   await makeStaff(t, mod);
   await makeStaff(t, roleMod, 'role');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import type { EmailMessage, PushMessage } from '../../src/modules/notifications/providers.js';
 
 let t: TestApp;
@@ -8,7 +8,7 @@ let emails: EmailMessage[] = [];
 let failPushFor: Set<number> = new Set();
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   t.ctx.services.notifications.useProviders({
     push: {
       async send(m) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { itServer } from '../support/server-only.js';
 
 let t: TestApp;
@@ -7,7 +7,7 @@ let alice: TestUser;
 let bob: TestUser;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   alice = await t.user();
   bob = await t.user();
 });

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, sharedTestApp, type TestApp } from '../support/app.js';
 import { SERVER_MODE, TEST_DATABASE_URL, templateDbName } from '../support/mode.js';
 
 const SKIP = SERVER_MODE ? null : 'embedded mode: a read replica is a PostgreSQL feature (SELFLINK_TEST_MODE=server)';
@@ -24,7 +24,7 @@ describe.skipIf(SKIP !== null)('DATABASE_REPLICA_URL', () => {
     await admin.query(`create database ${replicaDb} template ${templateDbName()}`);
     await admin.end();
     t = await createTestApp({ DATABASE_REPLICA_URL: replicaUrl });
-    plain = await createTestApp();
+    plain = await sharedTestApp();
   }, 60_000);
 
   afterAll(async () => {

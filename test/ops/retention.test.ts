@@ -2,7 +2,7 @@
 // and nothing else.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { sharedTestApp, type TestApp } from '../support/app.js';
 import { modules } from '../../src/modules/index.js';
 import { USERS_RETENTION_JOB } from '../../src/modules/users/retention.js';
 import { NOTIFICATIONS_RETENTION_JOB } from '../../src/modules/notifications/retention.js';
@@ -11,7 +11,7 @@ import { PAYMENTS_RETENTION_JOB } from '../../src/modules/payments/retention.js'
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
 });
 afterAll(async () => {
   await t?.close();

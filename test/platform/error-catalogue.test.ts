@@ -1,7 +1,7 @@
 // The error catalogues: handlers answer the catalogue's code/status/message, and the OpenAPI document
 // lists each operation's errors with their codes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { sharedTestApp, type TestApp } from '../support/app.js';
 import { defineErrors } from '../../src/platform/http/errors.js';
 import { SocialErrors } from '../../src/modules/social/errors.js';
 import { MessagingErrors } from '../../src/modules/messaging/errors.js';
@@ -14,7 +14,7 @@ import { SoulmatchErrors } from '../../src/modules/soulmatch/errors.js';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
 });
 afterAll(async () => t?.close());
 

@@ -1,7 +1,7 @@
 // Presence: a user's first socket makes them online for the people they talk to (a `presence`
 // frame and `flags.online`), and closing the last socket makes them offline again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { connect, startGateway, type Client } from './ws-client.js';
 import { FANOUT_MIN } from '../../src/realtime/service.js';
 
@@ -13,7 +13,7 @@ let stranger: TestUser;
 const open: Client[] = [];
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   gw = await startGateway(t.ctx);
   [a, b, stranger] = await Promise.all([t.user(), t.user(), t.user()]);
   await a.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: String(b.id) } });

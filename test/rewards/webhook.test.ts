@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { createTestApp, sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { itServer } from '../support/server-only.js';
 import { users } from '../../src/modules/users/schema.js';
 import { rewardEvents } from '../../src/modules/rewards/schema.js';
@@ -18,7 +18,7 @@ let bare: TestApp;
 
 beforeAll(async () => {
   t = await createTestApp({ GITHUB_WEBHOOK_SECRET: SECRET });
-  bare = await createTestApp();
+  bare = await sharedTestApp();
   staff = await t.user();
   alice = await t.user();
   bob = await t.user();

@@ -2,7 +2,7 @@
 // OpenSearch (through the in-memory stand-in, as no cluster runs here). Same documents, same queries,
 // same answers, prefix matching included ("ali" finds "alice").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { sharedTestApp, type TestApp } from '../support/app.js';
 import { createPgBackend } from '../../src/modules/search/pg-backend.js';
 import { createOpenSearchBackend } from '../../src/modules/search/opensearch-backend.js';
 import type { SearchBackend, SearchDoc } from '../../src/modules/search/backend.js';
@@ -60,7 +60,7 @@ let t: TestApp;
 const backends: Record<string, () => SearchBackend> = {};
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   const pg = createPgBackend(t.ctx);
   const os = createOpenSearchBackend(openSearchStandIn());
   await pg.upsertMany(DOCS);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { searchDocuments } from '../../src/modules/search/schema.js';
 import { commands } from '../../src/commands/index.js';
 
@@ -8,7 +8,7 @@ let me: TestUser;
 const tag = Math.random().toString(36).slice(2, 7);
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   me = await t.user();
 });
 afterAll(async () => t?.close());

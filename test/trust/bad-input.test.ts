@@ -4,7 +4,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { buildApp } from '../../src/app.js';
 import { registerGateway } from '../../src/realtime/gateway.js';
 import type { App } from '../../src/platform/http/app-type.js';
@@ -19,7 +19,7 @@ let server: App;
 let base: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await sharedTestApp();
   [u, peer] = [await t.user(), await t.user()];
   thread = (await u.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: peer.id } })).json().id;
   // A real listener (API + gateway) for what only a socket shows: header limits, /ws.
