@@ -50,4 +50,21 @@ describe('sharedTestApp', () => {
     await next.close();
     open = null;
   });
+
+  it('builds a new app when an earlier file never closed it', async () => {
+    const t = (open = await sharedTestApp());
+    await t.ctx.kv.set('shared-app-test', 'abandoned');
+    const file = expect.getState().testPath;
+    expect.setState({ testPath: `${file}.another-file` });
+    try {
+      const next = (open = await sharedTestApp());
+      expect(next.app).not.toBe(t.app);
+      expect(await next.ctx.kv.get('shared-app-test')).toBeNull();
+      expect((await (await next.user()).req({ url: '/api/v1/users/me/' })).statusCode).toBe(200);
+      await next.close();
+      open = null;
+    } finally {
+      expect.setState({ testPath: file });
+    }
+  });
 });

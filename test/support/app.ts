@@ -7,6 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createPlatform } from '../../src/platform/index.js';
 import type { Redis } from 'ioredis';
@@ -159,7 +160,8 @@ interface Shared {
   /** The current file's copy; null between files. */
   copy: Copy | null;
   baseline: Fingerprint;
-  busy: boolean;
+  /** The test file holding the app, or null between files. */
+  busy: string | null;
   /** Bumped per file, so a late second close() from an earlier file cannot hand on a later file's app. */
   lease: number;
 }
@@ -174,9 +176,17 @@ let shared: Promise<Shared> | null = null;
  * A file that changes the app uses createTestApp() instead.
  */
 export async function sharedTestApp(): Promise<TestApp> {
-  const s = await (shared ??= startShared());
-  if (s.busy) throw new Error('sharedTestApp(): the worker\'s app is in use; close() it before the next sharedTestApp()');
-  s.busy = true;
+  const file = expect.getState().testPath ?? '?';
+  let s = await (shared ??= startShared());
+  if (s.busy === file) throw new Error('sharedTestApp(): the worker\'s app is in use; close() it before the next sharedTestApp()');
+  if (s.busy) {
+    // An earlier file never closed it (its hook failed or timed out): that app is not handed on.
+    console.warn(`sharedTestApp(): ${s.busy} did not close the shared app; building a new one`);
+    shared = null;
+    await discard(s);
+    s = await (shared ??= startShared());
+  }
+  s.busy = file;
   if (!s.copy) {
     s.copy = await openCopy(newSuffix());
     s.database.use(s.copy.database);
@@ -197,7 +207,7 @@ async function startShared(): Promise<Shared> {
   const { app, ctx } = await assemble(database, env);
   await ctx.events.stop();
   const skeleton = fs.readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(d.parentPath, d.name));
-  return { app, ctx, database, dataDir, skeleton, redisPrefix: env.REDIS_PREFIX ?? null, copy, baseline: await fingerprint(ctx), busy: false, lease: 0 };
+  return { app, ctx, database, dataDir, skeleton, redisPrefix: env.REDIS_PREFIX ?? null, copy, baseline: await fingerprint(ctx), busy: null, lease: 0 };
 }
 
 async function handOn(s: Shared) {
@@ -214,15 +224,23 @@ async function handOn(s: Shared) {
     if (s.ctx.redis && s.redisPrefix) await deleteKeys(s.ctx.redis, s.redisPrefix);
     fs.rmSync(s.dataDir, { recursive: true, force: true });
     for (const dir of [s.dataDir, ...s.skeleton]) fs.mkdirSync(dir, { recursive: true });
-    s.busy = false;
+    s.busy = null;
   }
   if (changed) {
     // Never hand a changed app on: the next file builds a new one.
     shared = null;
-    await s.app.close();
-    await s.ctx.close().catch(() => undefined);
+    await discard(s);
     throw new Error(`this file changed the shared app (${changed}): use createTestApp() for it`);
   }
+}
+
+/** Closes a shared app that is not handed on, and removes what it holds. */
+async function discard(s: Shared) {
+  await s.app.close().catch(() => undefined);
+  if (s.ctx.redis && s.redisPrefix) await deleteKeys(s.ctx.redis, s.redisPrefix).catch(() => undefined);
+  await s.ctx.close().catch(() => undefined);
+  if (s.copy?.dbName) await dropCopy(s.copy).catch(() => undefined);
+  fs.rmSync(s.dataDir, { recursive: true, force: true });
 }
 
 async function deleteKeys(redis: Redis, prefix: string) {
