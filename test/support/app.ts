@@ -212,9 +212,12 @@ async function startShared(): Promise<Shared> {
 
 async function handOn(s: Shared) {
   let changed: string | null = null;
+  let failed: unknown = null;
   try {
     await drainAll(s.ctx);
     changed = diff(s.baseline, await fingerprint(s.ctx));
+  } catch (err) {
+    failed = err;
   } finally {
     await s.ctx.events.stop();
     if (s.copy) await dropCopy(s.copy);
@@ -226,11 +229,11 @@ async function handOn(s: Shared) {
     for (const dir of [s.dataDir, ...s.skeleton]) fs.mkdirSync(dir, { recursive: true });
     s.busy = null;
   }
-  if (changed) {
-    // Never hand a changed app on: the next file builds a new one.
+  if (changed || failed) {
+    // Never hand a changed app, or one that could not drain, on: the next file builds a new one.
     shared = null;
     await discard(s);
-    throw new Error(`this file changed the shared app (${changed}): use createTestApp() for it`);
+    throw failed ?? new Error(`this file changed the shared app (${changed}): use createTestApp() for it`);
   }
 }
 
