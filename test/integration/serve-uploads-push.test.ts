@@ -42,10 +42,10 @@ beforeAll(async () => {
   dataDir = migratedDataDir('selflink-mem-');
   await new Promise<void>((r) => pushServer.listen(0, '127.0.0.1', r));
   const pushUrl = `http://127.0.0.1:${(pushServer.address() as import('node:net').AddressInfo).port}/--/api/v2/push/send`;
-  // --liftoff-only: V8's optimising WebAssembly compiler, tiering PGlite up in the background, holds up to
+  // --liftoff-only: V8's optimising WebAssembly compiler, compiling PGlite in the background, holds up to
   // ~600 MB of malloc'd memory on Node 24 (v8 peak_malloced_memory; 66 MB on Node 20) and lands in whatever
   // window the memory tests measure. Without it the chunked case measured 205–360 MiB on Node 24 whether the
-  // files went to disk or to /dev/null; with it, 49 MiB. What these tests measure is the upload's own memory.
+  // files went to disk or to /dev/null; with it, 59–66 MiB. What these tests measure is the upload's own memory.
   child = spawn(process.execPath, ['--liftoff-only', BIN, 'serve'], {
     env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', EXPO_PUSH_URL: pushUrl, THROTTLE_IP_RATE: '100000/min', AUTH_RPS_IP: '1000' },
     stdio: ['ignore', 'pipe', 'pipe'],
