@@ -64,6 +64,8 @@ export class DomainEvents {
   private lastPurge = 0;
   private scope = new AsyncLocalStorage<number[]>();
   private deliveredSoFar = 0;
+  private toMark: number[] = [];
+  private marking: Promise<void> | null = null;
 
   /**
    * What the SELFLINK_TEST_CRASH_AFTER_COMMIT hook does: SIGKILL this very process (written to
@@ -103,8 +105,10 @@ export class DomainEvents {
    */
   async emit<T>(name: string, payload: T, tx?: DbOrTx): Promise<void> {
     const [row] = await (tx ?? this.db()).insert(outbox).values({ name, payload }).returning({ id: outbox.id });
-    this.scope.getStore()?.push(row.id);
-    this.hint(row.id);
+    const scope = this.scope.getStore();
+    // A request's events are relayed by its flushScope(); waking the loop too would only race it.
+    if (scope) scope.push(row.id);
+    else this.hint(row.id);
   }
 
   /** Runs `fn` (a request) in a scope that collects the ids of the events it emits. */
@@ -121,12 +125,14 @@ export class DomainEvents {
     if (!ids?.length) return;
     const only = ids.splice(0);
     try {
-      const r = await this.pass({ all: false, exclude: [], only });
-      for (const id of only) this.hinted.delete(id);
+      // The listeners have run when this returns; marking the rows delivered is batched with other
+      // requests' and happens after the response (a crash before it means one more delivery).
+      const r = await this.pass({ all: false, exclude: [], only, markLater: true });
       // Claimed meanwhile by this process's loop: wait for that pass to finish.
       if (r.claimed.length < only.length) await this.lane;
     } catch (err) {
       this.log.warn({ err }, 'outbox: relaying a request\'s events failed; the relay loop retries');
+      for (const id of only) this.hint(id);
     }
   }
 
@@ -148,6 +154,7 @@ export class DomainEvents {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.lane.catch(() => undefined);
+    await this.marked();
   }
 
   /** Relays every pending event now (backoffs and leases ignored) until none is left. */
@@ -156,6 +163,8 @@ export class DomainEvents {
     let total = 0;
     for (;;) {
       const exclude = [...gaveUp].filter(([, n]) => n >= DRAIN_TRIES).map(([id]) => id);
+      // drain() ignores leases: a row whose mark is still in flight would be claimed again.
+      await this.marked();
       const r = await this.exclusive(() => this.pass({ all: true, exclude }));
       total += r.delivered.length;
       for (const id of r.failed) gaveUp.set(id, (gaveUp.get(id) ?? 0) + 1);
@@ -225,7 +234,7 @@ export class DomainEvents {
     return run;
   }
 
-  private async pass(o: { all: boolean; exclude: number[]; only?: number[] }) {
+  private async pass(o: { all: boolean; exclude: number[]; only?: number[]; markLater?: boolean }) {
     const rows = await this.claim(o);
     const delivered: number[] = [];
     const failed: number[] = [];
@@ -233,41 +242,71 @@ export class DomainEvents {
       if (await this.deliver(row)) delivered.push(row.id);
       else failed.push(row.id);
     }
-    if (delivered.length) await this.db().update(outbox).set({ deliveredAt: sql`now()`, lastError: null }).where(inArray(outbox.id, delivered));
     this.deliveredSoFar += delivered.length;
+    if (delivered.length) {
+      const marking = this.markDelivered(delivered);
+      if (!o.markLater) await marking;
+    }
     return { claimed: rows.map((r) => r.id), delivered, failed };
   }
 
+  /**
+   * Marks rows delivered. Calls that arrive while an update is in flight wait and share the next
+   * one, so under load many requests' events cost one statement. A failed update is logged: the
+   * rows come back when their lease ends and are delivered again (at least once).
+   */
+  private markDelivered(ids: number[]): Promise<void> {
+    this.toMark.push(...ids);
+    this.marking ??= (async () => {
+      try {
+        while (this.toMark.length) {
+          const batch = this.toMark.splice(0);
+          try {
+            await this.db().update(outbox).set({ deliveredAt: sql`now()`, lastError: null }).where(inArray(outbox.id, batch));
+          } catch (err) {
+            this.log.error({ err, events: batch.length }, 'outbox: marking events delivered failed; they will be delivered again');
+          }
+        }
+      } finally {
+        this.marking = null;
+      }
+    })();
+    return this.marking;
+  }
+
+  /** Resolves when no mark is pending. */
+  private async marked() {
+    while (this.marking) await this.marking;
+  }
+
   private async claim(o: { all: boolean; exclude: number[]; only?: number[] }): Promise<Claimed[]> {
-    return this.db().transaction(async (tx) => {
-      const rows = await tx
-        .select({ id: outbox.id, name: outbox.name, payload: outbox.payload, attempts: outbox.attempts, handled: outbox.handled })
-        .from(outbox)
-        .where(
-          and(
-            isNull(outbox.deliveredAt),
-            o.all ? undefined : lte(outbox.nextAttemptAt, sql`now()`),
-            o.exclude.length ? notInArray(outbox.id, o.exclude) : undefined,
-            o.only ? inArray(outbox.id, o.only) : undefined,
-          ),
-        )
-        .orderBy(asc(outbox.id))
-        .limit(BATCH)
-        .for('update', { skipLocked: true });
-      if (!rows.length) return [];
-      const crash = this.opts.crashAfterCommit;
-      if (crash && rows.some((r) => r.name === crash)) {
-        // The row lock dies with the connection: after a restart the event is due at once.
+    const crash = this.opts.crashAfterCommit;
+    if (crash) {
+      // The test hook dies before the claim: the event stays committed and due at once after a restart.
+      const due = await this.db().select({ name: outbox.name }).from(outbox).where(this.due(o)).orderBy(asc(outbox.id)).limit(BATCH);
+      if (due.some((r) => r.name === crash)) {
         this.crashNow(crash);
         await new Promise(() => undefined);
       }
-      const leaseSec = this.opts.leaseMs / 1000;
-      await tx
-        .update(outbox)
-        .set({ attempts: sql`${outbox.attempts} + 1`, nextAttemptAt: sql`now() + make_interval(secs => ${leaseSec}::double precision)` })
-        .where(inArray(outbox.id, rows.map((r) => r.id)));
-      return rows.map((r) => ({ ...r, attempts: r.attempts + 1 }));
-    });
+    }
+    // One statement: lock the due rows nobody else holds, lease them, return them.
+    const leaseSec = this.opts.leaseMs / 1000;
+    const ids = this.db().select({ id: outbox.id }).from(outbox).where(this.due(o)).orderBy(asc(outbox.id)).limit(BATCH).for('update', { skipLocked: true });
+    const rows = await this.db()
+      .update(outbox)
+      .set({ attempts: sql`${outbox.attempts} + 1`, nextAttemptAt: sql`now() + make_interval(secs => ${leaseSec}::double precision)` })
+      .where(inArray(outbox.id, ids))
+      .returning({ id: outbox.id, name: outbox.name, payload: outbox.payload, attempts: outbox.attempts, handled: outbox.handled });
+    return rows.sort((a, b) => a.id - b.id);
+  }
+
+  private due(o: { all: boolean; exclude: number[]; only?: number[] }) {
+    return and(
+      isNull(outbox.deliveredAt),
+      o.all ? undefined : lte(outbox.nextAttemptAt, sql`now()`),
+      o.exclude.length ? notInArray(outbox.id, o.exclude) : undefined,
+      o.only ? inArray(outbox.id, o.only) : undefined,
+    );
   }
 
   /** Runs the listeners that have not handled this event yet; true when all succeeded. */
@@ -275,16 +314,20 @@ export class DomainEvents {
     const done = new Set(row.handled);
     const ok: string[] = [];
     let error: unknown = null;
-    for (const l of this.listeners.get(row.name) ?? []) {
-      if (done.has(l.key)) continue;
-      try {
-        await l.fn(row.payload, { id: row.id, name: row.name });
-        ok.push(l.key);
-      } catch (err) {
-        error = err;
-        this.log.error({ err, event: row.name, eventId: row.id, listener: l.key, attempt: row.attempts }, 'event listener failed, will retry');
-      }
-    }
+    // An event's listeners are independent of each other: they run side by side.
+    await Promise.all(
+      (this.listeners.get(row.name) ?? [])
+        .filter((l) => !done.has(l.key))
+        .map(async (l) => {
+          try {
+            await l.fn(row.payload, { id: row.id, name: row.name });
+            ok.push(l.key);
+          } catch (err) {
+            error = err;
+            this.log.error({ err, event: row.name, eventId: row.id, listener: l.key, attempt: row.attempts }, 'event listener failed, will retry');
+          }
+        }),
+    );
     if (error === null) return true;
     const backoffSec = Math.min(1000 * 2 ** Math.min(row.attempts - 1, 20), MAX_BACKOFF_MS) / 1000;
     await this.db()

@@ -22,6 +22,8 @@ export function moderationJobs(ctx: Ctx) {
     // Posts and comments carry `text`; messages carry `body`.
     const text = p.text ?? p.body;
     if (typeof id !== 'number' || typeof text !== 'string' || !text) return;
+    // Most texts are clean: the match is cheap here, a job per text is not (the job checks again).
+    if (!svc().matchBanned(text.slice(0, 10_000))) return;
     await ctx.queue.enqueue<AutoFlagJob>(MODERATION_JOBS.autoflag, { targetType, targetId: id, text: text.slice(0, 10_000) });
   };
   ctx.events.on('post.created', flag('post', 'postId'));
