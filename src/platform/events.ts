@@ -17,7 +17,7 @@
 // events, while the row keeps them safe from a crash.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
-import { and, asc, eq, inArray, isNull, lte, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, notInArray, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from './db/index.js';
 import type { Logger } from './log.js';
 import { outbox } from './outbox/schema.js';
@@ -105,10 +105,29 @@ export class DomainEvents {
    */
   async emit<T>(name: string, payload: T, tx?: DbOrTx): Promise<void> {
     const [row] = await (tx ?? this.db()).insert(outbox).values({ name, payload }).returning({ id: outbox.id });
+    this.emitted([row.id]);
+  }
+
+  /**
+   * For a change made by one statement (data-modifying CTEs: one round trip instead of a
+   * transaction's five or six): a CTE named `alias` that writes the event `name` once per row of
+   * `from`, its payload the jsonb SQL expression `payload` over those rows, returning `event_id`.
+   * The event commits with the statement; hand the ids it returned to emitted().
+   */
+  cte(db: DbOrTx, alias: string, name: string, payload: SQL, from: SQL) {
+    return db.$with(alias, { eventId: sql<number>`event_id`.mapWith(Number).as('event_id') }).as(sql`insert into ${outbox} (name, payload) select ${name}, ${payload} from ${from} returning id as event_id`);
+  }
+
+  /**
+   * Events written by a statement built with cte(), once it has run: relayed as emit()'s are. A
+   * request's events are relayed by its flushScope(); waking the loop too would only race it.
+   */
+  emitted(ids: number[]) {
     const scope = this.scope.getStore();
-    // A request's events are relayed by its flushScope(); waking the loop too would only race it.
-    if (scope) scope.push(row.id);
-    else this.hint(row.id);
+    for (const id of ids) {
+      if (scope) scope.push(id);
+      else this.hint(id);
+    }
   }
 
   /** Runs `fn` (a request) in a scope that collects the ids of the events it emits. */

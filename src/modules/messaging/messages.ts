@@ -1,7 +1,9 @@
 // Messages: the member's history and sync, idempotent sends with attachments, unread reminders,
 // reactions, edits, deletes and moderation. Part of the one messaging service (service.ts).
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, lt, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../platform/db/index.js';
+import { cteColumns } from '../../platform/db/cte.js';
 import type { Ctx } from '../../context.js';
 import type { UploadedFile } from '../../platform/http/multipart.js';
 import { sniffMedia } from '../../platform/storage/sniff.js';
@@ -105,6 +107,30 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
     return m ?? null;
   }
 
+  /** The send's one statement (see send()); no row when the client_uuid was taken meanwhile. */
+  async function insertMessage(q: DbOrTx, values: typeof messages.$inferInsert, peer: number | null) {
+    const m = q.$with('m').as(q.insert(messages).values(values).onConflictDoNothing({ target: [messages.threadId, messages.senderId, messages.clientUuid] }).returning());
+    const touched = q.$with('touched').as(
+      q.update(threads).set({ updatedAt: sql`(select created_at from m)` }).where(and(eq(threads.id, values.threadId), sql`exists (select 1 from m)`)).returning({ id: threads.id }),
+    );
+    const ids = { ids: sql<number[]>`ids`.as('ids') };
+    const rcpt =
+      peer !== null
+        ? q.$with('rcpt', ids).as(sql`select jsonb_build_array(${peer}::bigint) as ids`)
+        : q.$with('rcpt', ids).as(sql`select coalesce(jsonb_agg(user_id order by user_id), '[]'::jsonb) as ids from ${threadMembers} where thread_id = ${values.threadId} and user_id <> ${values.senderId}`);
+    const rejoined = q.$with('rejoined', { id: sql<number>`id`.as('id') }).as(
+      sql`insert into ${threadMembers} (thread_id, user_id) select m.thread_id, ${peer}::bigint from m where ${peer}::bigint is not null on conflict do nothing returning id`,
+    );
+    const event = ctx.events.cte(q, 'ev', MESSAGING_EVENTS.created, sql`jsonb_build_object('messageId', m.id, 'threadId', m.thread_id, 'senderId', m.sender_id, 'recipientIds', (select ids from rcpt), 'body', m.body)`, sql`m`);
+    const [row] = await q
+      .with(m, touched, rcpt, rejoined, event)
+      .select({ m: cteColumns(messages, m), eventId: sql<number>`(select event_id from ev)`.mapWith(Number), recipientIds: sql<unknown>`(select ids from rcpt)` })
+      .from(m);
+    if (!row) return null;
+    const recipientIds = (typeof row.recipientIds === 'string' ? JSON.parse(row.recipientIds) : row.recipientIds) as number[];
+    return { message: row.m, eventId: row.eventId, recipientIds: recipientIds.map(Number) };
+  }
+
   /** Creates a message, or returns the sender's earlier one with the same client_uuid (created: false). */
   async function send(threadId: number, senderId: number, input: SendInput): Promise<{ message: MessageRow; created: boolean; presented?: PresentedMessage }> {
     const thread = await threadForMember(threadId, senderId);
@@ -132,31 +158,20 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
       }),
     );
     const type = stored.length ? stored[0].kind : (input.type ?? 'text');
-    const result = await db().transaction(async (tx) => {
-      const [row] = await tx
-        .insert(messages)
-        .values({ threadId, senderId, body, clientUuid, replyToId: input.replyToId ?? null, type, meta: input.meta ?? {} })
-        .onConflictDoNothing({ target: [messages.threadId, messages.senderId, messages.clientUuid] })
-        .returning();
-      if (!row) return null; // a concurrent retry won; its message is returned below
+    // One statement writes the message, touches the thread, puts a direct thread's peer back if they
+    // had left, and records message.created (its recipients: a group's members as of the statement).
+    // Attachments, when there are any, join it in a transaction.
+    const write = async (q: DbOrTx) => {
+      const sent = await insertMessage(q, { threadId, senderId, body, clientUuid, replyToId: input.replyToId ?? null, type, meta: input.meta ?? {} }, peer);
+      if (!sent) return null; // a concurrent retry won; its message is returned below
       const files = stored.length
-        ? (await tx.insert(attachments).values(stored.map((s) => ({ messageId: row.id, storageKey: s.key, type: s.kind, mimeType: s.mime }))).returning()).sort((a, b) => a.id - b.id)
+        ? (await q.insert(attachments).values(stored.map((s) => ({ messageId: sent.message.id, storageKey: s.key, type: s.kind, mimeType: s.mime }))).returning()).sort((a, b) => a.id - b.id)
         : [];
-      await tx.update(threads).set({ updatedAt: row.createdAt }).where(eq(threads.id, threadId));
-      // A direct thread's members are its two people (the peer is put back if they had left);
-      // a group's are read in the transaction.
-      let memberIds: number[];
-      if (peer !== null) {
-        await tx.insert(threadMembers).values({ threadId, userId: peer }).onConflictDoNothing();
-        memberIds = [senderId, peer];
-      } else {
-        memberIds = (await tx.select({ u: threadMembers.userId }).from(threadMembers).where(eq(threadMembers.threadId, threadId))).map((r) => r.u);
-      }
-      const recipientIds = memberIds.filter((id) => id !== senderId);
-      // The event commits with the message: notifications, moderation and the unread reminders follow it.
-      await ctx.events.emit<MessageCreatedEvent>(MESSAGING_EVENTS.created, { messageId: row.id, threadId, senderId, recipientIds, body: row.body }, tx);
-      return { row, memberIds, files };
-    });
+      return { ...sent, files };
+    };
+    const written = stored.length ? await db().transaction(write) : await write(db());
+    if (written) ctx.events.emitted([written.eventId]);
+    const result = written && { row: written.message, files: written.files, memberIds: [senderId, ...written.recipientIds] };
     if (!result) {
       await Promise.all(stored.map((s) => ctx.storage.delete(s.key).catch(() => undefined)));
       const existing = clientUuid ? await findByClientUuid(threadId, senderId, clientUuid) : null;

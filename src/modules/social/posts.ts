@@ -3,6 +3,7 @@
 import { and, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { Tx } from '../../platform/db/index.js';
+import { cteColumns } from '../../platform/db/cte.js';
 import { fieldError } from '../../platform/http/errors.js';
 import { olderThan, type Keyset } from '../../platform/http/pagination.js';
 import type { StoredUpload } from '../media/service.js';
@@ -169,21 +170,20 @@ export function createPosts(ctx: Ctx) {
       ...images.map((file) => ({ file, rules: { field: 'images', accept: ['image' as const], prefix: 'posts/images' } })),
       ...(video ? [{ file: video, rules: { field: 'video', accept: ['video' as const], prefix: 'posts/videos' } }] : []),
     ]);
+    const values = {
+      authorId: author.id,
+      text,
+      visibility: input.visibility ?? 'public',
+      language: input.language || 'en',
+      hasVideo: Boolean(video) || attached.some((a) => a.mime.startsWith('video/')),
+    };
+    if (!stored.length && !attached.length) return insertTextPost(values);
     let post: PostRow;
     try {
       post = await db().transaction(async (tx) => {
         // First: it locks the attached assets, so media retention cannot purge them under this post.
         await media().markUsed(author.id, attached.map((a) => a.id), tx);
-        const [p] = await tx
-          .insert(posts)
-          .values({
-            authorId: author.id,
-            text,
-            visibility: input.visibility ?? 'public',
-            language: input.language || 'en',
-            hasVideo: Boolean(video) || attached.some((a) => a.mime.startsWith('video/')),
-          })
-          .returning();
+        const [p] = await tx.insert(posts).values(values).returning();
         const ids = await recordStored(tx, author.id, stored);
         if (ids.length) await tx.insert(postMedia).values(stored.map((s, i) => ({ postId: p.id, mediaId: ids[i], role: s.kind, position: s.kind === 'image' ? i : 0 })));
         if (attached.length) await tx.insert(postMedia).values(attached.map((a, i) => ({ postId: p.id, mediaId: a.id, role: 'attached' as const, position: i })));
@@ -196,6 +196,23 @@ export function createPosts(ctx: Ctx) {
       throw err;
     }
     return post;
+  }
+
+  /**
+   * A post without media in one statement: the post, the author's posts_count and post.created
+   * (the same payload as the transaction's emit).
+   */
+  async function insertTextPost(values: typeof posts.$inferInsert): Promise<PostRow> {
+    const q = db();
+    const p = q.$with('p').as(q.insert(posts).values(values).returning());
+    const counted = users().postsCountCte(q, 'counted', values.authorId, 1, sql`exists (select 1 from p)`);
+    const event = ctx.events.cte(q, 'ev', SOCIAL_EVENTS.postCreated, sql`jsonb_build_object('postId', p.id, 'authorId', p.author_id, 'text', p.text, 'visibility', p.visibility)`, sql`p`);
+    const [row] = await q
+      .with(p, counted, event)
+      .select({ post: cteColumns(posts, p), eventId: sql<number>`(select event_id from ev)`.mapWith(Number) })
+      .from(p);
+    ctx.events.emitted([row.eventId]);
+    return row.post;
   }
 
   /** Records stored files as media rows; their ids come back in the files' order. */

@@ -1,6 +1,6 @@
 // Accounts and sessions: sign-up, login, refresh-token rotation, revocation, passwords, suspension,
 // profile updates and the directory. Part of the one users service (service.ts).
-import { and, desc, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { type DbOrTx, type Tx, isUniqueViolation } from '../../platform/db/index.js';
 import { prepared } from '../../platform/db/prepared.js';
@@ -253,6 +253,11 @@ export function createAccounts(ctx: Ctx) {
     await tx.update(users).set({ postsCount: sql`greatest(${users.postsCount} + ${delta}, 0)` }).where(eq(users.id, userId));
   }
 
+  /** adjustPostsCount() as a CTE of another module's one-statement write, applied when `when` holds. */
+  function postsCountCte(q: DbOrTx, alias: string, userId: number, delta: number, when: SQL) {
+    return q.$with(alias).as(q.update(users).set({ postsCount: sql`greatest(${users.postsCount} + ${delta}, 0)` }).where(and(eq(users.id, userId), when)).returning({ id: users.id }));
+  }
+
   async function findByEmail(email: string): Promise<UserRow | null> {
     const [u] = await db().select().from(users).where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`).limit(1);
     return u ?? null;
@@ -282,6 +287,7 @@ export function createAccounts(ctx: Ctx) {
     update,
     list,
     adjustPostsCount,
+    postsCountCte,
     findByEmail,
     findByHandles,
   };
