@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { itServer } from '../support/server-only.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { outbox } from '../../src/platform/outbox/schema.js';
 
 let t: TestApp;
 let a: TestUser;
@@ -57,6 +59,9 @@ describe('sending', () => {
     for (const r of results) expect(r.json().client_uuid).toBe(uuid);
     const list = (await a.req({ url: `/api/v1/messages/?thread=${thread}&page_size=100` })).json().results;
     expect(list.filter((m: { client_uuid: string }) => m.client_uuid === uuid)).toHaveLength(1);
+    // The send and its event are one statement: a retry that lost the race wrote no event either.
+    const events = await t.ctx.db.select().from(outbox).where(and(eq(outbox.name, 'message.created'), sql`(${outbox.payload}->>'messageId')::bigint = ${[...ids][0]}`));
+    expect(events.map((e) => e.payload)).toEqual([{ messageId: [...ids][0], threadId: thread, senderId: a.id, recipientIds: [b.id], body: 'once' }]);
   };
   it('is idempotent per (thread, sender, client_uuid) over retries', oncePerUuid('dup-uuid', false));
   itServer('is idempotent per (thread, sender, client_uuid) under concurrent retries', oncePerUuid('dup-uuid-2', true));
