@@ -15,7 +15,7 @@
 // before the response is sent, flushScope() relays those events in this process, so listeners
 // (cache invalidation, job enqueues) have run when the client sees the answer, as with in-process
 // events, while the row keeps them safe from a crash.
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import fs from 'node:fs';
 import { and, asc, eq, inArray, isNull, lte, notInArray, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from './db/index.js';
@@ -55,6 +55,8 @@ interface Claimed {
 
 export class DomainEvents {
   private listeners = new Map<string, { key: string; fn: Listener }[]>();
+  /** Events with a listener that must have run when the emitting request answers. */
+  private beforeResponse = new Set<string>();
   private started = false;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
@@ -63,6 +65,12 @@ export class DomainEvents {
   private lane: Promise<unknown> = Promise.resolve();
   private lastPurge = 0;
   private scope = new AsyncLocalStorage<number[]>();
+  /**
+   * Runs work of the relay's own (the loop, batched marks) in the context this object was made in,
+   * not in that of the request whose emit or flush started it: its queries are not the request's,
+   * and its emits do not join the request's scope.
+   */
+  private readonly detached = AsyncResource.bind(<T>(fn: () => T): T => fn());
   private deliveredSoFar = 0;
   private toMark: number[] = [];
   private marking: Promise<void> | null = null;
@@ -84,14 +92,17 @@ export class DomainEvents {
 
   /**
    * Subscribes to an event. `key` names the listener in the outbox's record of who handled an
-   * event (default: the event name and the registration order).
+   * event (default: the event name and the registration order). `afterResponse`: nothing the
+   * emitting request's client reads next depends on this listener (it queues background work), so
+   * it need not run before the response; an event whose listeners all say so is left to the loop.
    */
-  on<T>(name: string, listener: (payload: T, meta: EventMeta) => Promise<void> | void, opts: { key?: string } = {}) {
+  on<T>(name: string, listener: (payload: T, meta: EventMeta) => Promise<void> | void, opts: { key?: string; afterResponse?: boolean } = {}) {
     const list = this.listeners.get(name) ?? [];
     const key = opts.key ?? `${name}#${list.length}`;
     if (list.some((l) => l.key === key)) throw new Error(`duplicate listener key ${key}`);
     list.push({ key, fn: listener as Listener });
     this.listeners.set(name, list);
+    if (!opts.afterResponse) this.beforeResponse.add(name);
   }
 
   /** Every listener's key (the test harness checks that a file handing its app on added none). */
@@ -105,7 +116,7 @@ export class DomainEvents {
    */
   async emit<T>(name: string, payload: T, tx?: DbOrTx): Promise<void> {
     const [row] = await (tx ?? this.db()).insert(outbox).values({ name, payload }).returning({ id: outbox.id });
-    this.emitted([row.id]);
+    this.emitted(name, [row.id]);
   }
 
   /**
@@ -120,10 +131,11 @@ export class DomainEvents {
 
   /**
    * Events written by a statement built with cte(), once it has run: relayed as emit()'s are. A
-   * request's events are relayed by its flushScope(); waking the loop too would only race it.
+   * request's events are relayed by its flushScope() (waking the loop too would only race it),
+   * unless no listener of theirs needs to run before the response: the loop takes those at once.
    */
-  emitted(ids: number[]) {
-    const scope = this.scope.getStore();
+  emitted(name: string, ids: number[]) {
+    const scope = this.beforeResponse.has(name) ? this.scope.getStore() : undefined;
     for (const id of ids) {
       if (scope) scope.push(id);
       else this.hint(id);
@@ -221,7 +233,7 @@ export class DomainEvents {
     if (this.timer && this.timerAt <= at) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer = setTimeout(() => this.detached(() => void this.tick()), delayMs);
     this.timer.unref?.();
   }
 
@@ -276,7 +288,7 @@ export class DomainEvents {
    */
   private markDelivered(ids: number[]): Promise<void> {
     this.toMark.push(...ids);
-    this.marking ??= (async () => {
+    this.marking ??= this.detached(async () => {
       try {
         while (this.toMark.length) {
           const batch = this.toMark.splice(0);
@@ -289,7 +301,7 @@ export class DomainEvents {
       } finally {
         this.marking = null;
       }
-    })();
+    });
     return this.marking;
   }
 

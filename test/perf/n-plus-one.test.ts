@@ -64,6 +64,28 @@ describe('N+1 guard: query count does not grow with the page size', () => {
     });
   }
 
+  // Writes: a fixed number of round trips, the change and its event in one statement.
+  it('a message send costs its checks, one write and the presenter; message.created is left to the loop', async () => {
+    const peer = await t.user();
+    const th = (await viewer.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: peer.id } })).json().id;
+    await t.drain();
+    const { result, queries } = await countQueries(() => viewer.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: th, body: 'counted' } }));
+    expect(result.statusCode).toBe(201);
+    // thread membership, block, recipient, the statement, the sender for the presenter. No relay
+    // claim: moderation and the reminders only queue background work (afterResponse).
+    expect(queries).toBe(5);
+    await t.drain();
+  });
+
+  it('a post without media costs one write, the presenter and the relay of post.created', async () => {
+    const { result, queries } = await countQueries(() => viewer.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'counted' } }));
+    expect(result.statusCode).toBe(201);
+    // the statement (post, posts_count, event), the page query, the author, the relay's claim
+    // (post.created drops the author's cached session and for_you page before the answer).
+    expect(queries).toBe(4);
+    await t.drain();
+  });
+
   it('users/me/ answers a warm session without a query', async () => {
     expect((await viewer.req({ url: '/api/v1/users/me/' })).statusCode).toBe(200);
     const { queries } = await countQueries(() => viewer.req({ url: '/api/v1/users/me/' }));

@@ -170,7 +170,7 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
       return { ...sent, files };
     };
     const written = stored.length ? await db().transaction(write) : await write(db());
-    if (written) ctx.events.emitted([written.eventId]);
+    if (written) ctx.events.emitted(MESSAGING_EVENTS.created, [written.eventId]);
     const result = written && { row: written.message, files: written.files, memberIds: [senderId, ...written.recipientIds] };
     if (!result) {
       await Promise.all(stored.map((s) => ctx.storage.delete(s.key).catch(() => undefined)));

@@ -2,6 +2,7 @@
 // shares a thread with whom (presence). Part of the one messaging service (service.ts).
 import { and, desc, eq, inArray, ne, sql, type Column, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
+import { prepared } from '../../platform/db/prepared.js';
 import { fieldError } from '../../platform/http/errors.js';
 import { encodeCursor, olderThan, type Keyset } from '../../platform/http/pagination.js';
 import { threadMembers, threads, type ThreadRow } from './schema.js';
@@ -19,6 +20,16 @@ export function sharesThreadSql(viewerId: number | Placeholder, col: Column | SQ
   return sql`exists (select 1 from ${threadMembers} tm_a join ${threadMembers} tm_b on tm_b.thread_id = tm_a.thread_id where tm_a.user_id = ${viewerId} and tm_b.user_id = ${col} and tm_b.user_id <> ${viewerId})`;
 }
 
+// Every send, read and thread page starts here: built once, planned once.
+const threadOfMember = prepared('messaging_thread_of_member', (db) =>
+  db
+    .select({ t: threads })
+    .from(threads)
+    .innerJoin(threadMembers, and(eq(threadMembers.threadId, threads.id), eq(threadMembers.userId, sql.placeholder('userId'))))
+    .where(eq(threads.id, sql.placeholder('threadId')))
+    .limit(1),
+);
+
 const directKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 export function createThreads(ctx: Ctx, send: (threadId: number, senderId: number, input: SendInput) => Promise<unknown>) {
@@ -27,12 +38,7 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
 
   /** The thread if `userId` is a member; other people's threads are 404. */
   async function threadForMember(threadId: number, userId: number): Promise<ThreadRow> {
-    const [row] = await db()
-      .select({ t: threads })
-      .from(threads)
-      .innerJoin(threadMembers, and(eq(threadMembers.threadId, threads.id), eq(threadMembers.userId, userId)))
-      .where(eq(threads.id, threadId))
-      .limit(1);
+    const [row] = await threadOfMember(db()).execute({ threadId, userId });
     if (!row) throw MessagingErrors.threadNotFound();
     return row.t;
   }

@@ -26,9 +26,10 @@ export function moderationJobs(ctx: Ctx) {
     if (!svc().matchBanned(text.slice(0, 10_000))) return;
     await ctx.queue.enqueue<AutoFlagJob>(MODERATION_JOBS.autoflag, { targetType, targetId: id, text: text.slice(0, 10_000) });
   };
-  ctx.events.on('post.created', flag('post', 'postId'));
-  ctx.events.on('comment.created', flag('comment', 'commentId'));
-  ctx.events.on('message.created', flag('message', 'messageId'));
+  // Flagging is background work: the author's next read does not depend on it.
+  ctx.events.on('post.created', flag('post', 'postId'), { afterResponse: true });
+  ctx.events.on('comment.created', flag('comment', 'commentId'), { afterResponse: true });
+  ctx.events.on('message.created', flag('message', 'messageId'), { afterResponse: true });
 }
 
 /** Scheduler hook: lift expired suspensions every minute. */

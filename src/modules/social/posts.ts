@@ -211,7 +211,7 @@ export function createPosts(ctx: Ctx) {
       .with(p, counted, event)
       .select({ post: cteColumns(posts, p), eventId: sql<number>`(select event_id from ev)`.mapWith(Number) })
       .from(p);
-    ctx.events.emitted([row.eventId]);
+    ctx.events.emitted(SOCIAL_EVENTS.postCreated, [row.eventId]);
     return row.post;
   }
 

@@ -22,8 +22,10 @@ let dummyHash: Promise<string> | null = null;
 export function createAccounts(ctx: Ctx) {
   const db = () => ctx.db;
 
-  async function getById(id: number, tx: DbOrTx = db()): Promise<UserRow | null> {
-    const [u] = await tx.select().from(users).where(eq(users.id, id)).limit(1);
+  // On every message send (the recipient) and many other paths: built once, planned once.
+  const userById = prepared('users_by_id', (d) => d.select().from(users).where(eq(users.id, sql.placeholder('id'))).limit(1));
+  async function getById(id: number, tx?: DbOrTx): Promise<UserRow | null> {
+    const [u] = tx ? await tx.select().from(users).where(eq(users.id, id)).limit(1) : await userById(db()).execute({ id });
     return u ?? null;
   }
 

@@ -4,6 +4,7 @@
 import { and, asc, desc, eq, gt, inArray, or, sql, type Column, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx, Tx } from '../../platform/db/index.js';
+import { prepared } from '../../platform/db/prepared.js';
 import { blocks, follows, mutes, users, type UserRow } from './schema.js';
 import { USER_EVENTS, type FollowEvent } from './events.js';
 import type { Accounts } from './accounts.js';
@@ -179,13 +180,12 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
     await db().delete(blocks).where(and(eq(blocks.userId, userId), eq(blocks.targetId, targetId)));
   }
 
+  const blockEitherWay = prepared('users_block_either_way', (d) => {
+    const [a, b] = [sql.placeholder('a'), sql.placeholder('b')];
+    return d.select({ u: blocks.userId }).from(blocks).where(or(and(eq(blocks.userId, a), eq(blocks.targetId, b)), and(eq(blocks.userId, b), eq(blocks.targetId, a)))).limit(1);
+  });
   async function isBlockedEitherWay(a: number, b: number): Promise<boolean> {
-    const r = await db()
-      .select({ u: blocks.userId })
-      .from(blocks)
-      .where(or(and(eq(blocks.userId, a), eq(blocks.targetId, b)), and(eq(blocks.userId, b), eq(blocks.targetId, a))))
-      .limit(1);
-    return r.length > 0;
+    return (await blockEitherWay(db()).execute({ a, b })).length > 0;
   }
 
   /** Users hidden from `userId`: the ones it blocked and the ones that blocked it. */
