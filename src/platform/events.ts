@@ -320,10 +320,13 @@ export class DomainEvents {
         await new Promise(() => undefined);
       }
     }
-    // One statement: lock the due rows nobody else holds, lease them, return them.
+    // One statement: lock the due rows nobody else holds, lease them, return them. (A CTE that
+    // locks rows is always evaluated once, so the LIMIT holds whatever plan the update gets.)
     const leaseSec = this.opts.leaseMs / 1000;
-    const ids = this.db().select({ id: outbox.id }).from(outbox).where(this.due(o)).orderBy(asc(outbox.id)).limit(BATCH).for('update', { skipLocked: true });
+    const due = this.db().$with('due').as(this.db().select({ id: outbox.id }).from(outbox).where(this.due(o)).orderBy(asc(outbox.id)).limit(BATCH).for('update', { skipLocked: true }));
+    const ids = this.db().select({ id: due.id }).from(due);
     const rows = await this.db()
+      .with(due)
       .update(outbox)
       .set({ attempts: sql`${outbox.attempts} + 1`, nextAttemptAt: sql`now() + make_interval(secs => ${leaseSec}::double precision)` })
       .where(inArray(outbox.id, ids))
