@@ -184,12 +184,15 @@ everything about the viewer (liked, follows the author, blocks, presence, cache 
 and one for the authors, whatever the page size (the "queries/req" column also counts the api process's background
 outbox relay and session reloads). Cache misses add the media and gift queries for the missing posts only. for_you's
 first page is reused per viewer for 60 s and then costs the same as a home page; \`posts/\` costs its keyset query,
-the authors it checks and the viewer query. A post creation is a transaction (insert, posts_count, outbox row),
-its events relayed before the answer (search and fan-out jobs enqueued, notification/mention listener, caches
-dropped) and the post presented (viewer query, author); \`threads/\` is members, last messages (one index probe per
-thread), unread counts, the people and their follow state; a message send checks membership, blocks and the
-recipient, inserts in a transaction with its event, and presents the frame and the answer from one set of queries;
-fan-out to the author's followers runs in the worker on the same two cores.`;
+the authors it checks and the viewer query. A post creation is one statement (post, posts_count, outbox row:
+data-modifying CTEs), its event claimed in one statement and its listeners run side by side before the answer
+(search and fan-out jobs enqueued, notification listener, caches dropped; marked delivered after the answer, batched),
+and the post presented (viewer query, author): 4 queries. \`threads/\` is members, last messages (one index probe per
+thread), unread counts, the people and their follow state. A message send checks membership, blocks and the
+recipient (prepared statements, the last two side by side), writes the message, the thread's time and its event in one
+statement, and presents the frame and the answer from one set of queries: 5 queries; its event's listeners (moderation,
+unread reminder) only queue background work, so the relay loop takes it after the answer. Here all 100 connections
+send into the same thread. Fan-out to the author's followers runs in the worker on the same two cores.`;
     writeSection('feed', body);
     console.log(body);
     const ref = avg(b1, b2);

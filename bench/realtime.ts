@@ -573,17 +573,22 @@ SelfLink HTTP statuses: ${statusNote}.
   (open loop, up to ${MAX_IN_FLIGHT} in flight, the rest not issued), so the latencies above are queueing time and "sent"
   is only what the cap let through. Per message the one \`serve\` process verifies the JWT and loads the session,
   counts rate-limit buckets in Redis, checks thread membership, blocks and the recipient, looks up the
-  \`client_uuid\`, inserts in a transaction, loads the member list, presents the message (for the frame and again
-  for the response), publishes to both members, and enqueues two BullMQ jobs (moderation auto-flag, the 3 s unread
-  reminder) which its own workers then run. All of that shares two cores with PostgreSQL, Redis, the load generator,
-  the client processes, and during this run other processes on the machine (see the load averages).
+  \`client_uuid\`, writes the message, the thread's time and \`message.created\` in one statement, presents the
+  message (for the frame and again for the response) and publishes to both members. After the answer its relay loop
+  takes the event (batched) and enqueues the 3 s unread reminder, which its own workers run; since nobody reads in
+  this benchmark, each reminder becomes a notification (an event, a job, a row, a push job). Since 2026-12-01 the send
+  is one statement instead of a transaction of six and the relay is off the response path: 84 / 85 → 186 / 280
+  completed/s at 500 / 2,000 per s (bench/RESULTS.md before and after). All of that shares two cores with PostgreSQL,
+  Redis, the load generator, the client processes, and during this run other processes on the machine (see the load
+  averages).
 - *Gateway only:* the gateway's own cost per frame (one Redis message in, one \`send\` to one socket) is close to the
   bare server's at the median; its p99 tail varies from run to run (single-digit ms to hundreds of ms at either
   rate), most likely from the shared cores (this serve process also runs its job workers, still busy with the
   warm-up's reminder jobs, and other processes were running on the machine) — not established by a profile.
 - *Fan-out:* per group message the handler publishes one fan-out message (the member ids and the frame, on
   \`rtsys:fanout\`; it was one PUBLISH per member, ${fmt(GROUP)} commands, before 2026-12-01) that every gateway hands to its
-  local sockets, and enqueues ${fmt(GROUP - 1)} reminder jobs; the bare server writes one string to ${fmt(GROUP - 1)} sockets in a loop. The
+  local sockets; its relay loop enqueues ${fmt(GROUP - 1)} reminder jobs after the answer (before 2026-12-01, before it:
+  7,114 deliveries/s then); the bare server writes one string to ${fmt(GROUP - 1)} sockets in a loop. The
   bare rate is bounded by the two client processes parsing every frame; SelfLink's by the enqueues and the send
   path on the same cores.
 - *Memory:* RSS of the server process 2 s after the last socket opened, without forcing a GC; the difference is
