@@ -1,6 +1,7 @@
 // W-Thread and W-Message wire shapes, hydrated in batches (a fixed number of queries per page).
 import { and, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
+import { prepared } from '../../platform/db/prepared.js';
 import type { Viewer } from '../users/present.js';
 import { attachments, messages, reactions, threadMembers, threads, type MessageRow, type ThreadRow } from './schema.js';
 
@@ -15,6 +16,36 @@ export function textPreview(body: string): string {
   const t = body.trim();
   return t.length > 120 ? `${t.slice(0, 117)}...` : t;
 }
+
+// A thread page's hydration, whatever its size: prepared once, the page's ids as one array parameter.
+const pageIds = sql`any(${sql.placeholder('ids')}::bigint[])`;
+const threadPageMembers = prepared('messaging_page_members', (db) => db.select().from(threadMembers).where(sql`${threadMembers.threadId} = ${pageIds}`).orderBy(threadMembers.id));
+// The newest message each member may see, per thread: one backward probe of the (thread_id, id)
+// index per thread, instead of DISTINCT ON over every message of the page's threads.
+const threadPageLast = prepared('messaging_page_last', (db) =>
+  db
+    .select({
+      threadId: threads.id,
+      last: sql<unknown>`(select json_build_object('body', m.body, 'created_at', m.created_at) from ${messages} m where m.thread_id = ${sql.raw('"msg_threads"."id"')} and (m.hidden = false or m.sender_id = ${sql.placeholder('viewer')}) order by m.id desc limit 1)`,
+    })
+    .from(threads)
+    .where(sql`${threads.id} = ${pageIds}`),
+);
+const threadPageUnread = prepared('messaging_page_unread', (db) =>
+  db
+    .select({ threadId: messages.threadId, n: sql<number>`count(*)::int` })
+    .from(messages)
+    .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, sql.placeholder('viewer'))))
+    .where(
+      and(
+        sql`${messages.threadId} = ${pageIds}`,
+        ne(messages.senderId, sql.placeholder('viewer')),
+        eq(messages.hidden, false),
+        or(isNull(threadMembers.lastReadMessageId), gt(messages.id, threadMembers.lastReadMessageId)),
+      ),
+    )
+    .groupBy(messages.threadId),
+);
 
 export function createMessagingPresenter(ctx: Ctx) {
   const db = () => ctx.db;
@@ -110,17 +141,9 @@ export function createMessagingPresenter(ctx: Ctx) {
     if (!rows.length) return [];
     const ids = rows.map((t) => t.id);
     const [members, lastMessages, unread] = await Promise.all([
-      db().select().from(threadMembers).where(inArray(threadMembers.threadId, ids)).orderBy(threadMembers.id),
-      // Newest message per thread (DISTINCT ON walks the (thread_id, id) index).
-      // The newest message each member may see, per thread: one backward index probe per thread
-      // ((thread_id, id) index), instead of DISTINCT ON over every message of the page's threads.
-      db()
-        .select({
-          threadId: threads.id,
-          last: sql<unknown>`(select json_build_object('body', m.body, 'created_at', m.created_at) from ${messages} m where m.thread_id = ${sql.raw('"msg_threads"."id"')} and (m.hidden = false or m.sender_id = ${viewer.id}) order by m.id desc limit 1)`,
-        })
-        .from(threads)
-        .where(inArray(threads.id, ids))
+      threadPageMembers(db()).execute({ ids }),
+      threadPageLast(db())
+        .execute({ ids, viewer: viewer.id })
         .then((rows) =>
           rows.flatMap((r) => {
             if (r.last === null || r.last === undefined) return [];
@@ -128,19 +151,7 @@ export function createMessagingPresenter(ctx: Ctx) {
             return [{ threadId: r.threadId, body: o.body, createdAt: new Date(o.created_at) }];
           }),
         ),
-      db()
-        .select({ threadId: messages.threadId, n: sql<number>`count(*)::int` })
-        .from(messages)
-        .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, viewer.id)))
-        .where(
-          and(
-            inArray(messages.threadId, ids),
-            ne(messages.senderId, viewer.id),
-            eq(messages.hidden, false),
-            or(isNull(threadMembers.lastReadMessageId), gt(messages.id, threadMembers.lastReadMessageId)),
-          ),
-        )
-        .groupBy(messages.threadId),
+      threadPageUnread(db()).execute({ ids, viewer: viewer.id }),
     ]);
     // Everyone in the viewer's threads shares a conversation with the viewer: presence needs no look-up.
     const peers = new Set(members.map((m) => m.userId).filter((id) => id !== viewer.id));
