@@ -17,10 +17,11 @@
 // events, while the row keeps them safe from a crash.
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import fs from 'node:fs';
-import { and, asc, eq, inArray, isNull, lte, notInArray, sql, type SQL } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from './db/index.js';
 import type { Logger } from './log.js';
-import { outbox } from './outbox/schema.js';
+import * as store from './outbox/store.js';
+import type { Claimed, DueFilter } from './outbox/store.js';
 
 export interface EventMeta {
   /** The outbox row id: stable across redeliveries, so it makes a good idempotency key. */
@@ -38,20 +39,11 @@ export interface OutboxOptions {
   crashAfterCommit: string | null;
 }
 
-const BATCH = 100;
 const MAX_BACKOFF_MS = 10 * 60_000;
 /** How long a locally emitted event is looked for (uncommitted yet) before polling takes over. */
 const HINT_PATIENCE_MS = 2000;
 /** drain() gives up on an event after this many failed tries in one drain. */
 const DRAIN_TRIES = 3;
-
-interface Claimed {
-  id: number;
-  name: string;
-  payload: unknown;
-  attempts: number;
-  handled: string[];
-}
 
 export class DomainEvents {
   private listeners = new Map<string, { key: string; fn: Listener }[]>();
@@ -115,8 +107,7 @@ export class DomainEvents {
    * without, it is written on its own (durable from here on).
    */
   async emit<T>(name: string, payload: T, tx?: DbOrTx): Promise<void> {
-    const [row] = await (tx ?? this.db()).insert(outbox).values({ name, payload }).returning({ id: outbox.id });
-    this.emitted(name, [row.id]);
+    this.emitted(name, [await store.insertEvent(tx ?? this.db(), name, payload)]);
   }
 
   /**
@@ -126,7 +117,7 @@ export class DomainEvents {
    * The event commits with the statement; hand the ids it returned to emitted().
    */
   cte(db: DbOrTx, alias: string, name: string, payload: SQL, from: SQL) {
-    return db.$with(alias, { eventId: sql<number>`event_id`.mapWith(Number).as('event_id') }).as(sql`insert into ${outbox} (name, payload) select ${name}, ${payload} from ${from} returning id as event_id`);
+    return store.insertEventCte(db, alias, name, payload, from);
   }
 
   /**
@@ -214,8 +205,7 @@ export class DomainEvents {
 
   /** Undelivered events (for health checks and tests). */
   async pending(): Promise<number> {
-    const [r] = await this.db().select({ n: sql<number>`count(*)::int` }).from(outbox).where(isNull(outbox.deliveredAt));
-    return Number(r.n);
+    return store.countPending(this.db());
   }
 
   // ---- the relay ----
@@ -245,7 +235,7 @@ export class DomainEvents {
       for (const id of r.claimed) this.hinted.delete(id);
       const now = Date.now();
       for (const [id, at] of this.hinted) if (now - at > HINT_PATIENCE_MS) this.hinted.delete(id);
-      if (r.claimed.length === BATCH) next = 0;
+      if (r.claimed.length === store.CLAIM_BATCH) next = 0;
       else if (this.hinted.size) {
         // Emitted here but not committed yet (or rolled back, or taken by another relay): look again soon.
         this.hintDelay = Math.min(Math.max(this.hintDelay * 2, 2), 250);
@@ -265,7 +255,7 @@ export class DomainEvents {
     return run;
   }
 
-  private async pass(o: { all: boolean; exclude: number[]; only?: number[]; markLater?: boolean }) {
+  private async pass(o: DueFilter & { markLater?: boolean }) {
     const rows = await this.claim(o);
     const delivered: number[] = [];
     const failed: number[] = [];
@@ -293,7 +283,7 @@ export class DomainEvents {
         while (this.toMark.length) {
           const batch = this.toMark.splice(0);
           try {
-            await this.db().update(outbox).set({ deliveredAt: sql`now()`, lastError: null }).where(inArray(outbox.id, batch));
+            await store.markDelivered(this.db(), batch);
           } catch (err) {
             this.log.error({ err, events: batch.length }, 'outbox: marking events delivered failed; they will be delivered again');
           }
@@ -310,37 +300,14 @@ export class DomainEvents {
     while (this.marking) await this.marking;
   }
 
-  private async claim(o: { all: boolean; exclude: number[]; only?: number[] }): Promise<Claimed[]> {
+  private async claim(o: DueFilter): Promise<Claimed[]> {
     const crash = this.opts.crashAfterCommit;
-    if (crash) {
-      // The test hook dies before the claim: the event stays committed and due at once after a restart.
-      const due = await this.db().select({ name: outbox.name }).from(outbox).where(this.due(o)).orderBy(asc(outbox.id)).limit(BATCH);
-      if (due.some((r) => r.name === crash)) {
-        this.crashNow(crash);
-        await new Promise(() => undefined);
-      }
+    // The test hook dies before the claim: the event stays committed and due at once after a restart.
+    if (crash && (await store.dueNames(this.db(), o)).includes(crash)) {
+      this.crashNow(crash);
+      await new Promise(() => undefined);
     }
-    // One statement: lock the due rows nobody else holds, lease them, return them. (A CTE that
-    // locks rows is always evaluated once, so the LIMIT holds whatever plan the update gets.)
-    const leaseSec = this.opts.leaseMs / 1000;
-    const due = this.db().$with('due').as(this.db().select({ id: outbox.id }).from(outbox).where(this.due(o)).orderBy(asc(outbox.id)).limit(BATCH).for('update', { skipLocked: true }));
-    const ids = this.db().select({ id: due.id }).from(due);
-    const rows = await this.db()
-      .with(due)
-      .update(outbox)
-      .set({ attempts: sql`${outbox.attempts} + 1`, nextAttemptAt: sql`now() + make_interval(secs => ${leaseSec}::double precision)` })
-      .where(inArray(outbox.id, ids))
-      .returning({ id: outbox.id, name: outbox.name, payload: outbox.payload, attempts: outbox.attempts, handled: outbox.handled });
-    return rows.sort((a, b) => a.id - b.id);
-  }
-
-  private due(o: { all: boolean; exclude: number[]; only?: number[] }) {
-    return and(
-      isNull(outbox.deliveredAt),
-      o.all ? undefined : lte(outbox.nextAttemptAt, sql`now()`),
-      o.exclude.length ? notInArray(outbox.id, o.exclude) : undefined,
-      o.only ? inArray(outbox.id, o.only) : undefined,
-    );
+    return store.claim(this.db(), o, this.opts.leaseMs);
   }
 
   /** Runs the listeners that have not handled this event yet; true when all succeeded. */
@@ -364,14 +331,7 @@ export class DomainEvents {
     );
     if (error === null) return true;
     const backoffSec = Math.min(1000 * 2 ** Math.min(row.attempts - 1, 20), MAX_BACKOFF_MS) / 1000;
-    await this.db()
-      .update(outbox)
-      .set({
-        handled: ok.length ? sql`${outbox.handled} || array[${sql.join(ok.map((k) => sql`${k}`), sql`, `)}]::text[]` : undefined,
-        nextAttemptAt: sql`now() + make_interval(secs => ${backoffSec}::double precision)`,
-        lastError: String((error as Error)?.message ?? error).slice(0, 500),
-      })
-      .where(eq(outbox.id, row.id));
+    await store.recordFailure(this.db(), row.id, ok, backoffSec, error);
     return false;
   }
 
@@ -379,9 +339,6 @@ export class DomainEvents {
   private async purge() {
     if (Date.now() - this.lastPurge < 10 * 60_000) return;
     this.lastPurge = Date.now();
-    const hours = this.opts.retentionHours;
-    await this.db().execute(sql`
-      delete from outbox where id in (
-        select id from outbox where delivered_at is not null and delivered_at < now() - make_interval(hours => ${hours}::int) limit 10000)`);
+    await store.purgeDelivered(this.db(), this.opts.retentionHours);
   }
 }

@@ -118,12 +118,11 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
       peer !== null
         ? q.$with('rcpt', ids).as(sql`select jsonb_build_array(${peer}::bigint) as ids`)
         : q.$with('rcpt', ids).as(sql`select coalesce(jsonb_agg(user_id order by user_id), '[]'::jsonb) as ids from ${threadMembers} where thread_id = ${values.threadId} and user_id <> ${values.senderId}`);
-    const rejoined = q.$with('rejoined', { id: sql<number>`id`.as('id') }).as(
-      sql`insert into ${threadMembers} (thread_id, user_id) select m.thread_id, ${peer}::bigint from m where ${peer}::bigint is not null on conflict do nothing returning id`,
-    );
     const event = ctx.events.cte(q, 'ev', MESSAGING_EVENTS.created, sql`jsonb_build_object('messageId', m.id, 'threadId', m.thread_id, 'senderId', m.sender_id, 'recipientIds', (select ids from rcpt), 'body', m.body)`, sql`m`);
+    // A direct thread's peer is put back if they had left.
+    const rejoined = peer === null ? [] : [q.$with('rejoined', { id: sql<number>`id`.as('id') }).as(sql`insert into ${threadMembers} (thread_id, user_id) select m.thread_id, ${peer}::bigint from m on conflict do nothing returning id`)];
     const [row] = await q
-      .with(m, touched, rcpt, rejoined, event)
+      .with(m, touched, rcpt, ...rejoined, event)
       .select({ m: cteColumns(messages, m), eventId: sql<number>`(select event_id from ev)`.mapWith(Number), recipientIds: sql<unknown>`(select ids from rcpt)` })
       .from(m);
     if (!row) return null;

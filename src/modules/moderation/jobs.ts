@@ -20,11 +20,12 @@ export function moderationJobs(ctx: Ctx) {
   const flag = (targetType: TargetType, idKey: string) => async (p: Record<string, unknown>) => {
     const id = p[idKey];
     // Posts and comments carry `text`; messages carry `body`.
-    const text = p.text ?? p.body;
-    if (typeof id !== 'number' || typeof text !== 'string' || !text) return;
+    const full = p.text ?? p.body;
+    if (typeof id !== 'number' || typeof full !== 'string' || !full) return;
+    const text = full.slice(0, 10_000);
     // Most texts are clean: the match is cheap here, a job per text is not (the job checks again).
-    if (!svc().matchBanned(text.slice(0, 10_000))) return;
-    await ctx.queue.enqueue<AutoFlagJob>(MODERATION_JOBS.autoflag, { targetType, targetId: id, text: text.slice(0, 10_000) });
+    if (!svc().matchBanned(text)) return;
+    await ctx.queue.enqueue<AutoFlagJob>(MODERATION_JOBS.autoflag, { targetType, targetId: id, text });
   };
   // Flagging is background work: the author's next read does not depend on it.
   ctx.events.on('post.created', flag('post', 'postId'), { afterResponse: true });

@@ -251,13 +251,14 @@ export function createAccounts(ctx: Ctx) {
     return paginate(rows, opts.limit);
   }
   /** Keeps users.posts_count exact; the social module calls it inside its own transaction. */
+  const postsCountBy = (delta: number) => ({ postsCount: sql`greatest(${users.postsCount} + ${delta}, 0)` });
   async function adjustPostsCount(userId: number, delta: number, tx: DbOrTx = db()) {
-    await tx.update(users).set({ postsCount: sql`greatest(${users.postsCount} + ${delta}, 0)` }).where(eq(users.id, userId));
+    await tx.update(users).set(postsCountBy(delta)).where(eq(users.id, userId));
   }
 
   /** adjustPostsCount() as a CTE of another module's one-statement write, applied when `when` holds. */
   function postsCountCte(q: DbOrTx, alias: string, userId: number, delta: number, when: SQL) {
-    return q.$with(alias).as(q.update(users).set({ postsCount: sql`greatest(${users.postsCount} + ${delta}, 0)` }).where(and(eq(users.id, userId), when)).returning({ id: users.id }));
+    return q.$with(alias).as(q.update(users).set(postsCountBy(delta)).where(and(eq(users.id, userId), when)).returning({ id: users.id }));
   }
 
   async function findByEmail(email: string): Promise<UserRow | null> {
