@@ -12,6 +12,7 @@ import { LazySchemas } from './platform/http/lazy-schemas.js';
 import { registerMultipart } from './platform/http/multipart.js';
 import { registerGuard } from './platform/http/guard.js';
 import { sameSecret } from './platform/auth/secrets.js';
+import { accessLogger, type Logger } from './platform/log.js';
 import { hasRequestListeners, reportRequestQueries, withQueryScope, type QueryScope } from './platform/db/query-count.js';
 
 export interface AppOptions {
@@ -30,10 +31,21 @@ function refuseProto(key: string, value: unknown) {
 
 /** One access-log line per request, written when it completes (Fastify's default writes two: in and out). */
 class AccessLog extends LogController {
+  constructor(private readonly access: Logger) {
+    super();
+  }
   override incomingRequest() {}
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
-    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
-    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    if (error) {
+      reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+      return;
+    }
+    // Fastify's req/res serializers' fields, built here for the unredacted access logger (log.ts).
+    const { method, url, host, ip, socket } = request;
+    this.access.info(
+      { reqId: request.id, req: { method, url, host, remoteAddress: ip, remotePort: socket?.remotePort }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      'request completed',
+    );
   }
 }
 
@@ -55,7 +67,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
-    logController: new AccessLog(),
+    logController: new AccessLog(accessLogger(ctx.log)),
     // Our own compilers, handed in here so Fastify does not load its default validator (ajv-compiler) too.
     schemaController: { compilersFactory: { buildValidator: (() => validatorCompiler(schemas)) as never, buildSerializer: schemas.serializerFactory() } },
     forceCloseConnections: 'idle',

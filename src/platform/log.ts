@@ -72,22 +72,35 @@ export function safeError(err: unknown): unknown {
   };
 }
 
+const accessLoggers = new WeakMap<Logger, Logger>();
+
+/**
+ * The logger for access lines: the same output and level, without redaction. An access line holds
+ * only method, URL, address and status (secrets in the URL are scrubbed at the output like every
+ * line), so the redaction paths never match it and cost ~10 % of a cheap request's CPU for nothing.
+ */
+export function accessLogger(log: Logger): Logger {
+  return accessLoggers.get(log) ?? log;
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  const dest = scrubbing(destination ?? pino.destination({ dest: 1, sync: true }));
-  return pino(
-    {
-      level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      base: { service: 'selflink' },
-      formatters: {
-        log(obj) {
-          if (obj.err) obj.err = safeError(obj.err);
-          if (obj.error) obj.error = safeError(obj.error);
-          return obj;
-        },
+  // Asynchronous: a line goes out in the background, lines written meanwhile go out together, and
+  // pino flushes what is left when the process exits. A synchronous write per request line cost the
+  // API ~6 % of its CPU under load (docs/perf.md, "users/me").
+  const dest = scrubbing(destination ?? pino.destination({ dest: 1, sync: false }));
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service: 'selflink' },
+    formatters: {
+      log(obj) {
+        if (obj.err) obj.err = safeError(obj.err);
+        if (obj.error) obj.error = safeError(obj.error);
+        return obj;
       },
-      timestamp: pino.stdTimeFunctions.isoTime,
     },
-    dest,
-  );
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  const log = pino({ ...options, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, dest);
+  accessLoggers.set(log, pino(options, dest));
+  return log;
 }
