@@ -4,7 +4,7 @@ import { and, desc, eq, inArray, ne, sql, type Column, type Placeholder, type SQ
 import type { Ctx } from '../../context.js';
 import { prepared } from '../../platform/db/prepared.js';
 import { fieldError } from '../../platform/http/errors.js';
-import { encodeCursor, olderThan, type Keyset } from '../../platform/http/pagination.js';
+import { encodeCursor, type Keyset } from '../../platform/http/pagination.js';
 import { threadMembers, threads, type ThreadRow } from './schema.js';
 import { assertMayMessage } from './rules.js';
 import { memberLeftFrame } from './events.js';
@@ -54,14 +54,25 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
     return a === userId ? b : a;
   }
 
+  // Prepared, first page and later pages apart: the page's own query is one of the inbox's hottest.
+  const threadPage = (after: boolean) =>
+    prepared(after ? 'messaging_threads_after' : 'messaging_threads_first', (d) =>
+      d
+        .select({ t: threads })
+        .from(threads)
+        .innerJoin(threadMembers, and(eq(threadMembers.threadId, threads.id), eq(threadMembers.userId, sql.placeholder('user'))))
+        // (updated_at, id) < (t, id), as olderThan() writes it, with the cursor as parameters.
+        .where(after ? sql`(${threads.updatedAt} < ${sql.placeholder('t')}::timestamptz or (${threads.updatedAt} = ${sql.placeholder('t')}::timestamptz and ${threads.id} < ${sql.placeholder('id')}))` : undefined)
+        .orderBy(desc(threads.updatedAt), desc(threads.id))
+        .limit(sql.placeholder('limit')),
+    );
+  const firstThreads = threadPage(false);
+  const laterThreads = threadPage(true);
+
   async function listThreads(userId: number, cursor: Keyset | null, limit: number) {
-    const rows = await db()
-      .select({ t: threads })
-      .from(threads)
-      .innerJoin(threadMembers, and(eq(threadMembers.threadId, threads.id), eq(threadMembers.userId, userId)))
-      .where(olderThan(threads.updatedAt, threads.id, cursor))
-      .orderBy(desc(threads.updatedAt), desc(threads.id))
-      .limit(limit + 1);
+    const rows = cursor
+      ? await laterThreads(db()).execute({ user: userId, t: new Date(cursor.t).toISOString(), id: cursor.id, limit: limit + 1 })
+      : await firstThreads(db()).execute({ user: userId, limit: limit + 1 });
     const page = rows.slice(0, limit).map((r) => r.t);
     const last = page[page.length - 1];
     const nextCursor = rows.length > limit && last ? encodeCursor({ t: last.updatedAt.toISOString(), id: last.id }) : null;

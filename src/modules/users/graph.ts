@@ -94,12 +94,17 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
   }
 
   /** Of `candidates`, the ones `viewerId` follows. */
-  async function followingAmong(viewerId: number, candidates: number[]): Promise<Set<number>> {
-    if (!candidates.length) return new Set();
-    const rows = await db()
+  // The candidates as one array parameter: one statement text whatever their number, parsed and
+  // planned once per connection (an IN list was a new statement for every page size).
+  const followingAmongQ = prepared('users_following_among', (d) =>
+    d
       .select({ id: follows.followeeId })
       .from(follows)
-      .where(and(eq(follows.followerId, viewerId), inArray(follows.followeeId, [...new Set(candidates)])));
+      .where(and(eq(follows.followerId, sql.placeholder('viewer')), sql`${follows.followeeId} = any(${sql.placeholder('ids')}::bigint[])`)),
+  );
+  async function followingAmong(viewerId: number, candidates: number[]): Promise<Set<number>> {
+    if (!candidates.length) return new Set();
+    const rows = await followingAmongQ(db()).execute({ viewer: viewerId, ids: [...new Set(candidates)] });
     return new Set(rows.map((r) => r.id));
   }
 
