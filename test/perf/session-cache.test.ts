@@ -115,6 +115,72 @@ describe('session cache', () => {
   });
 });
 
+// Post authors, thread members and message senders come from the same cache's user rows
+// (users.getManyForDisplay), dropped by the same events.
+describe('user rows for display', () => {
+  const rowLookups = async (outcome: string) => {
+    const m = (await t.ctx.metrics.registry.getSingleMetric('cache_lookups_total')!.get()).values;
+    return m.find((v) => v.labels.cache === 'user_rows' && v.labels.outcome === outcome)?.value ?? 0;
+  };
+  const authorOn = async (viewer: TestUser, postId: number) => {
+    const res = await viewer.req({ url: `/api/v1/posts/?page_size=50` });
+    expect(res.statusCode).toBe(200);
+    return res.json().results.find((p: { id: number }) => p.id === postId)?.author as { name: string } | undefined;
+  };
+
+  it('a page reads its authors from PostgreSQL once, then from the cache', async () => {
+    const [a, v] = await Promise.all([t.user(), t.user()]);
+    const post = (await a.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'cached author' } })).json();
+    await t.drain();
+    const first = await countQueries(() => authorOn(v, post.id));
+    const hits = await rowLookups('hit');
+    const second = await countQueries(() => authorOn(v, post.id));
+    expect(second.result).toEqual(first.result);
+    expect(await rowLookups('hit')).toBeGreaterThan(hits);
+    expect(second.queries).toBeLessThan(first.queries);
+  });
+
+  it("a new post's own response shows its author's new posts_count", async () => {
+    const [a, v] = await Promise.all([t.user(), t.user()]);
+    const first = (await a.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'one' } })).json();
+    await t.drain();
+    await authorOn(v, first.id);
+    await authorOn(v, first.id); // the author's row is now cached here
+    const second = await a.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'two' } });
+    expect(second.statusCode).toBe(201);
+    expect(second.json().author.posts_count).toBe(2);
+  });
+
+  it('a renamed author shows under their posts on the next page', async () => {
+    const [a, v] = await Promise.all([t.user(), t.user()]);
+    const post = (await a.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'rename me' } })).json();
+    await t.drain();
+    expect((await authorOn(v, post.id))?.name).not.toBe('Renamed Author');
+    expect((await a.req({ method: 'PATCH', url: '/api/v1/users/me/', body: { name: 'Renamed Author' } })).statusCode).toBe(200);
+    expect((await authorOn(v, post.id))?.name).toBe('Renamed Author');
+  });
+
+  it("a suspended author's posts leave the page at once", async () => {
+    const [a, v] = await Promise.all([t.user(), t.user()]);
+    const post = (await a.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'soon hidden' } })).json();
+    await t.drain();
+    expect(await authorOn(v, post.id)).toBeDefined();
+    await t.ctx.services.users.setActive(a.id, false);
+    await t.drain();
+    expect(await authorOn(v, post.id)).toBeUndefined();
+  });
+
+  it('a sender renamed after a message shows renamed in the thread', async () => {
+    const [a, v] = await Promise.all([t.user(), t.user()]);
+    const th = (await a.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: v.id } })).json();
+    expect((await a.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: th.id, body: 'hi' } })).statusCode).toBe(201);
+    const senderName = async () => (await v.req({ url: `/api/v1/messages/?thread=${th.id}` })).json().results[0].sender.name as string;
+    expect(await senderName()).not.toBe('Renamed Sender');
+    expect((await a.req({ method: 'PATCH', url: '/api/v1/users/me/', body: { name: 'Renamed Sender' } })).statusCode).toBe(200);
+    expect(await senderName()).toBe('Renamed Sender');
+  });
+});
+
 describe.runIf(SERVER_MODE)('two instances', () => {
   let b: SiblingApp;
   beforeAll(async () => {
@@ -139,6 +205,20 @@ describe.runIf(SERVER_MODE)('two instances', () => {
     const res = await meOnB(u.token);
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('token_not_valid');
+  });
+
+  it("an author renamed on A shows renamed on B's pages once the invalidation is delivered", async () => {
+    const [a, v] = await Promise.all([t.user(), t.user()]);
+    const post = (await a.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'on both' } })).json();
+    await t.drain();
+    const onB = async () => (await b.request({ url: '/api/v1/posts/?page_size=50', token: v.token })).json().results.find((p: { id: number }) => p.id === post.id)?.author?.name;
+    expect(await onB()).not.toBe('Renamed On A');
+    expect(await onB()).not.toBe('Renamed On A'); // now from B's cache
+    const delivered = sessionCacheOf(b.ctx).delivered(a.id);
+    expect((await a.req({ method: 'PATCH', url: '/api/v1/users/me/', body: { name: 'Renamed On A' } })).statusCode).toBe(200);
+    await t.drain();
+    await delivered;
+    expect(await onB()).toBe('Renamed On A');
   });
 
   it('a suspension on A is refused on B once the invalidation is delivered', async () => {

@@ -51,7 +51,7 @@ export function createMessagingPresenter(ctx: Ctx) {
   const db = () => ctx.db;
 
   async function usersById(viewer: Viewer | null, ids: number[], opts: PresentOpts & { peers?: Set<number> }): Promise<Map<number, PresentedUser>> {
-    const rows = await ctx.services.users.getMany(ids);
+    const rows = await ctx.services.users.getManyForDisplay(ids);
     const presented = await ctx.services.users.present(viewer, [...rows.values()], { origin: opts.origin, peers: opts.peers });
     return new Map(presented.map((u) => [u.id, u]));
   }
@@ -77,7 +77,7 @@ export function createMessagingPresenter(ctx: Ctx) {
       fresh ? fresh.files : db().select().from(attachments).where(inArray(attachments.messageId, ids)).orderBy(attachments.id),
       fresh ? [] : db().select({ messageId: reactions.messageId, userId: reactions.userId, emoji: reactions.emoji }).from(reactions).where(inArray(reactions.messageId, ids)).orderBy(reactions.createdAt),
       replyIds.length ? db().select({ id: messages.id, senderId: messages.senderId, body: messages.body }).from(messages).where(inArray(messages.id, replyIds)) : Promise.resolve([]),
-      ctx.services.users.getMany(rows.map((m) => m.senderId)),
+      ctx.services.users.getManyForDisplay(rows.map((m) => m.senderId)),
     ]);
     const replyFiles = replyIds.length
       ? new Set((await db().selectDistinct({ id: attachments.messageId }).from(attachments).where(inArray(attachments.messageId, replyIds))).map((r) => r.id))

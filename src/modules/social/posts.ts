@@ -29,7 +29,7 @@ export function createPosts(ctx: Ctx) {
   async function filterVisible(viewerId: number | null, rows: PostRow[], staff = false): Promise<PostRow[]> {
     if (!rows.length) return [];
     const authorIds = [...new Set(rows.map((r) => r.authorId))];
-    const [authors, g] = await Promise.all([users().getMany(authorIds), viewerGraph(ctx, viewerId, authorIds)]);
+    const [authors, g] = await Promise.all([users().getManyForDisplay(authorIds), viewerGraph(ctx, viewerId, authorIds)]);
     const graph = { ...g, staff: staff && viewerId !== null };
     return rows.filter((p) => isVisible(p, authors.get(p.authorId), graph));
   }
@@ -63,7 +63,7 @@ export function createPosts(ctx: Ctx) {
     const unique = [...new Set(ids)];
     if (!unique.length) return [];
     const rows = await pageFacts.load(viewerId, unique);
-    const authors = await users().getMany([...new Set(rows.map((r) => r.authorId))]);
+    const authors = await users().getManyForDisplay([...new Set(rows.map((r) => r.authorId))]);
     const graph: ViewerGraph = { id: viewerId, following: new Set(), blocked: new Set() };
     for (const r of rows) {
       const f = factsFor(r, viewerId)!;
@@ -116,7 +116,7 @@ export function createPosts(ctx: Ctx) {
         .orderBy(desc(posts.createdAt), desc(posts.id))
         .limit(limit + 1);
       const unknown = [...new Set(batch.map((p) => p.authorId))].filter((id) => !inactive.has(id) && !active.has(id));
-      for (const u of (await users().getMany(unknown)).values()) {
+      for (const u of (await users().getManyForDisplay(unknown)).values()) {
         if (u.isActive) active.set(u.id, u);
         else inactive.add(u.id);
       }

@@ -118,7 +118,7 @@ export function createSocialPresenter(ctx: Ctx) {
 
   async function authorsOf(viewer: Viewer | null, ids: number[], origin: string) {
     const users = ctx.services.users;
-    const rows = [...(await users.getMany(ids)).values()];
+    const rows = [...(await users.getManyForDisplay(ids)).values()];
     const presented = await users.present(viewer, rows, { origin });
     return new Map(presented.map((u) => [u.id, u]));
   }
@@ -183,7 +183,7 @@ export function createSocialPresenter(ctx: Ctx) {
     const needAuthors = [...new Set(rows.map((r) => r.authorId))].filter((id) => !authorRows.has(id));
     const [loaded, fetched] = await Promise.all([
       pageFacts.load(vid, rows.filter((r) => !facts.has(r.id)).map((r) => r.id)),
-      ctx.services.users.getMany(needAuthors),
+      ctx.services.users.getManyForDisplay(needAuthors),
     ]);
     for (const r of loaded) facts.set(r.id, factsFor(r, vid)!);
     for (const u of fetched.values()) authorRows.set(u.id, u);

@@ -45,6 +45,13 @@ export function createAccounts(ctx: Ctx) {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
+  /**
+   * getMany for read paths that present users (post authors, thread members, message senders): the
+   * session cache (session-cache.ts) serves it from rows at most SESSION_CACHE_TTL_MS old, dropped
+   * with the user's sessions on every event that changes the row. Writes and checks use getMany.
+   */
+  const getManyForDisplay = (ids: number[]) => getMany(ids);
+
   async function handleTaken(handle: string, tx: DbOrTx): Promise<boolean> {
     const r = await tx.select({ id: users.id }).from(users).where(sql`lower(${users.handle}) = ${handle.toLowerCase()}`).limit(1);
     return r.length > 0;
@@ -277,6 +284,7 @@ export function createAccounts(ctx: Ctx) {
     getById,
     getActive,
     getMany,
+    getManyForDisplay,
     createUser,
     issueTokens,
     login,

@@ -10,11 +10,16 @@
 // even if a pub/sub message is lost (Redis reconnecting): revocation takes effect everywhere within
 // a second. An instance subscribes on its first resolution and does not use the cache until the
 // subscription is confirmed.
+//
+// The same invalidations keep a second cache of user rows for the read paths that present users
+// (getManyForDisplay: post authors, thread members, message senders), so a page of posts or threads
+// does not read its authors from PostgreSQL on every request.
 import { EventEmitter } from 'node:events';
 import type { Ctx } from '../../context.js';
 import type { TokenClaims } from '../../platform/auth/tokens.js';
 import { SessionCache } from '../../platform/auth/session-cache.js';
 import { USER_EVENTS, type FollowEvent } from './service.js';
+import type { UserRow } from './schema.js';
 
 export const SESSION_CHANNEL = 'auth:sessions';
 
@@ -42,10 +47,21 @@ export function sessionCacheOf(ctx: Ctx): SessionCacheHandle {
 }
 
 /** Wraps the users service's resolveSession with the cache; called from the users module. */
-export function withSessionCache<S extends { resolveSession: Resolve<R> }, R>(ctx: Ctx, service: S): S {
+type RowsById = (ids: number[]) => Promise<Map<number, UserRow>>;
+
+interface CachedUsers {
+  getMany: RowsById;
+  getManyForDisplay: RowsById;
+  adjustPostsCount(userId: number, ...rest: never[]): Promise<void>;
+  postsCountCte(q: never, alias: string, userId: number, ...rest: never[]): unknown;
+}
+
+export function withSessionCache<S extends CachedUsers & { resolveSession: Resolve<R> }, R>(ctx: Ctx, service: S): S {
   const { ttlMs, maxUsers } = ctx.config.sessionCache;
-  const lookups = (outcome: 'hit' | 'miss') => ctx.metrics.cacheLookups.inc({ cache: 'session', outcome });
-  const cache = new SessionCache<R>(ttlMs, maxUsers, Date.now, (hit) => lookups(hit ? 'hit' : 'miss'));
+  const lookups = (cache: string) => (hit: boolean) => ctx.metrics.cacheLookups.inc({ cache, outcome: hit ? 'hit' : 'miss' });
+  const cache = new SessionCache<R>(ttlMs, maxUsers, Date.now, lookups('session'));
+  // One entry per user (session id 0 is never a real session's); a missing user is not kept.
+  const rows = new SessionCache<UserRow | null>(ttlMs, maxUsers, Date.now, lookups('user_rows'));
   const applied = new EventEmitter().setMaxListeners(0);
   let ready = false;
   let subscribing: Promise<void> | null = null;
@@ -60,7 +76,7 @@ export function withSessionCache<S extends { resolveSession: Resolve<R> }, R>(ct
           return;
         }
         if (!Array.isArray(ids)) return;
-        for (const id of ids) if (typeof id === 'number') cache.invalidateUser(id);
+        for (const id of ids) if (typeof id === 'number') dropLocal(id);
         for (const id of ids) if (typeof id === 'number') applied.emit(String(id));
       })
       .then(
@@ -69,6 +85,10 @@ export function withSessionCache<S extends { resolveSession: Resolve<R> }, R>(ct
         },
         (err: unknown) => ctx.log.warn({ err }, 'session cache: subscribing failed; sessions are resolved without the cache'),
       ));
+  function dropLocal(userId: number) {
+    cache.invalidateUser(userId);
+    rows.invalidateUser(userId);
+  }
   const base = service.resolveSession.bind(service);
   const handle: SessionCacheHandle = {
     cache: cache as SessionCache<unknown>,
@@ -77,7 +97,7 @@ export function withSessionCache<S extends { resolveSession: Resolve<R> }, R>(ct
     },
     subscribed: subscribe,
     async invalidate(userIds) {
-      for (const id of userIds) cache.invalidateUser(id);
+      for (const id of userIds) dropLocal(id);
       await ctx.pubsub.publish(SESSION_CHANNEL, JSON.stringify({ users: userIds }));
     },
     delivered(userId) {
@@ -91,7 +111,36 @@ export function withSessionCache<S extends { resolveSession: Resolve<R> }, R>(ct
     if (ttlMs > 0) void subscribe();
     return base(claims);
   };
-  return { ...service, resolveSession };
+  // The misses of one call are read in one query: each miss's load joins the batch as the cache asks for it.
+  const getManyForDisplay: RowsById = async (ids) => {
+    if (!ready) return service.getMany(ids);
+    const missing: number[] = [];
+    let settle!: { resolve: (m: Map<number, UserRow>) => void; reject: (e: unknown) => void };
+    const batch = new Promise<Map<number, UserRow>>((resolve, reject) => (settle = { resolve, reject }));
+    const unique = [...new Set(ids)];
+    const found = unique.map((id) =>
+      rows.get(id, 0, () => {
+        missing.push(id);
+        return batch.then((m) => { const row = m.get(id); return row ? Object.freeze(row) : null; });
+      }, (row) => row !== null),
+    );
+    if (missing.length) service.getMany(missing).then(settle.resolve, settle.reject);
+    else settle.resolve(new Map());
+    const out = new Map<number, UserRow>();
+    for (const row of await Promise.all(found)) if (row) out.set(row.id, row);
+    return out;
+  };
+  // A post's own response presents its author with the new posts_count: the writer's process drops
+  // the row as the counter changes, before post.created drops it everywhere.
+  const adjustPostsCount = ((userId: number, ...rest: never[]) => {
+    rows.invalidateUser(userId);
+    return service.adjustPostsCount(userId, ...rest);
+  }) as S['adjustPostsCount'];
+  const postsCountCte = ((q: never, alias: string, userId: number, ...rest: never[]) => {
+    rows.invalidateUser(userId);
+    return service.postsCountCte(q, alias, userId, ...rest);
+  }) as S['postsCountCte'];
+  return { ...service, resolveSession, getManyForDisplay, adjustPostsCount, postsCountCte };
 }
 
 /** Listens to the domain events that change a cached session or user row (users module's jobs hook). */
