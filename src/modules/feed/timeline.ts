@@ -54,10 +54,17 @@ export function createTimeline(ctx: Ctx) {
    * missing or evicted cache never shows an empty or truncated feed. Returns whether it was cold.
    */
   async function page(viewerId: number, before: Keyset | null, limit: number, videoOnly = false): Promise<{ rows: PostRow[]; next: Keyset | null; cold: boolean }> {
+    // Rows read per query: the page and one more (is there a next page?), with some slack for ids
+    // the read-time checks drop (deleted posts, blocks).
+    const chunk = limit + 1 + Math.ceil(limit / 4);
+    // A first page reads the head of the list only; a later page the whole list, to find its cursor.
+    const head = before ? -1 : 4 * chunk - 1;
     // Both reads in flight at once: one round trip of waiting (the list of an unbuilt timeline is ignored).
-    const [built, listed] = await Promise.all([kv().exists(builtKey(viewerId)), kv().listRange(listKey(viewerId), 0, -1)]);
-    const raw = built ? listed : [];
-    const ids = [...new Set(raw.map(Number))].filter(Number.isSafeInteger);
+    const [built, listed] = await Promise.all([kv().exists(builtKey(viewerId)), kv().listRange(listKey(viewerId), 0, head)]);
+    let raw = built ? listed : [];
+    let whole = head < 0 || raw.length <= head;
+    const idsOf = (list: string[]) => [...new Set(list.map(Number))].filter(Number.isSafeInteger);
+    let ids = idsOf(raw);
     if (!ids.length) return { ...(await fromDb(viewerId, before, limit, videoOnly)), cold: !built };
 
     // The list is newest first (rebuilds write it in (created_at, id) order, fan-out pushes at the head).
@@ -66,10 +73,23 @@ export function createTimeline(ctx: Ctx) {
     const at = before ? ids.indexOf(before.id) : -1;
     const start = at >= 0 ? Math.max(0, at - 8) : 0;
     const found: PostRow[] = [];
-    const chunk = Math.max(limit * 2, 40);
-    for (let i = start; i < ids.length && found.length <= limit; i += chunk) {
+    const seen = new Set<number>();
+    for (let i = start; found.length <= limit; i += chunk) {
+      if (i >= ids.length) {
+        if (whole) break;
+        // The head ran out before the page was full (many hidden posts): read the rest of the list.
+        raw = await kv().listRange(listKey(viewerId), 0, -1);
+        ids = idsOf(raw);
+        whole = true;
+        if (i >= ids.length) break;
+      }
       const rows = await social().getVisiblePostsByIds(viewerId, ids.slice(i, i + chunk));
-      for (const r of rows) if (olderThanKeyset(r, before) && (!videoOnly || r.hasVideo)) found.push(r);
+      // (a push between the two list reads shifts the rest: an id may come round twice)
+      for (const r of rows) {
+        if (!olderThanKeyset(r, before) || (videoOnly && !r.hasVideo) || seen.has(r.id)) continue;
+        seen.add(r.id);
+        found.push(r);
+      }
     }
     found.sort(newer);
     if (found.length > limit) {

@@ -197,19 +197,20 @@ export function createSocialPresenter(ctx: Ctx) {
     }
     // A post deleted since the page was read has no facts: built fresh, never cached.
     const versioned = rows.filter((r) => facts.has(r.id)).map((r) => ({ id: r.id, version: facts.get(r.id)!.version }));
+    // A version saying "no media links, no gifts" needs no query to build and no cache read (most
+    // posts, new ones always).
+    const bare = new Set(versioned.filter((i) => facts.get(i.id)!.noParts).map((i) => i.id));
     const [presentedAuthors, cached] = await Promise.all([
       ctx.services.users.present(viewer, [...authorRows.values()], { origin, following, peers }),
-      cache.read(versioned, origin),
+      cache.read(versioned.filter((i) => !bare.has(i.id)), origin),
     ]);
     const authors = new Map(presentedAuthors.map((u) => [u.id, u]));
-    // A version saying "no media links, no gifts" needs no query to build (most posts, new ones always).
-    const bare = new Set(versioned.filter((i) => facts.get(i.id)!.noParts).map((i) => i.id));
     const built = await buildParts(rows.filter((r) => !cached.has(r.id) && !bare.has(r.id)).map((r) => r.id), origin);
     for (const id of bare) if (!cached.has(id)) built.set(id, { media: [], images: [], image_urls: [], image_url: null, video: null, recent_gifts: [], gift_summary: {} });
     // Entries are written from list pages (feeds, lists: what many viewers read again), not from one
     // post's create or detail answer. Not awaited: the response does not wait for the cache (a failed
     // write is logged and costs a rebuild).
-    if (rows.length > 1) void cache.write(versioned.filter((i) => built.has(i.id)).map((i) => ({ ...i, parts: built.get(i.id)! })), origin);
+    if (rows.length > 1) void cache.write(versioned.filter((i) => built.has(i.id) && !bare.has(i.id)).map((i) => ({ ...i, parts: built.get(i.id)! })), origin);
 
     return rows.map((p) => {
       const parts = (cached.get(p.id) ?? built.get(p.id)!) as {
