@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { frames } from './fakes.js';
+import { countQueries } from '../../src/platform/db/query-count.js';
 
 let t: TestApp;
 let alice: TestUser;
@@ -157,6 +158,29 @@ describe('daily journal', () => {
     const card = await t.ctx.services.mentor.insightCard(alice.id);
     expect(card).toEqual({ title: "Today's insight", subtitle: expect.any(String), cta: 'Open mentor' });
     expect(b.reply.startsWith(card!.subtitle.replace(/…$/, ''))).toBe(true);
+  });
+
+  it("the feed's card is read from PostgreSQL once, then from the cache, and follows every new answer", async () => {
+    const carol = await t.user();
+    const cardOnFeed = async () => (await carol.req({ url: '/api/v1/feed/home/' })).json().items.find((i: { type: string }) => i.type === 'mentor_insight')?.mentor.subtitle as string;
+    const placeholder = await cardOnFeed();
+    expect(placeholder).toMatch(/not ready yet/);
+    const warm = await countQueries(() => t.ctx.services.mentor.insightCard(carol.id));
+    expect(warm.result!.subtitle).toBe(placeholder);
+    expect(warm.queries).toBe(0);
+    // An async entry: the card is read (and cached) between the entry and the job's answer.
+    const task = (await carol.req({ method: 'POST', url: '/api/v1/mentor/daily/entry/?async=true', body: { text: 'A calm morning.' } })).json();
+    expect(await cardOnFeed()).toBe(placeholder);
+    await t.drain();
+    const first = (await carol.req({ url: `/api/v1/mentor/task-status/${task.task_id}/` })).json().message.content as string;
+    expect(first.startsWith((await cardOnFeed()).replace(/…$/, ''))).toBe(true);
+    // sessions/ask writes its answer in a transaction of its own.
+    const asked = (await carol.req({ method: 'POST', url: '/api/v1/mentor/sessions/ask/', body: { text: 'What should I focus on?' } })).json();
+    expect(asked.answer).toBeTruthy();
+    // The daily entry's answer stays first (§4.10), read again after the write, not from the cache.
+    const after = await countQueries(() => t.ctx.services.mentor.insightCard(carol.id));
+    expect(after.queries).toBe(1);
+    expect(first.startsWith(after.result!.subtitle.replace(/…$/, ''))).toBe(true);
   });
 
   it('validates entry text, date and limit', async () => {

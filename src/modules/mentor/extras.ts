@@ -22,7 +22,8 @@ export function presentProfile(p: ProfileRow) {
   return { id: p.id, tone: p.tone, level: p.level, preferences: p.preferences };
 }
 
-export function createMentorExtras(ctx: Ctx, llm: Llm) {
+/** `cardChanged`: the feed card's version bump (insight-card.ts), called after each write that can change it. */
+export function createMentorExtras(ctx: Ctx, llm: Llm, cardChanged: (userId: number) => Promise<void>) {
   const db = () => ctx.db;
 
   async function listSessions(userId: number, cursor: Keyset | null, limit: number) {
@@ -75,7 +76,7 @@ export function createMentorExtras(ctx: Ctx, llm: Llm) {
     } catch {
       answer = fallbackAnswer(name, sentiment);
     }
-    return db().transaction(async (tx) => {
+    const session = await db().transaction(async (tx) => {
       const [s] = await tx.insert(mentorSessions).values({ userId, question: text, answer, sentiment, mode: 'daily_mentor', language: 'en' }).returning();
       const next: MemoryEntry[] = [...entries, { question: text, answer, sentiment, timestamp: new Date().toISOString() }].slice(-20);
       const sentiments = next.slice(-5).map((e) => e.sentiment);
@@ -87,6 +88,8 @@ export function createMentorExtras(ctx: Ctx, llm: Llm) {
         .onConflictDoUpdate({ target: mentorMemory.userId, set: { notes: { entries: next }, lastSummary: summary, updatedAt: new Date() } });
       return s;
     });
+    await cardChanged(userId);
+    return session;
   }
 
   // ---- daily tasks ----
@@ -174,7 +177,7 @@ export function createMentorExtras(ctx: Ctx, llm: Llm) {
 
   /** Finds the day's journal session (or makes one) and stores the entry as the user's message. */
   async function dailyEntry(userId: number, text: string, date: string, language: string | null) {
-    return db().transaction(async (tx) => {
+    const entry = await db().transaction(async (tx) => {
       const [found] = await tx
         .select()
         .from(mentorSessions)
@@ -194,6 +197,8 @@ export function createMentorExtras(ctx: Ctx, llm: Llm) {
       const [request] = await tx.insert(mentorMessages).values({ sessionId: session.id, userId, role: 'user', content: text, meta: null }).returning();
       return { session, request };
     });
+    await cardChanged(userId);
+    return entry;
   }
 
   async function dailyHistory(userId: number, limit: number) {

@@ -10,9 +10,9 @@ import { MentorErrors } from './errors.js';
 import { mentorJobs, mentorMessages, mentorSessions, type JobRow, type MessageRow, type SessionRow } from './schema.js';
 import { createKnowledge, type SoulmatchResult } from './knowledge.js';
 import { dailyPersona, DAILY_SYSTEM, mentorPersona, NATAL_SYSTEM, normalizeLanguage, SOULMATCH_SYSTEM, type Lang } from './personas.js';
-import { buildMessages, contextMessage, dailyPrompt, natalPrompt, postprocessReply, shorten, soulmatchPrompt, type PersonFacts } from './prompts.js';
+import { buildMessages, contextMessage, dailyPrompt, natalPrompt, postprocessReply, soulmatchPrompt, type PersonFacts } from './prompts.js';
 import { createMentorExtras } from './extras.js';
-import { prepared } from '../../platform/db/prepared.js';
+import { createInsightCard, type MentorCard } from './insight-card.js';
 
 export const GENERATE_JOB = 'mentor.generate';
 export const TASK_VERSION = 'v1';
@@ -34,6 +34,7 @@ export function llmFailure(err: unknown): ApiError {
 }
 
 export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.mentor)) {
+  const card = createInsightCard(ctx);
   const db = () => ctx.db;
   const cfg = ctx.config.mentor;
   const knowledge = createKnowledge(ctx);
@@ -65,6 +66,7 @@ export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.me
 
   async function createSession(values: typeof mentorSessions.$inferInsert): Promise<SessionRow> {
     const [s] = await db().insert(mentorSessions).values(values).returning();
+    await card.changed(s.userId);
     return s;
   }
 
@@ -193,6 +195,7 @@ export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.me
     if (kind !== 'chat') patch.answer = reply.content;
     if (soulmatch) patch.metadata = { ...session.metadata, soulmatch };
     await db().update(mentorSessions).set(patch).where(eq(mentorSessions.id, session.id));
+    await card.changed(session.userId);
     return { reply, soulmatch: soulmatch ?? null };
   }
 
@@ -244,24 +247,10 @@ export function createMentorService(ctx: Ctx, llm: Llm = createLlm(ctx.config.me
 
   // ---- feed card ----
 
-  // Asked on every first feed page: prepared.
-  const todaysAnswer = prepared('mentor_insight_card', (d) => {
-    const day = sql.placeholder('day');
-    return d
-      .select({ answer: mentorSessions.answer, mode: mentorSessions.mode })
-      .from(mentorSessions)
-      .where(and(eq(mentorSessions.userId, sql.placeholder('user')), sql`(${mentorSessions.date} = ${day}::date or (${mentorSessions.date} is null and ${mentorSessions.updatedAt} >= ${day}::date))`, sql`${mentorSessions.answer} <> ''`))
-      .orderBy(sql`case when ${mentorSessions.mode} = 'daily' then 0 else 1 end`, desc(mentorSessions.updatedAt), desc(mentorSessions.id))
-      .limit(1);
-  });
   /** §4.10: the mentor insight card from today's session (daily entry first), else a placeholder. */
-  async function insightCard(userId: number): Promise<{ title: string; subtitle: string; cta: string } | null> {
-    const rows = await todaysAnswer(db()).execute({ user: userId, day: today() });
-    if (rows[0]) return { title: "Today's insight", subtitle: shorten(rows[0].answer), cta: 'Open mentor' };
-    return { title: "Today's insight", subtitle: 'Your daily insight is not ready yet. Tap to open the Mentor.', cta: 'Open mentor' };
-  }
+  const insightCard = (userId: number): Promise<MentorCard | null> => card.read(userId);
 
-  const extras = createMentorExtras(ctx, llm);
+  const extras = createMentorExtras(ctx, llm, card.changed);
 
   return {
     llm,
