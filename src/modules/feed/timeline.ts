@@ -74,7 +74,8 @@ export function createTimeline(ctx: Ctx) {
     const start = at >= 0 ? Math.max(0, at - 8) : 0;
     const found: PostRow[] = [];
     const seen = new Set<number>();
-    for (let i = start; found.length <= limit; i += chunk) {
+    // The first read also covers the slack before the cursor, so a later page is one query too.
+    for (let i = start, end = Math.max(start, at + 1) + chunk; found.length <= limit; i = end, end += chunk) {
       if (i >= ids.length) {
         if (whole) break;
         // The head ran out before the page was full (many hidden posts): read the rest of the list.
@@ -83,7 +84,7 @@ export function createTimeline(ctx: Ctx) {
         whole = true;
         if (i >= ids.length) break;
       }
-      const rows = await social().getVisiblePostsByIds(viewerId, ids.slice(i, i + chunk));
+      const rows = await social().getVisiblePostsByIds(viewerId, ids.slice(i, end));
       // (a push between the two list reads shifts the rest: an id may come round twice)
       for (const r of rows) {
         if (!olderThanKeyset(r, before) || (videoOnly && !r.hasVideo) || seen.has(r.id)) continue;

@@ -13,7 +13,8 @@ import { mentorSessions } from './schema.js';
 export type MentorCard = { title: string; subtitle: string; cta: string };
 
 const today = () => new Date().toISOString().slice(0, 10);
-const versionKey = (userId: number) => `mentor:cardv:${userId}`;
+// Its own key family: a user who never wrote has no version, which is not a cache miss.
+const versionKey = (userId: number) => `mentor_version:${userId}`;
 const cardKey = (userId: number, day: string) => `mentor:card:${userId}:${day}`;
 // An entry lives at most an hour; a version outlives every entry read under it.
 const CARD_TTL_MS = 3_600_000;
