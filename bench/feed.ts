@@ -181,19 +181,21 @@ ${opsRow(opsHome, '/api/v1/feed', { rps: h.rps, p99: h.p99 }, fmt)}
 
 What bounds it: the machine first — two cores shared by PostgreSQL, Redis, the api and worker processes,
 autocannon and other engineers' test runs (see the load average); absolute numbers move a lot between runs, the
-ratios less so. Round trips per home page: Redis — the timeline (built marker and id list, in flight together),
-one MGET of the presented-post cache, one presence read, the rate limiter; PostgreSQL — one query for the rows and
-everything about the viewer (liked, follows the author, blocks, presence, cache version: src/modules/social/page-facts.ts)
-and one for the authors, whatever the page size (the "queries/req" column also counts the api process's background
-outbox relay and session reloads). Cache misses add the media and gift queries for the missing posts only. for_you's
-first page is reused per viewer for 60 s and then costs the same as a home page; \`posts/\` costs its keyset query,
-the authors it checks and the viewer query. A post creation is one statement (post, posts_count, outbox row:
+ratios less so. Round trips per home page: Redis — the timeline (built marker and the list's head, in flight together),
+the mentor card and its version, one presence read, the rate limiter, auto-pipelined (what is issued together is one
+write), and an MGET of the presented-post cache only for posts with media or gifts; PostgreSQL — one query for the rows and
+everything about the viewer (liked, follows the author, blocks, presence, cache version: src/modules/social/page-facts.ts),
+whatever the page size; the authors come from the session cache's user rows (the "queries/req" column also counts the
+api process's background outbox relay and session reloads). Cache misses add the media and gift queries for the missing posts only. for_you's
+first page is reused per viewer for 60 s and then costs the same as a home page; \`posts/\` costs its keyset query and the
+viewer query. A post creation is one statement (post, posts_count, outbox row:
 data-modifying CTEs), its event claimed in one statement and its listeners run side by side before the answer
 (search and fan-out jobs enqueued, notification listener, caches dropped; marked delivered after the answer, batched),
-and the post presented (viewer query, author): 4 queries. \`threads/\` is members, last messages (one index probe per
-thread), unread counts, the people and their follow state. A message send checks membership, blocks and the
+and the post presented (viewer query, author): 4 queries. \`threads/\` is the page, members, last messages (one index
+probe per thread), unread counts and the viewer's follows among the people (their rows cached): 5 prepared queries; the
+benchmark analyzes its threads after writing them (autovacuum is off on this machine). A message send checks membership, blocks and the
 recipient (prepared statements, the last two side by side), writes the message, the thread's time and its event in one
-statement, and presents the frame and the answer from one set of queries: 5 queries; its event's listeners (moderation,
+statement, and presents the frame and the answer from one set of queries (the sender's row cached): 4 queries; its event's listeners (moderation,
 unread reminder) only queue background work, so the relay loop takes it after the answer. Here all 100 connections
 send into the same thread. Fan-out to the author's followers runs in the worker on the same two cores.`;
     writeSection('feed', body);

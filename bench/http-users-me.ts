@@ -82,10 +82,16 @@ Headline (production defaults): **${fmt((first!.me / first!.bare) * 100, 1)} %**
 Per request the endpoint verifies the HS256 JWT (fast-jwt, node:crypto HMAC; a token already verified is remembered until its exp), takes the user and its session from the in-process session cache
 (1 s TTL; logout, password change, suspension and revocation drop it on every instance through Redis pub/sub, see
 src/modules/users/session-cache.ts) or, on a miss, from one indexed query; counts the ip and user rate-limit buckets
-in one Redis round trip, and serialises the user through its response schema. PostgreSQL queries per request (row 1):
+in one Redis command (auto-pipelined: the commands of the requests that arrived together go out in one write),
+writes one access-log line (asynchronously, unredacted: it holds no secret field; URL secrets are scrubbed) and
+serialises the user through its response schema. PostgreSQL queries per request (row 1):
 ${fmt(summary[0]?.roundTrips ?? NaN, 3)}. What bounds it on this machine:
-the Redis round trip of the rate limiter (PostgreSQL only on a session-cache miss, once a second per session) waits
-on a server that shares the same two cores with the load generator; the bare route has no I/O at all. Request logging (one JSON line a request, written when it completes) costs the difference between rows 1 and 2.`;
+Fastify's request cycle with our hooks (auth, rate limit, query and event scopes, metrics, log) and the garbage they
+leave (a profile: ~14 % in the collector), and the Redis round trip of the rate limiter (PostgreSQL only on a
+session-cache miss, once a second per session), on two cores shared with Redis and the load generator; the bare route
+has no I/O and no hooks. Rows 2 and 3 turn request logging and rate limits off (on 2026-12-01, before the log was
+asynchronous and Redis auto-pipelined, they were 14 % and 75 % faster than row 1; after, the runs differed in either
+direction).`;
     writeSection('users-me', body);
     console.log(body);
     return summary;

@@ -581,13 +581,16 @@ SelfLink HTTP statuses: ${statusNote}.
   takes the event (batched) and enqueues the 3 s unread reminder, which its own workers run; since nobody reads in
   this benchmark, each reminder becomes a notification (an event, a job, a row, a push job). Since 2026-12-01 the send
   is one statement instead of a transaction of six and the relay is off the response path: 84 / 85 → 186 / 280
-  completed/s at 500 / 2,000 per s (bench/RESULTS.md before and after). All of that shares two cores with PostgreSQL,
+  completed/s at 500 / 2,000 per s (bench/RESULTS.md before and after); later that day the sender came from the
+  session cache's user rows and Redis commands were auto-pipelined: 238 / 276 in the run of 13:43. All of that shares two cores with PostgreSQL,
   Redis, the load generator, the client processes, and during this run other processes on the machine (see the load
   averages).
 - *Gateway only:* the gateway's own cost per frame (one Redis message in, one \`send\` to one socket) is close to the
   bare server's at the median; its p99 tail varies from run to run (single-digit ms to hundreds of ms at either
   rate), most likely from the shared cores (this serve process also runs its job workers, still busy with the
-  warm-up's reminder jobs, and other processes were running on the machine) — not established by a profile.
+  warm-up's reminder jobs, and other processes were running on the machine) — not established by a profile. On
+  2026-12-01 at 500/s it was 6.2 ms in the morning and 391–597 ms in every run of the afternoon, among them the
+  commit from before that afternoon's changes (469 ms): the machine's, not the code's.
 - *Fan-out:* per group message the handler publishes one fan-out message (the member ids and the frame, on
   \`rtsys:fanout\`; it was one PUBLISH per member, ${fmt(GROUP)} commands, before 2026-12-01) that every gateway hands to its
   local sockets; its relay loop enqueues ${fmt(GROUP - 1)} reminder jobs after the answer (before 2026-12-01, before it:
