@@ -16,8 +16,9 @@ const today = () => new Date().toISOString().slice(0, 10);
 // Its own key family: a user who never wrote has no version, which is not a cache miss.
 const versionKey = (userId: number) => `mentor_version:${userId}`;
 const cardKey = (userId: number, day: string) => `mentor:card:${userId}:${day}`;
-// An entry lives at most an hour; a version outlives every entry read under it.
-const CARD_TTL_MS = 3_600_000;
+// An entry lives 10 minutes at most (what a version change lost to a Redis outage can cost); a
+// version outlives every entry read under it.
+const CARD_TTL_MS = 600_000;
 const VERSION_TTL_MS = 2 * 86_400_000;
 const NO_VERSION = '-';
 
@@ -58,9 +59,12 @@ export function createInsightCard(ctx: Ctx) {
     return card;
   }
 
-  /** Called after (never inside) the transaction of a write to the user's mentor sessions. */
+  /**
+   * Called after (never inside) the transaction of a write to the user's mentor sessions. Never throws:
+   * the write has committed; without Redis the card is read from PostgreSQL anyway.
+   */
   async function changed(userId: number) {
-    await ctx.kv.set(versionKey(userId), randomUUID(), VERSION_TTL_MS);
+    await ctx.kv.set(versionKey(userId), randomUUID(), VERSION_TTL_MS).catch((err: unknown) => ctx.log.warn({ err }, 'mentor card version change failed'));
   }
 
   return { read, changed };

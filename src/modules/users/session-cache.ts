@@ -46,7 +46,6 @@ export function sessionCacheOf(ctx: Ctx): SessionCacheHandle {
   return h;
 }
 
-/** Wraps the users service's resolveSession with the cache; called from the users module. */
 type RowsById = (ids: number[]) => Promise<Map<number, UserRow>>;
 
 interface CachedUsers {
@@ -56,6 +55,10 @@ interface CachedUsers {
   postsCountCte(q: never, alias: string, userId: number, ...rest: never[]): unknown;
 }
 
+/**
+ * Wraps the users service's resolveSession with the cache, and adds getManyForDisplay on the user rows;
+ * called from the users module.
+ */
 export function withSessionCache<S extends CachedUsers & { resolveSession: Resolve<R> }, R>(ctx: Ctx, service: S): S {
   const { ttlMs, maxUsers } = ctx.config.sessionCache;
   const lookups = (cache: string) => (hit: boolean) => ctx.metrics.cacheLookups.inc({ cache, outcome: hit ? 'hit' : 'miss' });
@@ -121,7 +124,8 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
     const found = unique.map((id) =>
       rows.get(id, 0, () => {
         missing.push(id);
-        return batch.then((m) => { const row = m.get(id); return row ? Object.freeze(row) : null; });
+        // Frozen: every later caller shares the object.
+        return batch.then((m) => (m.has(id) ? Object.freeze(m.get(id)!) : null));
       }, (row) => row !== null),
     );
     if (missing.length) service.getMany(missing).then(settle.resolve, settle.reject);
