@@ -5,6 +5,7 @@ import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { Browser, csrfOf } from './helpers.js';
 import { GATEWAYS_KEY } from '../../src/realtime/instances.js';
 import { deliver, prPayload, runCommand, SECRET } from '../rewards/helpers.js';
+import { multipart, png } from '../social/helpers.js';
 
 let t: TestApp;
 let staff: TestUser;
@@ -273,7 +274,12 @@ describe('staff actions, each audited', () => {
 
   it('ops: cache hit rates include the presented-post cache (multi-key reads)', async () => {
     const u = await t.user();
-    for (const text of ['one', 'two']) expect((await u.req({ method: 'POST', url: '/api/v1/posts/', body: { text } })).statusCode).toBe(201);
+    // With media: a post with neither media nor gifts has nothing in that cache and is not looked up.
+    for (const text of ['one', 'two']) {
+      const m = multipart({}, [{ field: 'file', filename: `${text}.png`, type: 'image/png', data: png(3, 4) }]);
+      const asset = (await u.req({ method: 'POST', url: '/api/v1/media/', payload: m.payload, headers: m.headers })).json();
+      expect((await u.req({ method: 'POST', url: '/api/v1/posts/', body: { text, media_ids: [asset.id] } })).statusCode).toBe(201);
+    }
     const page = () => u.req({ url: `/api/v1/posts/?author=${u.id}` });
     for (let i = 0; i < 3; i++) expect((await page()).statusCode).toBe(200);
     const hitRate = async (cache: string) => ((await b.get('/admin/ops.json')).json().cache as { cache: string; hits: number; misses: number }[]).find((c) => c.cache === cache);

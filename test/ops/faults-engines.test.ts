@@ -24,6 +24,16 @@ describe.skipIf(unavailable !== null)('faults: PostgreSQL and Redis restarts und
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'selflink-faults-'));
   const sockets: Client[] = [];
 
+  /**
+   * The server writes its log asynchronously, in order: once a marker request's access line is out,
+   * every line before it is too.
+   */
+  const logsWritten = async () => {
+    const marker = `logs-written-${Math.random().toString(36).slice(2)}`;
+    await call('GET', `/health?${marker}`);
+    await waitFor('the log written up to the marker request', () => app.output().includes(marker));
+  };
+
   beforeAll(async () => {
     [pgs, redis] = await Promise.all([ownPostgres(), ownRedis()]);
     copyTemplate(pgs, TEST_DATABASE_URL, templateDbName(), 'selflink');
@@ -104,6 +114,7 @@ describe.skipIf(unavailable !== null)('faults: PostgreSQL and Redis restarts und
     console.log(
       `recovery: postgres restart — server start ${Math.round(startedAt - restartAt)} ms, API answering ${Math.round(recoveredAt - startedAt)} ms after the server was up (outage ${Math.round(recoveredAt - stoppedAt)} ms)`,
     );
+    await logsWritten();
     expect(app.output()).not.toContain('"msg":"unhandled error"');
   }, 60_000);
 
@@ -128,6 +139,7 @@ describe.skipIf(unavailable !== null)('faults: PostgreSQL and Redis restarts und
     // Rate limits fail open: a throttled route still answers (its own work needs only PostgreSQL).
     const me = await call('GET', '/api/v1/users/me/', bob.token);
     expect(me.status, JSON.stringify(me.body)).toBe(200);
+    await logsWritten();
     expect(app.output()).toContain('rate limits failing open');
     // A follow while Redis is down: stored with its event in the outbox; its notification job waits for Redis.
     const follow = await call('POST', `/api/v1/users/${alice.id}/follow/`, bob.token);
