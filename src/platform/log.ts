@@ -86,7 +86,7 @@ export function accessLogger(log: Logger): Logger {
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   // Asynchronous: a line goes out in the background, lines written meanwhile go out together, and
   // pino flushes what is left when the process exits. A synchronous write per request line cost the
-  // API ~6 % of its CPU under load (docs/perf.md, "users/me").
+  // API ~11 % of its busy CPU under load (docs/perf.md, "Tokens, rate limits and the access log").
   const dest = scrubbing(destination ?? pino.destination({ dest: 1, sync: false }));
   const options: pino.LoggerOptions = {
     level,

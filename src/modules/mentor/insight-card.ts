@@ -7,12 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { prepared } from '../../platform/db/prepared.js';
+import { today } from './day.js';
 import { shorten } from './prompts.js';
 import { mentorSessions } from './schema.js';
 
 export type MentorCard = { title: string; subtitle: string; cta: string };
 
-const today = () => new Date().toISOString().slice(0, 10);
 // Its own key family: a user who never wrote has no version, which is not a cache miss.
 const versionKey = (userId: number) => `mentor_version:${userId}`;
 const cardKey = (userId: number, day: string) => `mentor:card:${userId}:${day}`;

@@ -9,7 +9,8 @@ import { clampPageSize, cursorPage, decodeCursor } from '../../platform/http/pag
 import { DateString, IdParam, isRealDate, PageQuery } from '../../platform/http/schemas.js';
 import { me } from '../users/present.js';
 import { normalizeLanguage } from './personas.js';
-import { presentMessage, today, llmFailure } from './service.js';
+import { presentMessage, llmFailure } from './service.js';
+import { today } from './day.js';
 import { presentProfile, presentSession, presentTask } from './extras.js';
 import { DEFAULT_MODE, enforceRps, llmKey, MAX_MESSAGE, MAX_MODE, mentorScope, wantsAsync } from './http.js';
 import { registerStreamRoute } from './stream.js';

@@ -13,6 +13,7 @@ import { dailyPersona, DAILY_SYSTEM, mentorPersona, NATAL_SYSTEM, normalizeLangu
 import { buildMessages, contextMessage, dailyPrompt, natalPrompt, postprocessReply, soulmatchPrompt, type PersonFacts } from './prompts.js';
 import { createMentorExtras } from './extras.js';
 import { createInsightCard, type MentorCard } from './insight-card.js';
+import { today } from './day.js';
 
 export const GENERATE_JOB = 'mentor.generate';
 export const TASK_VERSION = 'v1';
@@ -26,8 +27,6 @@ export interface GenerateJob {
   /** The caller's X-LLM-Key, sealed with the server key; absent when none was sent. */
   sealedKey?: string;
 }
-
-export const today = () => new Date().toISOString().slice(0, 10);
 
 export function llmFailure(err: unknown): ApiError {
   return MentorErrors.llmUnavailable(err instanceof LlmError && err.kind === 'timeout' ? 'LLM request timed out.' : undefined);

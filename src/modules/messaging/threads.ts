@@ -4,7 +4,7 @@ import { and, desc, eq, inArray, ne, sql, type Column, type Placeholder, type SQ
 import type { Ctx } from '../../context.js';
 import { prepared } from '../../platform/db/prepared.js';
 import { fieldError } from '../../platform/http/errors.js';
-import { encodeCursor, type Keyset } from '../../platform/http/pagination.js';
+import { encodeCursor, olderThanPlaceholders, type Keyset } from '../../platform/http/pagination.js';
 import { threadMembers, threads, type ThreadRow } from './schema.js';
 import { assertMayMessage } from './rules.js';
 import { memberLeftFrame } from './events.js';
@@ -61,8 +61,7 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
         .select({ t: threads })
         .from(threads)
         .innerJoin(threadMembers, and(eq(threadMembers.threadId, threads.id), eq(threadMembers.userId, sql.placeholder('user'))))
-        // (updated_at, id) < (t, id), as olderThan() writes it, with the cursor as parameters.
-        .where(after ? sql`(${threads.updatedAt} < ${sql.placeholder('t')}::timestamptz or (${threads.updatedAt} = ${sql.placeholder('t')}::timestamptz and ${threads.id} < ${sql.placeholder('id')}))` : undefined)
+        .where(after ? olderThanPlaceholders(threads.updatedAt, threads.id) : undefined)
         .orderBy(desc(threads.updatedAt), desc(threads.id))
         .limit(sql.placeholder('limit')),
     );
@@ -71,7 +70,7 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
 
   async function listThreads(userId: number, cursor: Keyset | null, limit: number) {
     const rows = cursor
-      ? await laterThreads(db()).execute({ user: userId, t: new Date(cursor.t).toISOString(), id: cursor.id, limit: limit + 1 })
+      ? await laterThreads(db()).execute({ user: userId, t: cursor.t, id: cursor.id, limit: limit + 1 })
       : await firstThreads(db()).execute({ user: userId, limit: limit + 1 });
     const page = rows.slice(0, limit).map((r) => r.t);
     const last = page[page.length - 1];

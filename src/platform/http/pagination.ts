@@ -1,5 +1,5 @@
 // Keyset pagination with opaque cursors over (created_at, id), newest first.
-import { and, eq, lt, or, type SQL, type Column } from 'drizzle-orm';
+import { and, eq, lt, or, sql, type SQL, type Column } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
 
@@ -55,6 +55,15 @@ export function olderThan(createdAt: Column, id: Column, k: Keyset | null): SQL 
   if (!k) return undefined;
   const t = new Date(k.t);
   return or(lt(createdAt, t), and(eq(createdAt, t), lt(id, k.id)));
+}
+
+/**
+ * olderThan() for a prepared statement: the cursor goes in as the placeholders `t` (an ISO instant,
+ * Keyset.t) and `id`, so first and later pages differ only by this clause.
+ */
+export function olderThanPlaceholders(createdAt: Column, id: Column): SQL {
+  const t = sql`${sql.placeholder('t')}::timestamptz`;
+  return or(lt(createdAt, t), and(eq(createdAt, t), lt(id, sql.placeholder('id'))))!;
 }
 
 export function clampPageSize(raw: unknown, def = 20, max = 100): number {
