@@ -142,10 +142,13 @@ export class DomainEvents {
    * Relays the events emitted in the current scope now (they committed: the handler is done).
    * Best effort: on failure the background relay and its retries take over.
    */
-  async flushScope(): Promise<void> {
+  flushScope(): Promise<void> | null {
     const ids = this.scope.getStore();
-    if (!ids?.length) return;
-    const only = ids.splice(0);
+    // (no promise when there is nothing to relay: most requests)
+    return ids?.length ? this.relayScope(ids.splice(0)) : null;
+  }
+
+  private async relayScope(only: number[]): Promise<void> {
     try {
       // The listeners have run when this returns; marking the rows delivered is batched with other
       // requests' and happens after the response (a crash before it means one more delivery).

@@ -90,27 +90,41 @@ async function removeFiles(files: UploadedFile[] | null | undefined, pending: Se
   await Promise.all(paths.map((p) => fs.promises.rm(p, { force: true }).catch(() => undefined)));
 }
 
+/** What `req.uploads` is on a request without files (frozen: handlers only read it). */
+const NO_FILES = Object.freeze([]) as unknown as UploadedFile[];
+
 const isFsError = (err: unknown) => typeof (err as { syscall?: unknown })?.syscall === 'string';
 
 export async function registerMultipart(app: App, opts: MultipartOptions) {
   // Parsing (and its errors) happen in preValidation below, so the plugin never buffers anything.
   await app.register(import('@fastify/multipart'), { limits: { fileSize: opts.fileSize + 1, files: 10, fields: 50, fieldSize: 64 * 1024, parts: 100 } });
   fs.mkdirSync(opts.tmpDir, { recursive: true });
+  // Only multipart requests carry files: the others share one empty list and pay for no hook work.
+  const files = Symbol('files');
   const writing = Symbol('writing');
-  app.decorateRequest('uploads', null as unknown as UploadedFile[]);
+  type WithFiles = Record<symbol, UploadedFile[] | Set<string> | null>;
+  app.decorateRequest(files, null);
   app.decorateRequest(writing, null);
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    req.uploads = [];
-    (req as unknown as Record<symbol, Set<string>>)[writing] = new Set();
-    // The client may go away before a response is written: onResponse does not run then.
-    reply.raw.once('close', () => void removeFiles(req.uploads, (req as unknown as Record<symbol, Set<string>>)[writing]));
+  app.decorateRequest('uploads', {
+    getter(this: FastifyRequest) {
+      return ((this as unknown as WithFiles)[files] as UploadedFile[] | null) ?? NO_FILES;
+    },
   });
   // Handlers are done with the files once a reply is being sent (errors included).
-  app.addHook('onSend', async (req: FastifyRequest) => {
-    if (req.uploads?.length) await removeFiles(req.uploads, (req as unknown as Record<symbol, Set<string>>)[writing]);
+  app.addHook('onSend', (req: FastifyRequest, _reply, payload, done) => {
+    const own = req as unknown as WithFiles;
+    if (!(own[files] as UploadedFile[] | null)?.length) return done(null, payload);
+    void removeFiles(own[files] as UploadedFile[], own[writing] as Set<string>).then(() => done(null, payload));
   });
-  app.addHook('preValidation', async (req: FastifyRequest) => {
+  app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!req.isMultipart()) return;
+    const own = req as unknown as WithFiles;
+    const uploads: UploadedFile[] = [];
+    const pending = new Set<string>();
+    own[files] = uploads;
+    own[writing] = pending;
+    // The client may go away before a response is written: onSend does not run then.
+    reply.raw.once('close', () => void removeFiles(uploads, pending));
     const cfg = req.routeOptions.config.multipart;
     if (!cfg) throw new ApiError(415, { detail: 'Unsupported media type "multipart/form-data" in request.', code: 'unsupported_media_type' });
     const declared = Number(req.headers['content-length']);
@@ -125,7 +139,6 @@ export async function registerMultipart(app: App, opts: MultipartOptions) {
     const fileLimit = cfg.fileSize ?? opts.fileSize;
     const maxFiles = cfg.files ?? 10;
     const total = { used: 0, limit: opts.totalBytes };
-    const pending = (req as unknown as Record<symbol, Set<string>>)[writing];
     const body: Record<string | symbol, unknown> = { [MULTIPART]: true };
     try {
       for await (const part of req.parts({ limits: { fileSize: fileLimit + 1, files: maxFiles } })) {
@@ -144,7 +157,7 @@ export async function registerMultipart(app: App, opts: MultipartOptions) {
             throw err;
           }
           pending.delete(tmp);
-          req.uploads.push({ field: part.fieldname, filename: part.filename, mimetype: part.mimetype, path: tmp, size: meter.bytes, sha256: meter.hash.digest('hex'), head: meter.head() });
+          uploads.push({ field: part.fieldname, filename: part.filename, mimetype: part.mimetype, path: tmp, size: meter.bytes, sha256: meter.hash.digest('hex'), head: meter.head() });
         } else {
           if (part.fieldnameTruncated || part.valueTruncated) throw new ApiError(413, { [part.fieldname]: ['This field is too long.'] });
           total.used += Buffer.byteLength(String(part.value));
