@@ -126,7 +126,10 @@ describe('identity helpers', () => {
       const signer = new TokenSigner('k'.repeat(40), 60, 600);
       const token = await signer.sign('access', 7, 3);
       expect(await signer.verify(token, 'access')).toMatchObject({ user_id: 7, sid: 3, token_type: 'access' });
-      expect(await signer.verify(token, 'access')).toMatchObject({ user_id: 7 }); // from the cache
+      const again = await signer.verify(token, 'access'); // from the cache
+      expect(again).toMatchObject({ user_id: 7 });
+      // shared by every request that sends this token: nobody may change it for the next one
+      expect(Object.isFrozen(again)).toBe(true);
       await expect(signer.verify(token, 'refresh')).rejects.toMatchObject({ reason: 'wrong_type' });
       await expect(new TokenSigner('x'.repeat(40), 60, 600).verify(token, 'access')).rejects.toMatchObject({ reason: 'invalid' });
       const [h, p, sig] = token.split('.');

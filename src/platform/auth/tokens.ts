@@ -21,6 +21,9 @@ export class TokenError extends Error {
   }
 }
 
+/** Verified tokens kept (each entry a token and its claims: ~1 KB). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export const newJti = () => randomBytes(16).toString('hex');
 
 export class TokenSigner {
@@ -31,10 +34,26 @@ export class TokenSigner {
   constructor(secret: string, readonly accessTtlSec: number, readonly refreshTtlSec: number) {
     // iat and exp come in the payload (fast-jwt keeps both), so a negative TTL (tests) yields an expired token.
     this.signer = createSigner({ key: secret, algorithm: 'HS256' });
-    // Verified tokens are remembered (an LRU keyed by the token's SHA-256, never past its exp): a
-    // client sends the same access token for minutes, and revocation is checked per request
-    // elsewhere (the session, users/session-cache.ts), not by re-checking the signature.
-    this.verifier = createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['exp'], cache: 10_000 });
+    this.verifier = createVerifier({ key: secret, algorithms: ['HS256'], requiredClaims: ['exp'] });
+  }
+
+  // Verified tokens are remembered, never past their exp: a client sends the same access token for
+  // minutes, and revocation is checked per request elsewhere (the session, users/session-cache.ts),
+  // not by re-checking the signature. Ours, not fast-jwt's cache: that one is keyed by the token's
+  // SHA-256 (~8 % of a users/me request's CPU), and keying it by the token itself makes it warn at
+  // every start. The token as key hides nothing from whoever can read this process's memory, where
+  // the signing key is too.
+  private readonly verified = new Map<string, { payload: Readonly<Record<string, unknown>>; expMs: number }>();
+
+  private verifyCached(token: string): Readonly<Record<string, unknown>> {
+    const hit = this.verified.get(token);
+    if (hit && Date.now() < hit.expMs) return hit.payload;
+    const payload = Object.freeze(this.verifier(token));
+    if (hit) this.verified.delete(token);
+    // Oldest first out (a Map keeps insertion order): a bound, not an LRU's precision.
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { payload, expMs: (payload.exp as number) * 1000 });
+    return payload;
   }
 
   async sign(type: TokenType, userId: number, sid: number, jti = newJti()): Promise<string> {
@@ -46,7 +65,7 @@ export class TokenSigner {
   async verify(token: string, expected: TokenType): Promise<TokenClaims> {
     let payload: Record<string, unknown>;
     try {
-      payload = this.verifier(token);
+      payload = this.verifyCached(token);
     } catch (err) {
       throw new TokenError(err instanceof JwtError && err.code === JwtError.codes.expired ? 'expired' : 'invalid');
     }
