@@ -6,7 +6,7 @@ import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { computeChart } from '../src/modules/astro/chart.js';
 import { measureErrors } from '../test/astro/reference.js';
-import { ROOT, benchDatabase, fmt, freePort, load, serverEnv, startAndWait, startProcess, writeSection } from './lib.js';
+import { ROOT, benchDatabase, fmt, freePort, load, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const USERS = Number(process.env.BENCH_ASTRO_USERS ?? 10_000);
@@ -60,7 +60,7 @@ export async function run() {
     'astro',
     `## Astro and SoulMatch
 
-${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores shared with other work (load ${fmt(os.loadavg()[0], 1)}), Node ${process.version}.
+${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores shared with other work (load ${fmt(os.loadavg()[0], 1)}), Node ${SERVER_NODE.version}.
 
 - **Charts computed per second, one core, cold** (distinct birth data 1900–2099, no cache; 10 bodies × 3 evaluations for speeds + angles + aspects): **${fmt(cps)}/s** (${fmt(1000 / cps, 2)} ms per chart).
 - **Worst position error** against the published reference values in \`test/astro/reference.ts\`: **${worst.error.toFixed(5)}°** (${worst.label}); Moon **${worstMoon.error.toFixed(5)}°** (${worstMoon.label}; new-moon times are published to the minute, ±0.004°).

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHmac, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { benchDatabase, fmt, freePort, load, serverEnv, startAndWait, startProcess, writeSection } from './lib.js';
+import { benchDatabase, fmt, freePort, load, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ACCOUNTS = Number(process.env.BENCH_COIN_ACCOUNTS ?? 1000);
@@ -104,7 +104,7 @@ export async function run() {
     }
     const body = `## POST /api/v1/coin/transfer/ vs a bare Fastify route
 
-${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}; autocannon, ${CONNECTIONS} connections, ${SECONDS} s per
+${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${SERVER_NODE.version}; autocannon, ${CONNECTIONS} connections, ${SECONDS} s per
 measurement (bare route measured right before each row); 1-minute load average at the start ${fmt(load0, 1)}.
 Each transfer is one transaction: payer row lock (SELECT … FOR UPDATE), balance summed from the ledger, event + two
 lines inserted, and at commit the database's deferred trigger re-checks balance-per-event and no-overdraft.

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD } from './ops-snapshot.js';
-import { fmt, load, loadCounted, ROOT, startProcess, writeSection, type LoadResult, type Started, type SummaryRow, benchDatabase, serverEnv } from './lib.js';
+import { fmt, load, loadCounted, ROOT, startProcess, writeSection, type LoadResult, type Started, type SummaryRow, benchDatabase, serverEnv, SERVER_NODE } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -158,7 +158,7 @@ export async function run(): Promise<SummaryRow[]> {
     const avg = (a: LoadResult, b: LoadResult): LoadResult => ({ rps: (a.rps + b.rps) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, non2xx: a.non2xx + b.non2xx, errors: a.errors + b.errors, total: a.total + b.total });
     const body = `## GET feed/home/ and POST posts/ (server mode, seed-demo at scale) vs a bare Fastify route
 
-${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, autocannon ${CONNECTIONS} connections, ${SECONDS} s each,
+${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${SERVER_NODE.version}, autocannon ${CONNECTIONS} connections, ${SECONDS} s each,
 bare route measured before and after each API run (ratio against their mean). Load average at the end: ${loadavg} (other engineers' test runs share the machine).
 Data: ${counts[0].users} users, ${counts[0].follows} follows, ${counts[0].posts} posts (seed-demo took ${fmt(seedSeconds, 0)} s). One \`api\` and one \`worker\` process,
 PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minute per user). The reader follows ${user.following_count} users; ${cached} ids cached in their timeline.

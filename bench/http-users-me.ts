@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD, type OpsView } from './ops-snapshot.js';
-import { ROOT, fmt, freePort, load, loadCounted, startAndWait, startProcess, writeSection, benchDatabase, serverEnv, type SummaryRow } from './lib.js';
+import { ROOT, fmt, freePort, load, loadCounted, startAndWait, startProcess, writeSection, benchDatabase, serverEnv, type SummaryRow, SERVER_NODE } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -63,7 +63,7 @@ export async function run(): Promise<SummaryRow[]> {
     }
     const body = `## GET /api/v1/users/me/ (server mode) vs a bare Fastify route
 
-${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}; autocannon, ${CONNECTIONS} connections, ${SECONDS} s per
+${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${SERVER_NODE.version}; autocannon, ${CONNECTIONS} connections, ${SECONDS} s per
 measurement; the bare route is measured right before each variant. One API process (PostgreSQL pool 20, Redis),
 with PostgreSQL, Redis and the load generator on the same two cores (1-minute load average at the start: ${fmt(load0, 1)}).
 

@@ -1,5 +1,5 @@
 // Shared helpers: spawn servers, wait for a port, run autocannon, write results.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
@@ -7,6 +7,23 @@ import pg from 'pg';
 import autocannon from 'autocannon';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
+
+/**
+ * The Node.js that runs the servers under test and their bare baselines: the Dockerfile's runtime
+ * (Node 24, fetched from the npm registry by npx, as .ci/run does), not necessarily the one running
+ * this script (this machine has Node 20, which production does not use). BENCH_NODE overrides it:
+ * a path to a node binary, or "current" for this process's. Both sides of every ratio run on it.
+ */
+export const SERVER_NODE: { path: string; version: string } = (() => {
+  const wanted = process.env.BENCH_NODE;
+  if (wanted === 'current') return { path: process.execPath, version: process.version };
+  const probe = wanted ? spawnSync(wanted, ['-p', 'process.execPath + " " + process.version'], { encoding: 'utf8' }) : spawnSync('npx', ['-y', '-p', 'node@24', 'node', '-p', 'process.execPath + " " + process.version'], { encoding: 'utf8' });
+  const [bin, version] = (probe.stdout ?? '').trim().split(' ');
+  if (probe.status === 0 && bin && version) return { path: bin, version };
+  if (wanted) throw new Error(`BENCH_NODE=${wanted} does not run: ${probe.stderr}`);
+  console.error(`bench: node@24 could not be fetched (${(probe.stderr ?? '').trim().slice(0, 200)}); the servers run on this process's ${process.version}`);
+  return { path: process.execPath, version: process.version };
+})();
 
 export interface Started {
   child: ChildProcess;
@@ -16,7 +33,7 @@ export interface Started {
 
 export function startProcess(args: string[], env: Record<string, string>, match: RegExp): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(SERVER_NODE.path, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (d: Buffer) => {
       out += d;
@@ -84,7 +101,7 @@ export function freePort(): Promise<number> {
 
 /** Starts a process that logs nothing useful and waits until `url` answers 200. */
 export async function startAndWait(args: string[], env: Record<string, string>, url: string): Promise<Started> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(SERVER_NODE.path, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -6,7 +6,7 @@ import http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
-import { benchDatabase, fmt, freePort, serverEnv, startAndWait, startProcess, writeSection } from './lib.js';
+import { benchDatabase, fmt, freePort, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
 
 const now = () => performance.timeOrigin + performance.now();
 const sent = new Map<string, number>();
@@ -156,7 +156,7 @@ export async function run() {
 
     const body = `## Mentor: SSE relay, 1,000 streams, chat (server mode)
 
-${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}; PostgreSQL, Redis, the fake provider and the clients
+${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${SERVER_NODE.version}; PostgreSQL, Redis, the fake provider and the clients
 share the machine (1-minute load average at the start: ${fmt(load0, 1)}). The OpenAI-compatible fake streams one token every 25 ms.
 
 | measure | value |

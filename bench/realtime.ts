@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { TokenSigner } from '../src/platform/auth/tokens.js';
-import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started, benchDatabase, serverEnv } from './lib.js';
+import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started, benchDatabase, serverEnv, SERVER_NODE } from './lib.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 5000);
 const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 10);
@@ -530,7 +530,7 @@ export async function run() {
   const statusNote = slM.phases.map((p) => `${fmt(p.target)}/s: ${p.statuses || 'none'}${p.skipped ? `, ${p.skipped} not issued (in-flight cap ${MAX_IN_FLIGHT})` : ''}`).join('; ');
   const body = `## Realtime gateway: REST send → recipient socket, fan-out, memory (server mode) vs a bare \`ws\` server
 
-${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM.
+${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${SERVER_NODE.version}, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM.
 1-minute load average: ${fmt(load0, 2)} at the start; bare run ${bareM.load.map((x) => fmt(x, 2)).join(' → ')}; SelfLink run ${slM.load.map((x) => fmt(x, 2)).join(' → ')}
 (after opening the sockets, after each rate phase, after the fan-out).
 

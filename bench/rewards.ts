@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import autocannon from 'autocannon';
-import { benchDatabase, fmt, freePort, ROOT, serverEnv, startAndWait, startProcess, writeSection } from './lib.js';
+import { benchDatabase, fmt, freePort, ROOT, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = 50;
@@ -123,7 +123,7 @@ export async function run() {
     const codes = (r: Run) => Object.entries(r.codes).map(([k, v]) => `${k}×${fmt(v)}`).join(' ');
     const body = `## Rewards: signed GitHub webhook and the monthly snapshot (server mode)
 
-${new Date().toISOString().slice(0, 16)} UTC, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}; 1-minute load average at the start ${fmt(load0, 2)}
+${new Date().toISOString().slice(0, 16)} UTC, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${SERVER_NODE.version}; 1-minute load average at the start ${fmt(load0, 2)}
 (other engineers' test runs share the machine). One \`api\` process (PostgreSQL pool 20, Redis), autocannon ${CONNECTIONS} connections, ${SECONDS} s each;
 every webhook request carries its own \`X-Hub-Signature-256\` (HMAC-SHA256 of the body) and \`X-GitHub-Delivery\`.
 

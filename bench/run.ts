@@ -3,7 +3,7 @@
 // BENCH_RUNS times (default 3) and the median of each column goes into the summary table at the
 // top of bench/RESULTS.md (path, req/s, ratio to the bare route, p50/p99, round trips, load).
 import os from 'node:os';
-import { fmt, writeSection, type SummaryRow } from './lib.js';
+import { fmt, writeSection, type SummaryRow, SERVER_NODE } from './lib.js';
 
 const benches: Record<string, () => Promise<{ run(): Promise<SummaryRow[] | void>; cleanup?: () => Promise<void> }>> = {
   'users-me': () => import('./http-users-me.js'),
@@ -32,7 +32,7 @@ function summaryTable(rows: Map<string, SummaryRow[]>, runs: number): string {
   });
   return `## Summary (median of ${runs} runs)
 
-${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}; server mode (PostgreSQL + Redis), autocannon 100
+${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${SERVER_NODE.version} for the servers and their bare baselines (the Dockerfile's runtime; \`BENCH_NODE\`); server mode (PostgreSQL + Redis), autocannon 100
 connections, ${process.env.BENCH_SECONDS ?? 10} s per measurement; data scale per the sections below. Each column is the median over the runs on its own.
 "ratio" is requests/s divided by the bare Fastify route's, measured in the same run; "queries/req" is the API
 process's \`db_queries_total\` (src/platform/db/query-count.ts) over the requests served (PostgreSQL round trips; Redis
