@@ -192,7 +192,7 @@ viewer query. A post creation is one statement (post, posts_count, outbox row:
 data-modifying CTEs), its event claimed in one statement and its listeners run side by side before the answer
 (search and fan-out jobs enqueued, notification listener, caches dropped; marked delivered after the answer, batched),
 and the post presented (viewer query, author): 4 queries. \`threads/\` is the page, members, last messages (one index
-probe per thread), unread counts and the viewer's follows among the people (their rows cached): 5 prepared queries; the
+probe per thread) with unread counts in one statement, and the viewer's follows among the people (their rows cached): 4 prepared queries; the
 benchmark analyzes its threads after writing them (autovacuum is off on this machine). A message send checks membership, blocks and the
 recipient (prepared statements, the last two side by side), writes the message, the thread's time and its event in one
 statement, and presents the frame and the answer from one set of queries (the sender's row cached): 4 queries; its event's listeners (moderation,

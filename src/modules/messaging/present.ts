@@ -1,5 +1,5 @@
 // W-Thread and W-Message wire shapes, hydrated in batches (a fixed number of queries per page).
-import { and, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { prepared } from '../../platform/db/prepared.js';
 import type { Viewer } from '../users/present.js';
@@ -20,32 +20,21 @@ export function textPreview(body: string): string {
 // A thread page's hydration, whatever its size: prepared once, the page's ids as one array parameter.
 const pageIds = sql`any(${sql.placeholder('ids')}::bigint[])`;
 const threadPageMembers = prepared('messaging_page_members', (db) => db.select().from(threadMembers).where(sql`${threadMembers.threadId} = ${pageIds}`).orderBy(threadMembers.id));
-// The newest message each member may see, per thread: one backward probe of the (thread_id, id)
-// index per thread, instead of DISTINCT ON over every message of the page's threads.
-const threadPageLast = prepared('messaging_page_last', (db) =>
-  db
+// Per thread of the page, in one statement: the newest message the viewer may see (one backward
+// probe of the (thread_id, id) index, instead of DISTINCT ON over every message of the page's
+// threads) and the viewer's unread count (messages of others after the viewer's read pointer).
+const threadPageLastAndUnread = prepared('messaging_page_last_unread', (db) => {
+  const viewer = sql.placeholder('viewer');
+  const thread = sql.raw('"msg_threads"."id"');
+  return db
     .select({
       threadId: threads.id,
-      last: sql<unknown>`(select json_build_object('body', m.body, 'created_at', m.created_at) from ${messages} m where m.thread_id = ${sql.raw('"msg_threads"."id"')} and (m.hidden = false or m.sender_id = ${sql.placeholder('viewer')}) order by m.id desc limit 1)`,
+      last: sql<unknown>`(select json_build_object('body', m.body, 'created_at', m.created_at) from ${messages} m where m.thread_id = ${thread} and (m.hidden = false or m.sender_id = ${viewer}) order by m.id desc limit 1)`,
+      unread: sql<number>`(select count(*)::int from ${messages} m join ${threadMembers} tm on tm.thread_id = m.thread_id and tm.user_id = ${viewer} where m.thread_id = ${thread} and m.sender_id <> ${viewer} and m.hidden = false and (tm.last_read_message_id is null or m.id > tm.last_read_message_id))`,
     })
     .from(threads)
-    .where(sql`${threads.id} = ${pageIds}`),
-);
-const threadPageUnread = prepared('messaging_page_unread', (db) =>
-  db
-    .select({ threadId: messages.threadId, n: sql<number>`count(*)::int` })
-    .from(messages)
-    .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, sql.placeholder('viewer'))))
-    .where(
-      and(
-        sql`${messages.threadId} = ${pageIds}`,
-        ne(messages.senderId, sql.placeholder('viewer')),
-        eq(messages.hidden, false),
-        or(isNull(threadMembers.lastReadMessageId), gt(messages.id, threadMembers.lastReadMessageId)),
-      ),
-    )
-    .groupBy(messages.threadId),
-);
+    .where(sql`${threads.id} = ${pageIds}`);
+});
 
 export function createMessagingPresenter(ctx: Ctx) {
   const db = () => ctx.db;
@@ -140,24 +129,18 @@ export function createMessagingPresenter(ctx: Ctx) {
   async function presentThreads(viewer: Viewer, rows: ThreadRow[], opts: PresentOpts = {}) {
     if (!rows.length) return [];
     const ids = rows.map((t) => t.id);
-    const [members, lastMessages, unread] = await Promise.all([
-      threadPageMembers(db()).execute({ ids }),
-      threadPageLast(db())
-        .execute({ ids, viewer: viewer.id })
-        .then((rows) =>
-          rows.flatMap((r) => {
-            if (r.last === null || r.last === undefined) return [];
-            const o = (typeof r.last === 'string' ? JSON.parse(r.last) : r.last) as { body: string; created_at: string };
-            return [{ threadId: r.threadId, body: o.body, createdAt: new Date(o.created_at) }];
-          }),
-        ),
-      threadPageUnread(db()).execute({ ids, viewer: viewer.id }),
-    ]);
+    const [members, perThread] = await Promise.all([threadPageMembers(db()).execute({ ids }), threadPageLastAndUnread(db()).execute({ ids, viewer: viewer.id })]);
+    const last = new Map<number, { body: string; createdAt: Date }>();
+    const unreadBy = new Map<number, number>();
+    for (const r of perThread) {
+      unreadBy.set(r.threadId, Number(r.unread));
+      if (r.last === null || r.last === undefined) continue;
+      const o = (typeof r.last === 'string' ? JSON.parse(r.last) : r.last) as { body: string; created_at: string };
+      last.set(r.threadId, { body: o.body, createdAt: new Date(o.created_at) });
+    }
     // Everyone in the viewer's threads shares a conversation with the viewer: presence needs no look-up.
     const peers = new Set(members.map((m) => m.userId).filter((id) => id !== viewer.id));
     const people = await usersById(viewer, members.map((m) => m.userId), { ...opts, peers });
-    const last = new Map(lastMessages.map((m) => [m.threadId, m]));
-    const unreadBy = new Map(unread.map((u) => [u.threadId, Number(u.n)]));
     return rows.map((t) => {
       const mine = members.filter((m) => m.threadId === t.id && people.has(m.userId));
       const lm = last.get(t.id);
