@@ -12,7 +12,7 @@ import { LazySchemas } from './platform/http/lazy-schemas.js';
 import { registerMultipart } from './platform/http/multipart.js';
 import { registerGuard } from './platform/http/guard.js';
 import { sameSecret } from './platform/auth/secrets.js';
-import { accessLogger, type Logger } from './platform/log.js';
+import { accessLogger, lazyChildLogger, type Logger } from './platform/log.js';
 import { hasRequestListeners, reportRequestQueries, withQueryScope, type QueryScope } from './platform/db/query-count.js';
 
 export interface AppOptions {
@@ -68,6 +68,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
     },
     return503OnClosing: true,
     logController: new AccessLog(accessLogger(ctx.log)),
+    childLoggerFactory: lazyChildLogger as never,
     // Our own compilers, handed in here so Fastify does not load its default validator (ajv-compiler) too.
     schemaController: { compilersFactory: { buildValidator: (() => validatorCompiler(schemas)) as never, buildSerializer: schemas.serializerFactory() } },
     forceCloseConnections: 'idle',

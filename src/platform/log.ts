@@ -104,3 +104,61 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   accessLoggers.set(log, pino(options, dest));
   return log;
 }
+
+type LogArgs = Parameters<Logger['info']>;
+
+/**
+ * A request's logger, made on its first line: Fastify makes a child logger (its bindings
+ * serialized) for every request, and most requests write no line of their own (the access line has
+ * its own logger). Same methods, same output once made.
+ */
+class LazyChild {
+  #made: Logger | null = null;
+  constructor(
+    private readonly parent: Logger,
+    private readonly own: pino.Bindings,
+    private readonly opts: pino.ChildLoggerOptions,
+  ) {}
+  private get made(): Logger {
+    return (this.#made ??= this.parent.child(this.own, this.opts));
+  }
+  get level() {
+    return this.#made?.level ?? this.opts.level ?? this.parent.level;
+  }
+  set level(level: string) {
+    this.made.level = level;
+  }
+  isLevelEnabled(level: string) {
+    return this.made.isLevelEnabled(level);
+  }
+  trace(...a: LogArgs) {
+    this.made.trace(...a);
+  }
+  debug(...a: LogArgs) {
+    this.made.debug(...a);
+  }
+  info(...a: LogArgs) {
+    this.made.info(...a);
+  }
+  warn(...a: LogArgs) {
+    this.made.warn(...a);
+  }
+  error(...a: LogArgs) {
+    this.made.error(...a);
+  }
+  fatal(...a: LogArgs) {
+    this.made.fatal(...a);
+  }
+  silent() {}
+  child(bindings: pino.Bindings, opts?: pino.ChildLoggerOptions) {
+    return this.made.child(bindings, opts);
+  }
+  bindings() {
+    return this.made.bindings();
+  }
+}
+
+/** Fastify's `childLoggerFactory`: requests' loggers made lazily (LazyChild). */
+export function lazyChildLogger(logger: Logger, bindings: pino.Bindings, opts: pino.ChildLoggerOptions): Logger {
+  return new LazyChild(logger, bindings, opts) as unknown as Logger;
+}

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { createLogger } from '../../src/platform/log.js';
+import { createLogger, lazyChildLogger } from '../../src/platform/log.js';
 import { routeSchemas } from '../../src/app.js';
 
 let t: TestApp;
@@ -101,5 +101,22 @@ describe('logging', () => {
     expect(out).not.toContain('hunter22');
     expect(out).not.toContain('r-tok');
     expect(out).toContain('[redacted]');
+  });
+
+  it("a request's own lines carry its id and are redacted like every line (its logger is made on the first line)", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const log = createLogger('info', sink);
+    const req = lazyChildLogger(log, { reqId: 'req-7' }, {});
+    expect(req.level).toBe('info');
+    expect(req.isLevelEnabled('debug')).toBe(false);
+    req.debug('not written');
+    req.warn({ password: 'hunter22', body: { password: 'x' } }, 'slow');
+    req.child({ part: 'upload' }).error('failed');
+    await new Promise<void>((resolve) => sink.end(resolve)); // the log is asynchronous: its end is the barrier
+    const parsed = lines.join('').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed.map((l) => [l.msg, l.reqId, l.level])).toEqual([['slow', 'req-7', 40], ['failed', 'req-7', 50]]);
+    expect(parsed[1].part).toBe('upload');
+    expect(lines.join('')).not.toContain('hunter22');
   });
 });
