@@ -195,7 +195,7 @@ and the post presented (viewer query, author): 4 queries. \`threads/\` is the pa
 probe per thread) with unread counts in one statement, and the viewer's follows among the people (their rows cached): 4 prepared queries; the
 benchmark analyzes its threads after writing them (autovacuum is off on this machine). A message send checks membership, blocks and the
 recipient (prepared statements, the last two side by side), writes the message, the thread's time and its event in one
-statement, and presents the frame and the answer from one set of queries (the sender's row cached): 4 queries; its event's listeners (moderation,
+prepared statement, and presents the frame and the answer from one set of queries (the sender's row cached): 4 queries; its event's listeners (moderation,
 unread reminder) only queue background work, so the relay loop takes it after the answer. Here all 100 connections
 send into the same thread. Fan-out to the author's followers runs in the worker on the same two cores.`;
     writeSection('feed', body);
