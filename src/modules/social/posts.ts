@@ -4,6 +4,7 @@ import { and, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { Tx } from '../../platform/db/index.js';
 import { cteColumns } from '../../platform/db/cte.js';
+import { prepared } from '../../platform/db/prepared.js';
 import { fieldError } from '../../platform/http/errors.js';
 import { olderThan, type Keyset } from '../../platform/http/pagination.js';
 import type { StoredUpload } from '../media/service.js';
@@ -200,17 +201,23 @@ export function createPosts(ctx: Ctx) {
 
   /**
    * A post without media in one statement: the post, the author's posts_count and post.created
-   * (the same payload as the transaction's emit).
+   * (the same payload as the transaction's emit). Prepared, its values placeholders: drizzle built
+   * its three CTEs on every post.
    */
-  async function insertTextPost(values: typeof posts.$inferInsert): Promise<PostRow> {
-    const q = db();
-    const p = q.$with('p').as(q.insert(posts).values(values).returning());
-    const counted = users().postsCountCte(q, 'counted', values.authorId, 1, sql`exists (select 1 from p)`);
+  const textPostStatement = prepared('social_text_post', (q) => {
+    const p = sql.placeholder;
+    const values = { authorId: p('authorId'), text: p('text'), visibility: p('visibility'), language: p('language'), hasVideo: p('hasVideo') };
+    const post = q.$with('p').as(q.insert(posts).values(values as never).returning());
+    const counted = users().postsCountCte(q, 'counted', p('authorId'), 1, sql`exists (select 1 from p)`);
     const event = ctx.events.cte(q, 'ev', SOCIAL_EVENTS.postCreated, sql`jsonb_build_object('postId', p.id, 'authorId', p.author_id, 'text', p.text, 'visibility', p.visibility)`, sql`p`);
-    const [row] = await q
-      .with(p, counted, event)
-      .select({ post: cteColumns(posts, p), eventId: sql<number>`(select event_id from ev)`.mapWith(Number) })
-      .from(p);
+    return q
+      .with(post, counted, event)
+      .select({ post: cteColumns(posts, post), eventId: sql<number>`(select event_id from ev)`.mapWith(Number) })
+      .from(post);
+  });
+  async function insertTextPost(values: Required<Pick<typeof posts.$inferInsert, 'authorId' | 'text' | 'visibility' | 'language' | 'hasVideo'>>): Promise<PostRow> {
+    const [row] = await textPostStatement(db()).execute(values);
+    users().postsCountChanged(values.authorId);
     ctx.events.emitted(SOCIAL_EVENTS.postCreated, [row.eventId]);
     return row.post;
   }

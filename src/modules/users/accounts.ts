@@ -1,6 +1,6 @@
 // Accounts and sessions: sign-up, login, refresh-token rotation, revocation, passwords, suspension,
 // profile updates and the directory. Part of the one users service (service.ts).
-import { and, desc, eq, ilike, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { type DbOrTx, type Tx, isUniqueViolation } from '../../platform/db/index.js';
 import { prepared } from '../../platform/db/prepared.js';
@@ -263,10 +263,16 @@ export function createAccounts(ctx: Ctx) {
     await tx.update(users).set(postsCountBy(delta)).where(eq(users.id, userId));
   }
 
-  /** adjustPostsCount() as a CTE of another module's one-statement write, applied when `when` holds. */
-  function postsCountCte(q: DbOrTx, alias: string, userId: number, delta: number, when: SQL) {
+  /**
+   * adjustPostsCount() as a CTE of another module's one-statement write, applied when `when` holds.
+   * `userId` may be a placeholder (a prepared statement): call postsCountChanged() once it ran.
+   */
+  function postsCountCte(q: DbOrTx, alias: string, userId: number | Placeholder, delta: number, when: SQL) {
     return q.$with(alias).as(q.update(users).set(postsCountBy(delta)).where(and(eq(users.id, userId), when)).returning({ id: users.id }));
   }
+
+  /** After a prepared statement with postsCountCte() ran for `userId` (the session cache drops its row). */
+  function postsCountChanged(_userId: number) {}
 
   async function findByEmail(email: string): Promise<UserRow | null> {
     const [u] = await db().select().from(users).where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`).limit(1);
@@ -299,6 +305,7 @@ export function createAccounts(ctx: Ctx) {
     list,
     adjustPostsCount,
     postsCountCte,
+    postsCountChanged,
     findByEmail,
     findByHandles,
   };

@@ -15,6 +15,7 @@
 // (getManyForDisplay: post authors, thread members, message senders), so a page of posts or threads
 // does not read its authors from PostgreSQL on every request.
 import { EventEmitter } from 'node:events';
+import type { Placeholder } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { TokenClaims } from '../../platform/auth/tokens.js';
 import { SessionCache } from '../../platform/auth/session-cache.js';
@@ -52,7 +53,8 @@ interface CachedUsers {
   getMany: RowsById;
   getManyForDisplay: RowsById;
   adjustPostsCount(userId: number, ...rest: never[]): Promise<void>;
-  postsCountCte(q: never, alias: string, userId: number, ...rest: never[]): unknown;
+  postsCountCte(q: never, alias: string, userId: number | Placeholder, ...rest: never[]): unknown;
+  postsCountChanged(userId: number): void;
 }
 
 /**
@@ -140,11 +142,16 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
     rows.invalidateUser(userId);
     return service.adjustPostsCount(userId, ...rest);
   }) as S['adjustPostsCount'];
-  const postsCountCte = ((q: never, alias: string, userId: number, ...rest: never[]) => {
-    rows.invalidateUser(userId);
+  const postsCountCte = ((q: never, alias: string, userId: number | Placeholder, ...rest: never[]) => {
+    // (a placeholder's user is known only when the statement runs: postsCountChanged() then)
+    if (typeof userId === 'number') rows.invalidateUser(userId);
     return service.postsCountCte(q, alias, userId, ...rest);
   }) as S['postsCountCte'];
-  return { ...service, resolveSession, getManyForDisplay, adjustPostsCount, postsCountCte };
+  const postsCountChanged = (userId: number) => {
+    rows.invalidateUser(userId);
+    service.postsCountChanged(userId);
+  };
+  return { ...service, resolveSession, getManyForDisplay, adjustPostsCount, postsCountCte, postsCountChanged };
 }
 
 /** Listens to the domain events that change a cached session or user row (users module's jobs hook). */

@@ -1,6 +1,7 @@
 // The outbox table's statements: writing events, claiming due ones, recording the outcome, purging.
 // The relay (src/platform/events.ts) decides when; this file knows only the table.
-import { and, asc, eq, inArray, isNull, lte, notInArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, notInArray, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { prepared } from '../db/prepared.js';
 import type { Db, DbOrTx } from '../db/index.js';
 import { outbox } from './schema.js';
 
@@ -49,19 +50,36 @@ export async function dueNames(db: Db, o: DueFilter): Promise<string[]> {
  * One statement: lock the due rows nobody else holds, lease them for `leaseMs`, return them in id
  * order. (A CTE that locks rows is evaluated once, so the LIMIT holds whatever plan the update gets.)
  */
-export async function claim(db: Db, o: DueFilter, leaseMs: number): Promise<Claimed[]> {
-  const locked = db.$with('due').as(db.select({ id: outbox.id }).from(outbox).where(due(o)).orderBy(asc(outbox.id)).limit(CLAIM_BATCH).for('update', { skipLocked: true }));
-  const rows = await db
+function buildClaim(db: Db, where: SQL | undefined, leaseSec: number | Placeholder) {
+  const locked = db.$with('due').as(db.select({ id: outbox.id }).from(outbox).where(where).orderBy(asc(outbox.id)).limit(CLAIM_BATCH).for('update', { skipLocked: true }));
+  return db
     .with(locked)
     .update(outbox)
-    .set({ attempts: sql`${outbox.attempts} + 1`, nextAttemptAt: sql`now() + make_interval(secs => ${leaseMs / 1000}::double precision)` })
+    .set({ attempts: sql`${outbox.attempts} + 1`, nextAttemptAt: sql`now() + make_interval(secs => ${leaseSec}::double precision)` })
     .where(inArray(outbox.id, db.select({ id: locked.id }).from(locked)))
     .returning({ id: outbox.id, name: outbox.name, payload: outbox.payload, attempts: outbox.attempts, handled: outbox.handled });
+}
+
+// The relay loop's pass and a request's flush claim on every event, so their shapes are prepared
+// (built once per database handle, parsed once per connection); drain()'s exclusions are built per call.
+const ids = sql`any(${sql.placeholder('ids')}::bigint[])`;
+const claimDue = prepared('outbox_claim_due', (db) => buildClaim(db, due({ all: false, exclude: [] }), sql.placeholder('leaseSec')));
+const claimOnly = prepared('outbox_claim_only', (db) => buildClaim(db, and(due({ all: false, exclude: [] }), sql`${outbox.id} = ${ids}`), sql.placeholder('leaseSec')));
+const markStatement = prepared('outbox_mark_delivered', (db) => db.update(outbox).set({ deliveredAt: sql`now()`, lastError: null }).where(sql`${outbox.id} = ${ids}`));
+
+export async function claim(db: Db, o: DueFilter, leaseMs: number): Promise<Claimed[]> {
+  const leaseSec = leaseMs / 1000;
+  const rows =
+    o.all || o.exclude.length
+      ? await buildClaim(db, due(o), leaseSec)
+      : o.only
+        ? await claimOnly(db).execute({ ids: o.only, leaseSec })
+        : await claimDue(db).execute({ leaseSec });
   return rows.sort((a, b) => a.id - b.id);
 }
 
-export async function markDelivered(db: Db, ids: number[]): Promise<void> {
-  await db.update(outbox).set({ deliveredAt: sql`now()`, lastError: null }).where(inArray(outbox.id, ids));
+export async function markDelivered(db: Db, delivered: number[]): Promise<void> {
+  await markStatement(db).execute({ ids: delivered });
 }
 
 /** A failed delivery: the listeners that succeeded are recorded, the row is due again after `backoffSec`. */
