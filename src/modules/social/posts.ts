@@ -40,6 +40,8 @@ export function createPosts(ctx: Ctx) {
    * author). `staff` viewers also see posts hidden by moderation.
    */
   async function getPost(viewerId: number | null, id: number, staff = false): Promise<PostRow | null> {
+    // The page path: one prepared query with the viewer's facts, which stay attached for presenting.
+    if (!staff) return (await getVisiblePostsByIds(viewerId, [id]))[0] ?? null;
     const p = await postRow(id);
     if (!p) return null;
     return (await filterVisible(viewerId, [p], staff))[0] ?? null;

@@ -149,15 +149,19 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
   const followingOf = (viewerId: number, userId: number, limit?: number) => graphList(viewerId, userId, 'following', limit);
 
   /** Follower ids of `userId` in pages (keyset on the id): fan-out never loads a whole audience. */
+  // Every post's fan-out reads its author's followers: prepared.
+  const followerPage = prepared('users_follower_ids_page', (d) =>
+    d
+      .select({ id: follows.followerId })
+      .from(follows)
+      .where(and(eq(follows.followeeId, sql.placeholder('userId')), gt(follows.followerId, sql.placeholder('after'))))
+      .orderBy(asc(follows.followerId))
+      .limit(sql.placeholder('pageSize')),
+  );
   async function* followerIdPages(userId: number, pageSize = 1000): AsyncGenerator<number[]> {
     let after = 0;
     for (;;) {
-      const rows = await db()
-        .select({ id: follows.followerId })
-        .from(follows)
-        .where(and(eq(follows.followeeId, userId), gt(follows.followerId, after)))
-        .orderBy(asc(follows.followerId))
-        .limit(pageSize);
+      const rows = await followerPage(db()).execute({ userId, after, pageSize });
       if (!rows.length) return;
       yield rows.map((r) => r.id);
       if (rows.length < pageSize) return;
