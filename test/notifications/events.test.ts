@@ -178,6 +178,20 @@ describe('comments and replies', () => {
 });
 
 describe('mentions', () => {
+  it('a post without a mention queues no notification job; one with a mention does', async () => {
+    const processed = async () => {
+      const m = await t.ctx.metrics.registry.getSingleMetric('jobs_processed_total')!.get();
+      return m.values.filter((v) => v.labels.job === 'notifications.event').reduce((n, v) => n + v.value, 0);
+    };
+    const [author, mentioned] = [await t.user(), await t.user()];
+    const before = await processed();
+    await postBy(author, 'nothing to see, mail@example.com');
+    expect(await processed()).toBe(before);
+    await postBy(author, `hello @${mentioned.handle}`);
+    expect(await processed()).toBe(before + 1);
+    expect((await inbox(mentioned)).map((n) => n.type)).toEqual(['mention']);
+  });
+
   it('public post: every mentioned user, case-insensitively, without self or unknown handles', async () => {
     const [author, m1, m2] = [await t.user(), await t.user(), await t.user()];
     const p61 = await postBy(author, `hey @${m1.handle.toUpperCase()} and @${m2.handle}, @${author.handle} @nobody_here_zz mail@${m1.handle}`);

@@ -2,6 +2,7 @@
 import type { Ctx } from '../../context.js';
 import { NOTIFICATION_CREATED, NOTIFICATION_JOBS, type NotificationCreatedEvent } from './service.js';
 import { createEventHandler, SUBSCRIBED_EVENTS } from './listeners.js';
+import { parseMentions } from './delivery.js';
 
 interface EventJob {
   event: string;
@@ -26,10 +27,13 @@ export function notificationJobs(ctx: Ctx) {
 
   // Listeners stay cheap: they only enqueue; lookups and inserts happen in the job.
   // Job ids from the outbox event id: a redelivered event does not queue its work twice.
+  // A new post notifies only the people it mentions: one without a mention queues nothing (it was a
+  // job per post that found no one).
   for (const event of SUBSCRIBED_EVENTS) {
-    ctx.events.on<Record<string, unknown>>(event, (payload, meta) =>
-      ctx.queue.enqueue<EventJob>(NOTIFICATION_JOBS.event, { event, payload }, { jobId: `notify-evt-${meta.id}` }),
-    );
+    ctx.events.on<Record<string, unknown>>(event, async (payload, meta) => {
+      if (event === 'post.created' && !parseMentions(payload.text).length) return;
+      await ctx.queue.enqueue<EventJob>(NOTIFICATION_JOBS.event, { event, payload }, { jobId: `notify-evt-${meta.id}` });
+    });
   }
   ctx.events.on<NotificationCreatedEvent>(NOTIFICATION_CREATED, async (e) => {
     if (e.push) await ctx.queue.enqueue(NOTIFICATION_JOBS.push, { notificationId: e.notificationId }, { jobId: `push-${e.notificationId}` });
