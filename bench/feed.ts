@@ -188,10 +188,11 @@ everything about the viewer (liked, follows the author, blocks, presence, cache 
 whatever the page size; the authors come from the session cache's user rows (the "queries/req" column also counts the
 api process's background outbox relay and session reloads). Cache misses add the media and gift queries for the missing posts only. for_you's
 first page is reused per viewer for 60 s and then costs the same as a home page; \`posts/\` costs its keyset query and the
-viewer query. A post creation is one statement (post, posts_count, outbox row:
-data-modifying CTEs), its event claimed in one statement and its listeners run side by side before the answer
-(search and fan-out jobs enqueued, notification listener, caches dropped; marked delivered after the answer, batched),
-and the post presented (viewer query, author): 4 queries. \`threads/\` is the page, members, last messages (one index
+viewer query. A post creation is one prepared statement (post, posts_count, outbox row:
+data-modifying CTEs), its event claimed in one prepared statement and its listeners run side by side before the answer
+(search and fan-out jobs enqueued, caches dropped; a notification job only when the text mentions someone; marked
+delivered after the answer, batched), and the post presented (viewer query, author): 4 queries; the worker then spends 4
+per post (the followers' page, and for search the post as its author sees it, the author, the document's upsert). \`threads/\` is the page, members, last messages (one index
 probe per thread) with unread counts in one statement, and the viewer's follows among the people (their rows cached): 4 prepared queries; the
 benchmark analyzes its threads after writing them (autovacuum is off on this machine). A message send checks membership, blocks and the
 recipient (prepared statements, the last two side by side), writes the message, the thread's time and its event in one

@@ -85,13 +85,14 @@ src/modules/users/session-cache.ts) or, on a miss, from one indexed query; count
 in one Redis command (auto-pipelined: the commands of the requests that arrived together go out in one write),
 writes one access-log line (asynchronously, unredacted: it holds no secret field; URL secrets are scrubbed) and
 serialises the user through its response schema. PostgreSQL queries per request (row 1):
-${fmt(summary[0]?.roundTrips ?? NaN, 3)}. What bounds it on this machine:
-Fastify's request cycle with our hooks (auth, rate limit, query and event scopes, metrics, log) and the garbage they
-leave (a profile: ~14 % in the collector), and the Redis round trip of the rate limiter (PostgreSQL only on a
-session-cache miss, once a second per session), on two cores shared with Redis and the load generator; the bare route
-has no I/O and no hooks. Rows 2 and 3 turn request logging and rate limits off (on 2026-12-01, before the log was
-asynchronous and Redis auto-pipelined, they were 14 % and 75 % faster than row 1; after, the runs differed in either
-direction).`;
+${fmt(summary[0]?.roundTrips ?? NaN, 3)}. What bounds it on this machine (a \`--cpu-prof\` on Node 24 under this load,
+shares of the api's busy CPU): the response's socket write (~12 %), the access-log line (~8 %), the rate limiter's
+Redis command (~4 %), Fastify's routing and request cycle, and the garbage collector (~6 %), on two cores shared with
+Redis and the load generator; the bare route has no I/O and no hooks. The hooks every request runs are
+callback-style, a request's own logger is made only if it writes a line, and a verified token is found by the token
+itself (fast-jwt's cache hashed it with SHA-256 first: ~8 %). Rows 2 and 3 turn request logging and rate limits off
+(on 2026-12-01, before the log was asynchronous and Redis auto-pipelined, they were 14 % and 75 % faster than row 1;
+after, the runs differed in either direction).`;
     writeSection('users-me', body);
     console.log(body);
     return summary;

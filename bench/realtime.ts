@@ -576,7 +576,7 @@ SelfLink HTTP statuses: ${statusNote}.
   (open loop, up to ${MAX_IN_FLIGHT} in flight, the rest not issued), so the latencies above are queueing time and "sent"
   is only what the cap let through. Per message the one \`serve\` process verifies the JWT and loads the session,
   counts rate-limit buckets in Redis, checks thread membership, blocks and the recipient, looks up the
-  \`client_uuid\`, writes the message, the thread's time and \`message.created\` in one statement, presents the
+  \`client_uuid\`, writes the message, the thread's time and \`message.created\` in one prepared statement, presents the
   message (for the frame and again for the response) and publishes to both members. After the answer its relay loop
   takes the event (batched) and enqueues the 3 s unread reminder, which its own workers run; since nobody reads in
   this benchmark, each reminder becomes a notification (an event, a job, a row, a push job). Since 2026-12-01 the send
