@@ -4,6 +4,7 @@ import type { Ctx } from '../../context.js';
 import { notFound } from '../../platform/http/errors.js';
 import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
 import { notifications, type NotificationRow } from './schema.js';
+import { cteColumns } from '../../platform/db/cte.js';
 import { EMAIL_TYPES, inQuietHours, messageText, type QuietHours } from './delivery.js';
 import { fingerprint, PermanentDeliveryError, providersFromConfig, type Providers } from './providers.js';
 
@@ -60,29 +61,42 @@ export function createNotificationsService(ctx: Ctx) {
     const actorRaw = opts.actorId !== undefined ? opts.actorId : payload.actor_id;
     const actorId = typeof actorRaw === 'number' ? actorRaw : null;
     if (actorId === userId) return null;
-    const recipient = await users().getById(userId);
+    // The checks side by side (the people read fresh, in one query): a notification follows every
+    // unread message, so its round trips add up.
+    const people = [userId, ...(actorId !== null ? [actorId] : [])];
+    const [rows, blocked, muted] = await Promise.all([
+      users().getMany(people),
+      actorId !== null ? users().isBlockedEitherWay(userId, actorId) : false,
+      actorId !== null ? users().hasMuted(userId, actorId) : false,
+    ]);
+    const recipient = rows.get(userId);
     if (!recipient || !recipient.isActive) return null;
     if (actorId !== null) {
-      const actor = await users().getById(actorId);
-      if (!actor || !actor.isActive) return null;
-      if (await users().isBlockedEitherWay(userId, actorId)) return null;
-      if (await users().hasMuted(userId, actorId)) return null;
+      const actor = rows.get(actorId);
+      if (!actor || !actor.isActive || blocked || muted) return null;
     }
     const s = settingsOf(recipient.settings);
     const quiet = inQuietHours(s.quiet_hours, opts.now ?? new Date());
     const push = !quiet && s.push_enabled;
     const email = !quiet && s.email_enabled && EMAIL_TYPES.has(type) && Boolean(recipient.email);
-    // The row and the delivery request commit together (the outbox relays it to the queue).
-    return ctx.db.transaction(async (tx) => {
-      const [row] = await tx
+    // The row and its delivery request in one statement (the outbox relays it to the queue): a
+    // duplicate (the dedupe key) writes neither.
+    const q = ctx.db;
+    const n = q.$with('n').as(
+      q
         .insert(notifications)
         .values({ userId, type: type.slice(0, 64), payload, dedupeKey: opts.dedupeKey?.slice(0, 128) ?? null })
         .onConflictDoNothing()
-        .returning();
-      if (!row) return null;
-      if (push || email) await ctx.events.emit<NotificationCreatedEvent>(NOTIFICATION_CREATED, { notificationId: row.id, push, email }, tx);
-      return row;
-    });
+        .returning(),
+    );
+    const event = ctx.events.cte(q, 'ev', NOTIFICATION_CREATED, sql`jsonb_build_object('notificationId', n.id, 'push', ${push}::boolean, 'email', ${email}::boolean)`, push || email ? sql`n` : sql`n where false`);
+    const [row] = await q
+      .with(n, event)
+      .select({ n: cteColumns(notifications, n), eventId: sql<number | null>`(select event_id from ev)`.mapWith(Number) })
+      .from(n);
+    if (!row) return null;
+    if (push || email) ctx.events.emitted(NOTIFICATION_CREATED, [row.eventId!]);
+    return row.n;
   }
 
   async function getOwn(userId: number, id: number): Promise<NotificationRow> {
