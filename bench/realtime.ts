@@ -582,7 +582,9 @@ SelfLink HTTP statuses: ${statusNote}.
   this benchmark, each reminder becomes a notification (an event, a job, a row, a push job). Since 2026-12-01 the send
   is one statement instead of a transaction of six and the relay is off the response path: 84 / 85 → 186 / 280
   completed/s at 500 / 2,000 per s (bench/RESULTS.md before and after); later that day the sender came from the
-  session cache's user rows and Redis commands were auto-pipelined: 238 / 276 in the run of 13:43. All of that shares two cores with PostgreSQL,
+  session cache's user rows and Redis commands were auto-pipelined: 238 / 276 in the run of 13:43 (on Node 20). In the evening, on Node 24 with the send's statement
+  prepared: 347 / 367 (16:56), then 312 / 289 (17:07, after notifications took fewer round trips; two runs differ
+  this much on this machine, so that run shows no gain from it, nor a loss). All of that shares two cores with PostgreSQL,
   Redis, the load generator, the client processes, and during this run other processes on the machine (see the load
   averages).
 - *Gateway only:* the gateway's own cost per frame (one Redis message in, one \`send\` to one socket) is close to the
