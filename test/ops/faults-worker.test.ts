@@ -112,7 +112,7 @@ describe.skipIf(SKIP !== null)('faults: kill -9 of a worker in the middle of a j
       // The worker is inside the job: its INSERT waits on our lock.
       await waitFor('the job blocked on its INSERT', async () => {
         const r = await watcher.query(
-          `select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike 'insert into "notifications"%'`,
+          `select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query ilike '%insert into "notifications"%'`,
         );
         return r.rowCount === 1;
       });
