@@ -265,7 +265,7 @@ export function createAccounts(ctx: Ctx) {
 
   /**
    * adjustPostsCount() as a CTE of another module's one-statement write, applied when `when` holds.
-   * `userId` may be a placeholder (a prepared statement): call postsCountChanged() once it ran.
+   * `userId` may be a placeholder (a prepared statement). Call postsCountChanged(userId) once it ran.
    */
   function postsCountCte(q: DbOrTx, alias: string, userId: number | Placeholder, delta: number, when: SQL) {
     return q.$with(alias).as(q.update(users).set(postsCountBy(delta)).where(and(eq(users.id, userId), when)).returning({ id: users.id }));

@@ -15,7 +15,6 @@
 // (getManyForDisplay: post authors, thread members, message senders), so a page of posts or threads
 // does not read its authors from PostgreSQL on every request.
 import { EventEmitter } from 'node:events';
-import type { Placeholder } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { TokenClaims } from '../../platform/auth/tokens.js';
 import { SessionCache } from '../../platform/auth/session-cache.js';
@@ -53,7 +52,6 @@ interface CachedUsers {
   getMany: RowsById;
   getManyForDisplay: RowsById;
   adjustPostsCount(userId: number, ...rest: never[]): Promise<void>;
-  postsCountCte(q: never, alias: string, userId: number | Placeholder, ...rest: never[]): unknown;
   postsCountChanged(userId: number): void;
 }
 
@@ -142,16 +140,13 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
     rows.invalidateUser(userId);
     return service.adjustPostsCount(userId, ...rest);
   }) as S['adjustPostsCount'];
-  const postsCountCte = ((q: never, alias: string, userId: number | Placeholder, ...rest: never[]) => {
-    // (a placeholder's user is known only when the statement runs: postsCountChanged() then)
-    if (typeof userId === 'number') rows.invalidateUser(userId);
-    return service.postsCountCte(q, alias, userId, ...rest);
-  }) as S['postsCountCte'];
+  // (a statement with postsCountCte() is built once, for no one in particular: its caller reports the
+  // change once it ran)
   const postsCountChanged = (userId: number) => {
     rows.invalidateUser(userId);
     service.postsCountChanged(userId);
   };
-  return { ...service, resolveSession, getManyForDisplay, adjustPostsCount, postsCountCte, postsCountChanged };
+  return { ...service, resolveSession, getManyForDisplay, adjustPostsCount, postsCountChanged };
 }
 
 /** Listens to the domain events that change a cached session or user row (users module's jobs hook). */
