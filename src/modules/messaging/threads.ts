@@ -16,7 +16,7 @@ import { MessagingErrors } from './errors.js';
  * True when the user in `col` shares a thread with `viewerId` (the presence rule of peersAmong, as
  * a fragment other modules put into their page query instead of a lookup of their own).
  */
-export function sharesThreadSql(viewerId: number | Placeholder, col: Column | SQL): SQL {
+export function sharesThreadSql(viewerId: number | Placeholder | SQL, col: Column | SQL): SQL {
   return sql`exists (select 1 from ${threadMembers} tm_a join ${threadMembers} tm_b on tm_b.thread_id = tm_a.thread_id where tm_a.user_id = ${viewerId} and tm_b.user_id = ${col} and tm_b.user_id <> ${viewerId})`;
 }
 

@@ -10,6 +10,7 @@ import { getTableColumns, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { Db } from '../../platform/db/index.js';
 import { prepared } from '../../platform/db/prepared.js';
+import { turnBatch } from '../../platform/db/turn-batch.js';
 import type { UserRow } from '../users/schema.js';
 import { paidReactions, postLikes, postMedia, posts, type PostRow } from './schema.js';
 
@@ -43,39 +44,54 @@ export function createPageFacts(ctx: Ctx) {
   // with its own "id" a bare "id" would name that table's column.
   const postId = sql.raw('"posts"."id"');
   const authorId = sql.raw('"posts"."author_id"');
+  // Each (viewer, post) pair of the batch; an anonymous viewer is null, for whom every
+  // viewer fact is false (no row has a null user).
+  const viewer = sql.raw('"q"."viewer"');
 
-  /** The page query, built once per database handle: one for a viewer, one for anonymous pages. */
-  const build = (db: Db, anonymous: boolean) => {
+  /**
+   * The page query, built once per database handle. It answers a whole batch of pages at once:
+   * the pairs come in as two array parameters, so its text does not change with the batch's size.
+   */
+  const statement = prepared('social_page_facts', (db: Db) => {
     const users = ctx.services.users;
-    const v = sql.placeholder('viewer');
-    const no = sql<boolean>`false`;
     return db
       .select({
         ...getTableColumns(posts),
-        fLiked: anonymous ? no : sql<boolean>`exists (select 1 from ${postLikes} where ${postLikes.postId} = ${postId} and ${postLikes.userId} = ${v})`,
-        fFollowing: anonymous ? no : sql<boolean>`${users.followsSql(v, authorId)}`,
-        fBlocked: anonymous ? no : sql<boolean>`not ${users.notBlockedSql(v, authorId)}`,
-        fPeer: anonymous ? no : sql<boolean>`${ctx.services.messaging.sharesThreadSql(v, authorId)}`,
+        fViewer: sql<number | null>`${viewer}`.mapWith(Number),
+        fLiked: sql<boolean>`exists (select 1 from ${postLikes} where ${postLikes.postId} = ${postId} and ${postLikes.userId} = ${viewer})`,
+        fFollowing: sql<boolean>`${users.followsSql(viewer, authorId)}`,
+        fBlocked: sql<boolean>`not ${users.notBlockedSql(viewer, authorId)}`,
+        fPeer: sql<boolean>`${ctx.services.messaging.sharesThreadSql(viewer, authorId)}`,
         fLinks: sql<string>`(select count(*)::text || ':' || coalesce(sum(${postMedia.mediaId}), 0)::text from ${postMedia} where ${postMedia.postId} = ${postId})`,
         fMedia: ctx.services.media.editedAtSql(sql`select ${postMedia.mediaId} from ${postMedia} where ${postMedia.postId} = ${postId}`),
         fGifts: sql<string>`(select coalesce(max(${paidReactions.id}), 0)::text from ${paidReactions} where ${paidReactions.postId} = ${postId})`,
       })
-      .from(posts)
-      // One array parameter, so the statement's text does not change with the page's size.
-      .where(sql`${posts.id} = any(${sql.placeholder('ids')}::bigint[])`);
-  };
-  const forViewer = prepared('social_page_facts', (db) => build(db, false));
-  const forAnonymous = prepared('social_page_facts_anon', (db) => build(db, true));
+      .from(sql`unnest(${sql.placeholder('viewers')}::bigint[], ${sql.placeholder('ids')}::bigint[]) as q(viewer, pid)`)
+      .innerJoin(posts, sql`${postId} = "q"."pid"`);
+  });
 
-  /** The rows of `ids` that exist (any order), each with its facts for `viewerId` attached. */
-  async function load(viewerId: number | null, ids: number[]): Promise<PostRow[]> {
-    const unique = [...new Set(ids)];
-    if (!unique.length) return [];
-    const rows = viewerId === null ? await forAnonymous(ctx.db).execute({ ids: unique }) : await forViewer(ctx.db).execute({ viewer: viewerId, ids: unique });
-    return rows.map(({ fLiked, fFollowing, fBlocked, fPeer, fLinks, fMedia, fGifts, ...row }) => {
+  type Call = { viewerId: number | null; ids: number[] };
+  const keyOf = (viewerId: number | null, id: number) => `${viewerId ?? ''}:${id}`;
+
+  /** One statement for every page asked for in this turn of the event loop. */
+  const loadBatch = turnBatch(async (calls: Call[]): Promise<PostRow[][]> => {
+    const viewers: (number | null)[] = [];
+    const ids: number[] = [];
+    const asked = new Set<string>();
+    for (const c of calls) {
+      for (const id of c.ids) {
+        const key = keyOf(c.viewerId, id);
+        if (asked.has(key)) continue;
+        asked.add(key);
+        viewers.push(c.viewerId);
+        ids.push(id);
+      }
+    }
+    const found = new Map<string, PostRow>();
+    for (const { fViewer, fLiked, fFollowing, fBlocked, fPeer, fLinks, fMedia, fGifts, ...row } of await statement(ctx.db).execute({ viewers, ids })) {
       const post = row as PostRow;
       factsOf.set(post, {
-        viewerId,
+        viewerId: fViewer,
         liked: bool(fLiked),
         following: bool(fFollowing),
         blocked: bool(fBlocked),
@@ -83,8 +99,30 @@ export function createPageFacts(ctx: Ctx) {
         version: `${post.updatedAt.getTime()}|${fLinks}|${fMedia}|${fGifts}`,
         noParts: fLinks === '0:0' && fGifts === '0',
       });
-      return post;
-    });
+      found.set(keyOf(fViewer, post.id), post);
+    }
+    // Each call gets rows of its own: two pages of one viewer in a batch never share an object.
+    const handedOut = new Set<PostRow>();
+    return calls.map((c) =>
+      c.ids.flatMap((id) => {
+        const post = found.get(keyOf(c.viewerId, id));
+        if (!post) return [];
+        if (!handedOut.has(post)) {
+          handedOut.add(post);
+          return [post];
+        }
+        const copy = { ...post };
+        factsOf.set(copy, factsOf.get(post)!);
+        return [copy];
+      }),
+    );
+  });
+
+  /** The rows of `ids` that exist (any order), each with its facts for `viewerId` attached. */
+  async function load(viewerId: number | null, ids: number[]): Promise<PostRow[]> {
+    const unique = [...new Set(ids)];
+    if (!unique.length) return [];
+    return loadBatch({ viewerId, ids: unique });
   }
 
   return { load };

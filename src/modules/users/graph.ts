@@ -13,12 +13,12 @@ import { UserErrors } from './errors.js';
 // ---- SQL fragments other modules compose into their queries (the tables stay private) ----
 
 /** True when no block separates `viewerId` and the user in `col`. */
-export function notBlockedSql(viewerId: number | Placeholder, col: Column | SQL): SQL {
+export function notBlockedSql(viewerId: number | Placeholder | SQL, col: Column | SQL): SQL {
   return sql`not exists (select 1 from ${blocks} where (${blocks.userId} = ${viewerId} and ${blocks.targetId} = ${col}) or (${blocks.userId} = ${col} and ${blocks.targetId} = ${viewerId}))`;
 }
 
 /** True when `viewerId` follows the user in `col`. */
-export function followsSql(viewerId: number | Placeholder, col: Column | SQL): SQL {
+export function followsSql(viewerId: number | Placeholder | SQL, col: Column | SQL): SQL {
   return sql`exists (select 1 from ${follows} where ${follows.followerId} = ${viewerId} and ${follows.followeeId} = ${col})`;
 }
 
