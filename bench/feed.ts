@@ -89,39 +89,57 @@ export async function run(): Promise<SummaryRow[]> {
   const worker = await startProcess(['bin/selflink.mjs', 'worker'], { ...env, LOG_LEVEL: 'info' }, /selflink started/);
   try {
     const base = `http://127.0.0.1:${api.port}/api/v1`;
-    const login = await fetch(`${base}/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'user000001@demo.selflink.app', password: 'changeme123' }) });
-    const { token, user } = (await login.json()) as { token: string; user: { id: number; following_count: number } };
+    // The reads are measured with a different reader on each connection, as a real load is: pages
+    // asked for in the same turn share one query (src/platform/db/turn-batch.ts), and one reader on
+    // every connection would have them ask for the same rows. The writes are one user's.
+    const readers: { token: string; user: { id: number; following_count: number } }[] = [];
+    for (let n = 1; n <= CONNECTIONS; n++) {
+      const login = await fetch(`${base}/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `user${String(n).padStart(6, '0')}@demo.selflink.app`, password: 'changeme123' }) });
+      if (!login.ok) throw new Error(`login of demo user ${n}: ${login.status}`);
+      readers.push((await login.json()) as (typeof readers)[number]);
+    }
+    const { token, user } = readers[0];
     const headers = { authorization: `Bearer ${token}` };
-    // The first read is served from PostgreSQL and schedules the rebuild; wait for the worker to build it.
-    const first = (await (await fetch(`${base}/feed/home/`, { headers })).json()) as { items: { type: string }[] };
-    // (insight cards may sit between the posts on a first page)
-    const firstPosts = first.items.filter((i) => i.type === 'post').length;
-    if (firstPosts !== 20) throw new Error(`expected 20 posts, got ${firstPosts}`);
-    for (let i = 0; i < 300 && !(await redis.exists(`${prefix}feed:tl:${user.id}:built`)); i++) await new Promise((r) => setTimeout(r, 100));
+    const authOf = (r: (typeof readers)[number]) => ({ authorization: `Bearer ${r.token}` });
+    // A first read is served from PostgreSQL and schedules the rebuild; wait for the worker to build them.
+    for (const r of readers) {
+      const first = (await (await fetch(`${base}/feed/home/`, { headers: authOf(r) })).json()) as { items: { type: string }[] };
+      // (insight cards may sit between the posts on a first page)
+      const firstPosts = first.items.filter((i) => i.type === 'post').length;
+      if (r === readers[0] && firstPosts !== 20) throw new Error(`expected 20 posts, got ${firstPosts}`);
+    }
+    const built = async () => (await Promise.all(readers.map((r) => redis.exists(`${prefix}feed:tl:${r.user.id}:built`)))).every(Boolean);
+    for (let i = 0; i < 600 && !(await built()); i++) await new Promise((r) => setTimeout(r, 100));
     const cached = await redis.llen(`${prefix}feed:tl:${user.id}`);
+    const readerClients = readers.map((r) => ({ headers: authOf(r) }));
+    const meanFollowing = readers.reduce((n, r) => n + r.user.following_count, 0) / readers.length;
 
     const bareUrl = `http://127.0.0.1:${bare.port}/bare`;
     const homeUrl = `${base}/feed/home/?page_size=20`;
     const postOpts = { method: 'POST' as const, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'benchmark post' }) };
     await load(bareUrl, { connections: CONNECTIONS, seconds: 2 });
-    await load(homeUrl, { connections: CONNECTIONS, seconds: 2, headers });
+    await load(homeUrl, { connections: CONNECTIONS, seconds: 2, clients: readerClients });
     const b1 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
     const origin = `http://127.0.0.1:${api.port}`;
     // Watched through the staff ops page as it runs, as an operator would.
     const watching = opsDuringLoad(origin, 1000, Math.max(2000, SECONDS * 1000 - 1000));
-    const h = await loadCounted(origin, homeUrl, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const h = await loadCounted(origin, homeUrl, { connections: CONNECTIONS, seconds: SECONDS, clients: readerClients });
     const opsHome = await watching;
     const loadH = os.loadavg()[0];
-    // The page after \`next\` (keyset cursor into the cached timeline).
-    const page1 = (await (await fetch(homeUrl, { headers })).json()) as { next: string | null };
-    const h2 = page1.next ? await loadCounted(origin, page1.next.replace(/^https?:\/\/[^/]+/, origin), { connections: CONNECTIONS, seconds: SECONDS, headers }) : null;
+    // The page after \`next\` (keyset cursor into the cached timeline), each reader their own.
+    const nextPages: { headers: Record<string, string>; path: string }[] = [];
+    for (const r of readers) {
+      const page1 = (await (await fetch(homeUrl, { headers: authOf(r) })).json()) as { next: string | null };
+      if (page1.next) nextPages.push({ headers: authOf(r), path: new URL(page1.next).pathname + new URL(page1.next).search });
+    }
+    const h2 = nextPages.length ? await loadCounted(origin, homeUrl, { connections: CONNECTIONS, seconds: SECONDS, clients: nextPages }) : null;
     const loadH2 = os.loadavg()[0];
     // Reference: the social module's own newest-posts list, same presenter, no timeline.
-    const l = await loadCounted(origin, `${base}/posts/?page_size=20`, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const l = await loadCounted(origin, `${base}/posts/?page_size=20`, { connections: CONNECTIONS, seconds: SECONDS, clients: readerClients });
     const loadL = os.loadavg()[0];
     // for_you: the first page is reused 60 s per viewer, so this measures the warm path (computed once here).
-    await fetch(`${base}/feed/for_you/?limit=20`, { headers });
-    const f = await loadCounted(origin, `${base}/feed/for_you/?limit=20`, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    for (const r of readers) await fetch(`${base}/feed/for_you/?limit=20`, { headers: authOf(r) });
+    const f = await loadCounted(origin, `${base}/feed/for_you/?limit=20`, { connections: CONNECTIONS, seconds: SECONDS, clients: readerClients });
     const loadF = os.loadavg()[0];
     const b2 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
     const p = await loadCounted(origin, `${base}/posts/`, { connections: CONNECTIONS, seconds: SECONDS, ...postOpts });
@@ -161,7 +179,7 @@ export async function run(): Promise<SummaryRow[]> {
 ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${SERVER_NODE.version}, autocannon ${CONNECTIONS} connections, ${SECONDS} s each,
 bare route measured before and after each API run (ratio against their mean). Load average at the end: ${loadavg} (other engineers' test runs share the machine).
 Data: ${counts[0].users} users, ${counts[0].follows} follows, ${counts[0].posts} posts (seed-demo took ${fmt(seedSeconds, 0)} s). One \`api\` and one \`worker\` process,
-PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minute per user). The reader follows ${user.following_count} users; ${cached} ids cached in their timeline.
+PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minute per user). The reads have a different reader on each connection (demo users 1–${readers.length}, following ${fmt(meanFollowing, 1)} users on average; the first has ${cached} ids cached in their timeline); the writes are the first reader's.
 
 | target | requests/s | p50 ms | p99 ms | non-2xx | rps vs bare | p99 vs bare |
 |---|---:|---:|---:|---:|---:|---:|

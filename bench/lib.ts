@@ -70,8 +70,26 @@ export interface LoadResult {
   total: number;
 }
 
-export async function load(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: string }): Promise<LoadResult> {
-  const r = await autocannon({ url, connections: opts.connections, duration: opts.seconds, headers: opts.headers, method: opts.method ?? 'GET', ...(opts.body !== undefined && { body: opts.body }) });
+/** What one connection sends instead of the defaults: connection i takes `clients[i % clients.length]`. */
+export interface ClientRequest {
+  headers?: Record<string, string>;
+  /** Path and query, e.g. one reader's own `next` page. */
+  path?: string;
+}
+
+export async function load(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: string; clients?: ClientRequest[] }): Promise<LoadResult> {
+  const method = opts.method ?? 'GET';
+  const { pathname, search } = new URL(url);
+  let connected = 0;
+  const clients = opts.clients;
+  const setupClient = clients?.length
+    ? (client: { setRequests(r: object[]): void }) => {
+        const c = clients[connected++ % clients.length];
+        // (setRequests: a request set with setRequest lasts one request only)
+        client.setRequests([{ method, path: c.path ?? pathname + search, headers: { ...opts.headers, ...c.headers }, ...(opts.body !== undefined && { body: opts.body }) }]);
+      }
+    : undefined;
+  const r = await autocannon({ url, connections: opts.connections, duration: opts.seconds, headers: opts.headers, method, ...(opts.body !== undefined && { body: opts.body }), ...(setupClient && { setupClient }) });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx, total: r.requests.total };
 }
 
