@@ -106,36 +106,37 @@ export function createPresenter(ctx: Ctx) {
         ? (opts.peers ? Promise.resolve(opts.peers) : ctx.services.messaging.peersAmong(viewer.id, others)).then((peers) => (peers.size ? ctx.services.realtime.onlineAmong([...peers]) : new Set<number>()))
         : Promise.resolve(new Set<number>()),
     ]);
-    return Promise.all(
-      rows.map(async (u) => {
-        const visible = opts.includePii || viewer?.id === u.id || viewer?.isStaff === true;
-        const isFollowing = following.has(u.id);
-        const photo = await photoUrl(u.photo, opts.origin);
-        return {
-          id: u.id,
-          email: visible ? u.email : null,
-          handle: u.handle,
-          username: u.handle,
-          name: u.name,
-          bio: u.bio,
-          photo,
-          avatar_url: photo,
-          account_key: `user:${u.id}`,
-          birth_date: visible ? u.birthDate : null,
-          birth_time: visible ? u.birthTime : null,
-          birth_place: visible ? u.birthPlace : null,
-          locale: u.locale,
-          flags: { ...u.flags, following: isFollowing, is_following: isFollowing, online: viewer?.id === u.id || online.has(u.id) },
-          followers_count: u.followersCount,
-          following_count: u.followingCount,
-          posts_count: u.postsCount,
-          is_following: isFollowing,
-          created_at: u.createdAt.toISOString(),
-          updated_at: u.updatedAt.toISOString(),
-          settings: visible ? settingsOf(u) : null,
-        };
-      }),
-    );
+    // Only stored photos need the storage's URL (a promise each); the rest are presented as they are.
+    const stored = rows.filter((u) => u.photo.startsWith('storage:'));
+    const photos = new Map(await Promise.all(stored.map(async (u) => [u.photo, await photoUrl(u.photo, opts.origin)] as const)));
+    return rows.map((u) => {
+      const visible = opts.includePii || viewer?.id === u.id || viewer?.isStaff === true;
+      const isFollowing = following.has(u.id);
+      const photo = photos.get(u.photo) ?? u.photo;
+      return {
+        id: u.id,
+        email: visible ? u.email : null,
+        handle: u.handle,
+        username: u.handle,
+        name: u.name,
+        bio: u.bio,
+        photo,
+        avatar_url: photo,
+        account_key: `user:${u.id}`,
+        birth_date: visible ? u.birthDate : null,
+        birth_time: visible ? u.birthTime : null,
+        birth_place: visible ? u.birthPlace : null,
+        locale: u.locale,
+        flags: { ...u.flags, following: isFollowing, is_following: isFollowing, online: viewer?.id === u.id || online.has(u.id) },
+        followers_count: u.followersCount,
+        following_count: u.followingCount,
+        posts_count: u.postsCount,
+        is_following: isFollowing,
+        created_at: u.createdAt.toISOString(),
+        updated_at: u.updatedAt.toISOString(),
+        settings: visible ? settingsOf(u) : null,
+      };
+    });
   }
 
   async function presentOne(viewer: Viewer | null, row: UserRow, opts: PresentOptions = {}) {
