@@ -1,7 +1,11 @@
-import { sql } from 'drizzle-orm';
-import { expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres } from '../../src/platform/db/index.js';
-import { prepared } from '../../src/platform/db/prepared.js';
+import { prepared, withFixedDecoders } from '../../src/platform/db/prepared.js';
+import type { Db } from '../../src/platform/db/index.js';
+import { posts } from '../../src/modules/social/schema.js';
+import { users } from '../../src/modules/users/schema.js';
+import { createTestApp, type TestApp } from '../support/app.js';
 import { createLogger } from '../../src/platform/log.js';
 import { loadConfig } from '../../src/config.js';
 import { describeServer } from '../support/server-only.js';
@@ -28,5 +32,50 @@ describeServer('prepared statements', () => {
         await database.close();
       }
     }
+  });
+});
+
+describe('rows mapped with decoders fixed when the statement is built', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  it('are the rows drizzle maps, nested objects, dates, mapped and raw sql and nulls included', async () => {
+    const author = await t.user();
+    const row = (await t.ctx.services.users.getById(author.id))!;
+    for (const text of ['one', 'two']) await t.ctx.services.social.createPost(row, { text, visibility: 'public' });
+    const build = (db: Db) =>
+      db
+        .select({
+          post: posts,
+          handle: users.handle,
+          likesPlusOne: sql<number>`${posts.likeCount} + 1`.mapWith(Number),
+          asText: sql<string>`${posts.id}::text`,
+          nothing: sql<string | null>`null`,
+          at: posts.createdAt,
+        })
+        .from(posts)
+        .innerJoin(users, eq(users.id, posts.authorId))
+        .where(eq(posts.authorId, sql.placeholder('author')))
+        .orderBy(posts.id);
+    const plain = build(t.ctx.db).prepare('');
+    const fixed = withFixedDecoders(build(t.ctx.db).prepare(''));
+    expect((fixed as unknown as { customResultMapper?: unknown }).customResultMapper).toBeTypeOf('function');
+    const expected = await plain.execute({ author: author.id });
+    expect(expected).toHaveLength(2);
+    expect(expected[0].post.createdAt).toBeInstanceOf(Date);
+    expect(await fixed.execute({ author: author.id })).toEqual(expected);
+  });
+
+  it('leave a join that may be null to drizzle, which makes its object null', async () => {
+    const lonely = await t.user();
+    const build = (db: Db) => db.select({ user: users, post: posts }).from(users).leftJoin(posts, eq(posts.authorId, users.id)).where(eq(users.id, sql.placeholder('id')));
+    const fixed = withFixedDecoders(build(t.ctx.db).prepare(''));
+    expect((fixed as unknown as { customResultMapper?: unknown }).customResultMapper).toBeUndefined();
+    const [r] = await fixed.execute({ id: lonely.id });
+    expect(r.post).toBeNull();
+    expect(r.user.id).toBe(lonely.id);
   });
 });
