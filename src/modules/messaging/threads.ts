@@ -3,6 +3,7 @@
 import { and, desc, eq, inArray, ne, sql, type Column, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { prepared } from '../../platform/db/prepared.js';
+import { turnBatch } from '../../platform/db/turn-batch.js';
 import { fieldError } from '../../platform/http/errors.js';
 import { encodeCursor, olderThanPlaceholders, type Keyset } from '../../platform/http/pagination.js';
 import { threadMembers, threads, type ThreadRow } from './schema.js';
@@ -21,13 +22,13 @@ export function sharesThreadSql(viewerId: number | Placeholder | SQL, col: Colum
 }
 
 // Every send, read and thread page starts here: built once, planned once.
-const threadOfMember = prepared('messaging_thread_of_member', (db) =>
+// (thread, member) pairs: the checks of one turn of the event loop go out as one query.
+const threadsOfMembers = prepared('messaging_threads_of_members', (db) =>
   db
-    .select({ t: threads })
-    .from(threads)
-    .innerJoin(threadMembers, and(eq(threadMembers.threadId, threads.id), eq(threadMembers.userId, sql.placeholder('userId'))))
-    .where(eq(threads.id, sql.placeholder('threadId')))
-    .limit(1),
+    .select({ t: threads, member: sql<number>`"q"."uid"`.mapWith(Number) })
+    .from(sql`unnest(${sql.placeholder('threadIds')}::bigint[], ${sql.placeholder('userIds')}::bigint[]) as q(tid, uid)`)
+    .innerJoin(threads, sql`${threads.id} = "q"."tid"`)
+    .innerJoin(threadMembers, sql`${threadMembers.threadId} = "q"."tid" and ${threadMembers.userId} = "q"."uid"`),
 );
 
 const directKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
@@ -37,10 +38,23 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
   const rt = () => ctx.services.realtime;
 
   /** The thread if `userId` is a member; other people's threads are 404. */
+  const threadOfMemberInTurn = turnBatch(async (pairs: [number, number][]): Promise<(ThreadRow | null)[]> => {
+    const rows = await threadsOfMembers(db()).execute({ threadIds: pairs.map((p) => p[0]), userIds: pairs.map((p) => p[1]) });
+    const found = new Map(rows.map((r) => [`${r.t.id}:${r.member}`, r.t]));
+    const handedOut = new Set<ThreadRow>();
+    return pairs.map(([threadId, userId]) => {
+      const t = found.get(`${threadId}:${userId}`);
+      if (!t) return null;
+      if (handedOut.has(t)) return { ...t };
+      handedOut.add(t);
+      return t;
+    });
+  });
+
   async function threadForMember(threadId: number, userId: number): Promise<ThreadRow> {
-    const [row] = await threadOfMember(db()).execute({ threadId, userId });
-    if (!row) throw MessagingErrors.threadNotFound();
-    return row.t;
+    const t = await threadOfMemberInTurn([threadId, userId]);
+    if (!t) throw MessagingErrors.threadNotFound();
+    return t;
   }
 
   async function memberIds(threadId: number): Promise<number[]> {

@@ -4,6 +4,7 @@ import { and, desc, eq, ilike, inArray, isNull, or, sql, type Placeholder, type 
 import type { Ctx } from '../../context.js';
 import { type DbOrTx, type Tx, isUniqueViolation } from '../../platform/db/index.js';
 import { prepared } from '../../platform/db/prepared.js';
+import { turnBatch } from '../../platform/db/turn-batch.js';
 import { newJti, TokenError, type TokenClaims } from '../../platform/auth/tokens.js';
 import { hashPassword, UNUSABLE_PASSWORD, verifyPassword } from '../../platform/auth/passwords.js';
 import { ApiError, fieldError } from '../../platform/http/errors.js';
@@ -23,10 +24,22 @@ export function createAccounts(ctx: Ctx) {
   const db = () => ctx.db;
 
   // On every message send (the recipient) and many other paths: built once, planned once.
-  const userById = prepared('users_by_id', (d) => d.select().from(users).where(eq(users.id, sql.placeholder('id'))).limit(1));
+  // The lookups of one turn of the event loop (a send's recipient, a follow's target, ...) go out as
+  // one query; a caller asking for an id another caller of the batch asked for gets its own copy.
+  const byIdInTurn = turnBatch(async (ids: number[]): Promise<(UserRow | null)[]> => {
+    const found = await getMany(ids);
+    const handedOut = new Set<number>();
+    return ids.map((id) => {
+      const u = found.get(id);
+      if (!u) return null;
+      if (handedOut.has(id)) return { ...u };
+      handedOut.add(id);
+      return u;
+    });
+  });
   async function getById(id: number, tx?: DbOrTx): Promise<UserRow | null> {
-    const [u] = tx ? await tx.select().from(users).where(eq(users.id, id)).limit(1) : await userById(db()).execute({ id });
-    return u ?? null;
+    if (tx) return (await tx.select().from(users).where(eq(users.id, id)).limit(1))[0] ?? null;
+    return byIdInTurn(id);
   }
 
   /** `from`: ctx.readDb on read-only paths that tolerate replication lag (other people's profiles). */

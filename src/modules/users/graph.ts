@@ -5,6 +5,7 @@ import { and, asc, desc, eq, gt, inArray, or, sql, type Column, type Placeholder
 import type { Ctx } from '../../context.js';
 import type { DbOrTx, Tx } from '../../platform/db/index.js';
 import { prepared } from '../../platform/db/prepared.js';
+import { turnBatch } from '../../platform/db/turn-batch.js';
 import { blocks, follows, mutes, users, type UserRow } from './schema.js';
 import { USER_EVENTS, type FollowEvent } from './events.js';
 import type { Accounts } from './accounts.js';
@@ -189,12 +190,22 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
     await db().delete(blocks).where(and(eq(blocks.userId, userId), eq(blocks.targetId, targetId)));
   }
 
-  const blockEitherWay = prepared('users_block_either_way', (d) => {
-    const [a, b] = [sql.placeholder('a'), sql.placeholder('b')];
-    return d.select({ u: blocks.userId }).from(blocks).where(or(and(eq(blocks.userId, a), eq(blocks.targetId, b)), and(eq(blocks.userId, b), eq(blocks.targetId, a)))).limit(1);
+  // The pairs asked about in one turn of the event loop (sends, follows, ...), answered by one query:
+  // the pairs a block separates come back.
+  const blockedPairs = prepared('users_blocked_pairs', (d) => {
+    const [a, b] = [sql.raw('"q"."a"'), sql.raw('"q"."b"')];
+    return d
+      .select({ a: sql<number>`${a}`.mapWith(Number), b: sql<number>`${b}`.mapWith(Number) })
+      .from(sql`unnest(${sql.placeholder('as')}::bigint[], ${sql.placeholder('bs')}::bigint[]) as q(a, b)`)
+      .where(sql`exists (select 1 from ${blocks} where (${blocks.userId} = ${a} and ${blocks.targetId} = ${b}) or (${blocks.userId} = ${b} and ${blocks.targetId} = ${a}))`);
   });
-  async function isBlockedEitherWay(a: number, b: number): Promise<boolean> {
-    return (await blockEitherWay(db()).execute({ a, b })).length > 0;
+  const blockedInTurn = turnBatch(async (pairs: [number, number][]): Promise<boolean[]> => {
+    const rows = await blockedPairs(db()).execute({ as: pairs.map((p) => p[0]), bs: pairs.map((p) => p[1]) });
+    const blocked = new Set(rows.map((r) => `${r.a}:${r.b}`));
+    return pairs.map(([a, b]) => blocked.has(`${a}:${b}`));
+  });
+  function isBlockedEitherWay(a: number, b: number): Promise<boolean> {
+    return blockedInTurn([a, b]);
   }
 
   /** Users hidden from `userId`: the ones it blocked and the ones that blocked it. */

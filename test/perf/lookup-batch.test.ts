@@ -1,0 +1,52 @@
+// The lookups a send makes (thread membership, blocks, the recipient) and that many other paths
+// share: the ones asked in one turn of the event loop are one query, each caller with its own answer.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
+import { countQueries } from '../../src/platform/db/query-count.js';
+
+let t: TestApp;
+let a: TestUser;
+let b: TestUser;
+let c: TestUser;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  [a, b, c] = await Promise.all([t.user(), t.user(), t.user()]);
+  expect((await b.req({ method: 'POST', url: `/api/v1/users/${a.id}/block/` })).statusCode).toBe(200);
+  await t.drain();
+});
+afterAll(async () => t?.close());
+
+it('blocks: pairs asked together cost one query, each pair its own answer, either way round', async () => {
+  const users = t.ctx.services.users;
+  const { result, queries } = await countQueries(() => Promise.all([users.isBlockedEitherWay(a.id, b.id), users.isBlockedEitherWay(b.id, a.id), users.isBlockedEitherWay(a.id, c.id), users.isBlockedEitherWay(c.id, b.id)]));
+  expect(queries).toBe(1);
+  expect(result).toEqual([true, true, false, false]);
+});
+
+it('users by id: one query, missing ids null, one id asked twice is two objects', async () => {
+  const users = t.ctx.services.users;
+  const { result, queries } = await countQueries(() => Promise.all([users.getById(a.id), users.getById(c.id), users.getById(999_999_999), users.getById(a.id)]));
+  expect(queries).toBe(1);
+  const [first, other, missing, again] = result;
+  expect(first?.id).toBe(a.id);
+  expect(other?.id).toBe(c.id);
+  expect(missing).toBeNull();
+  expect(again).toEqual(first);
+  expect(again).not.toBe(first);
+});
+
+it('thread membership: one query; a thread of others is not found, for that caller only', async () => {
+  const messaging = t.ctx.services.messaging;
+  const { thread } = await messaging.getOrCreateDirect(a.id, c.id);
+  const { result, queries } = await countQueries(() =>
+    Promise.allSettled([messaging.threadForMember(thread.id, a.id), messaging.threadForMember(thread.id, c.id), messaging.threadForMember(thread.id, b.id), messaging.threadForMember(thread.id, a.id)]),
+  );
+  expect(queries).toBe(1);
+  expect(result.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  const [forA, forC, forB, againA] = result;
+  expect(forA.status === 'fulfilled' && forA.value.id).toBe(thread.id);
+  expect(forC.status === 'fulfilled' && forC.value.id).toBe(thread.id);
+  expect(forB.status === 'rejected' && (forB.reason as { status?: number }).status).toBe(404);
+  expect(againA.status === 'fulfilled' && againA.value).not.toBe(forA.status === 'fulfilled' && forA.value);
+});
