@@ -1,5 +1,6 @@
 // The lookups a send makes (thread membership, blocks, the recipient) and that many other paths
 // share: the ones asked in one turn of the event loop are one query, each caller with its own answer.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { countQueries } from '../../src/platform/db/query-count.js';
@@ -49,4 +50,26 @@ it('thread membership: one query; a thread of others is not found, for that call
   expect(forC.status === 'fulfilled' && forC.value.id).toBe(thread.id);
   expect(forB.status === 'rejected' && (forB.reason as { status?: number }).status).toBe(404);
   expect(againA.status === 'fulfilled' && againA.value).not.toBe(forA.status === 'fulfilled' && forA.value);
+});
+
+it('sessions: resolved together in one query, each its own verdict (live, revoked, inactive, unknown)', async () => {
+  const [live, loggedOut, suspended] = await Promise.all([t.user(), t.user(), t.user()]);
+  expect((await loggedOut.req({ method: 'POST', url: '/api/v1/auth/logout/' })).statusCode).toBe(200);
+  await t.ctx.db.execute(sql`update users set is_active = false where id = ${suspended.id}`);
+  const claimsOf = (u: TestUser) => t.ctx.tokens.verify(u.token, 'access');
+  const [c1, c2, c3] = await Promise.all([claimsOf(live), claimsOf(loggedOut), claimsOf(suspended)]);
+  const users = t.ctx.services.users;
+  const { result, queries } = await countQueries(() =>
+    Promise.all([users.resolveSession(c1), users.resolveSession(c2), users.resolveSession(c3), users.resolveSession({ ...c1, user_id: 999_999_999 }), users.resolveSession({ ...c1, sid: c3.sid }), users.resolveSession(c1)]),
+  );
+  expect(queries).toBe(1);
+  const [ok, revoked, inactive, unknown, otherSession, again] = result;
+  expect((ok as { id: number }).id).toBe(live.id);
+  expect(revoked).toEqual({ error: 'session_revoked' });
+  expect(inactive).toEqual({ error: 'user_inactive' });
+  expect(unknown).toEqual({ error: 'user_not_found' });
+  // Another user's session is not this user's, even while it stands.
+  expect(otherSession).toEqual({ error: 'session_revoked' });
+  expect(again).toEqual(ok);
+  expect(again).not.toBe(ok);
 });

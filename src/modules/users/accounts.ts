@@ -23,23 +23,9 @@ let dummyHash: Promise<string> | null = null;
 export function createAccounts(ctx: Ctx) {
   const db = () => ctx.db;
 
-  // On every message send (the recipient) and many other paths: built once, planned once.
-  // The lookups of one turn of the event loop (a send's recipient, a follow's target, ...) go out as
-  // one query; a caller asking for an id another caller of the batch asked for gets its own copy.
-  const byIdInTurn = turnBatch(async (ids: number[]): Promise<(UserRow | null)[]> => {
-    const found = await getMany(ids);
-    const handedOut = new Set<number>();
-    return ids.map((id) => {
-      const u = found.get(id);
-      if (!u) return null;
-      if (handedOut.has(id)) return { ...u };
-      handedOut.add(id);
-      return u;
-    });
-  });
   async function getById(id: number, tx?: DbOrTx): Promise<UserRow | null> {
     if (tx) return (await tx.select().from(users).where(eq(users.id, id)).limit(1))[0] ?? null;
-    return byIdInTurn(id);
+    return (await manyInTurn([id])).get(id) ?? null;
   }
 
   /** `from`: ctx.readDb on read-only paths that tolerate replication lag (other people's profiles). */
@@ -51,11 +37,28 @@ export function createAccounts(ctx: Ctx) {
 
   // A page's authors, on every post page: one array parameter keeps the statement's text fixed.
   const usersByIds = prepared('users_by_ids', (d) => d.select().from(users).where(sql`${users.id} = any(${sql.placeholder('ids')}::bigint[])`));
+  // The lookups of one turn of the event loop (a send's recipient, a page's missing authors, sessions'
+  // users, a follow's target, ...) go out as one query; an id two callers of the batch asked for comes
+  // back to the second as its own copy.
+  const manyInTurn = turnBatch(async (lists: number[][]): Promise<Map<number, UserRow>[]> => {
+    const rows = await usersByIds(db()).execute({ ids: [...new Set(lists.flat())] });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const handedOut = new Set<number>();
+    return lists.map((list) => {
+      const out = new Map<number, UserRow>();
+      for (const id of list) {
+        const u = byId.get(id);
+        if (!u || out.has(id)) continue;
+        out.set(id, handedOut.has(id) ? { ...u } : u);
+        handedOut.add(id);
+      }
+      return out;
+    });
+  });
   async function getMany(ids: number[]): Promise<Map<number, UserRow>> {
     const unique = [...new Set(ids)];
     if (!unique.length) return new Map();
-    const rows = await usersByIds(db()).execute({ ids: unique });
-    return new Map(rows.map((r) => [r.id, r]));
+    return manyInTurn(unique);
   }
 
   /**
@@ -189,23 +192,39 @@ export function createAccounts(ctx: Ctx) {
     else await db().transaction(run);
   }
 
-  // The hot path of every authenticated request (on a session-cache miss), prepared.
-  const resolveStmt = prepared('auth_resolve_session', (d) =>
+  // The hot path of every authenticated request (on a session-cache miss), prepared: the sessions
+  // resolved in one turn of the event loop are one query. `live` is the session's user while the
+  // session stands (null once revoked or gone).
+  const resolveStmt = prepared('auth_resolve_sessions', (d) =>
     d
-      .select({ user: users, revokedAt: authSessions.revokedAt, sessionUser: authSessions.userId })
-      .from(users)
-      .leftJoin(authSessions, eq(authSessions.id, sql.placeholder('sid')))
-      .where(eq(users.id, sql.placeholder('uid')))
-      .limit(1),
+      .select({
+        user: users,
+        sid: sql<number | null>`"q"."sid"`.mapWith(Number),
+        live: sql<number | null>`(select ${authSessions.userId} from ${authSessions} where ${authSessions.id} = "q"."sid" and ${authSessions.revokedAt} is null)`.mapWith(Number),
+      })
+      .from(sql`unnest(${sql.placeholder('uids')}::bigint[], ${sql.placeholder('sids')}::bigint[]) as q(uid, sid)`)
+      .innerJoin(users, sql`${users.id} = "q"."uid"`),
   );
+  type Resolved = { error: 'user_not_found' | 'user_inactive' | 'session_revoked' } | UserRow;
+  const resolveInTurn = turnBatch(async (claims: TokenClaims[]): Promise<Resolved[]> => {
+    const sid = (c: TokenClaims) => (Number.isSafeInteger(c.sid) ? c.sid : null);
+    const rows = await resolveStmt(db()).execute({ uids: claims.map((c) => c.user_id), sids: claims.map(sid) });
+    const found = new Map(rows.map((r) => [`${r.user.id}:${r.sid}`, r]));
+    const handedOut = new Set<UserRow>();
+    return claims.map((c): Resolved => {
+      const row = found.get(`${c.user_id}:${sid(c)}`);
+      if (!row) return { error: 'user_not_found' };
+      if (!row.user.isActive) return { error: 'user_inactive' };
+      if (row.live !== c.user_id) return { error: 'session_revoked' };
+      if (handedOut.has(row.user)) return { ...row.user };
+      handedOut.add(row.user);
+      return row.user;
+    });
+  });
 
-  /** One indexed query per authenticated request: the user row and its session's state. */
-  async function resolveSession(claims: TokenClaims) {
-    const [row] = await resolveStmt(db()).execute({ uid: claims.user_id, sid: claims.sid });
-    if (!row) return { error: 'user_not_found' as const };
-    if (!row.user.isActive) return { error: 'user_inactive' as const };
-    if (row.sessionUser !== claims.user_id || row.revokedAt) return { error: 'session_revoked' as const };
-    return row.user;
+  /** The user row and its session's state (one query for the sessions resolved in the same turn). */
+  function resolveSession(claims: TokenClaims) {
+    return resolveInTurn(claims);
   }
 
   async function changePassword(userId: number, oldPassword: string, newPassword: string, userAgent: string): Promise<Tokens> {
