@@ -2,11 +2,11 @@
 // create, edit, delete and moderation of posts. Part of the one social service (service.ts).
 import { and, desc, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
-import type { Tx } from '../../platform/db/index.js';
+import type { Db, Tx } from '../../platform/db/index.js';
 import { cteColumns } from '../../platform/db/cte.js';
 import { prepared } from '../../platform/db/prepared.js';
 import { fieldError } from '../../platform/http/errors.js';
-import { olderThan, type Keyset } from '../../platform/http/pagination.js';
+import { olderThan, olderThanPlaceholders, type Keyset } from '../../platform/http/pagination.js';
 import type { StoredUpload } from '../media/service.js';
 import type { UserRow } from '../users/schema.js';
 import { commentMedia, comments, postMedia, posts, type PostRow, type Visibility } from './schema.js';
@@ -86,6 +86,16 @@ export function createPosts(ctx: Ctx) {
     return out;
   }
 
+  const plainList = (d: Db, after: boolean) =>
+    d
+      .select()
+      .from(posts)
+      .where(and(visibleSql(ctx, sql.placeholder('viewer')), after ? olderThanPlaceholders(posts.createdAt, posts.id) : undefined))
+      .orderBy(desc(posts.createdAt), desc(posts.id))
+      .limit(sql.placeholder('limit'));
+  const plainFirst = prepared('social_list_first', (d) => plainList(d, false));
+  const plainAfter = prepared('social_list_after', (d) => plainList(d, true));
+
   /**
    * Newest visible posts, keyset-paginated on (created_at, id) desc. Rows the SQL prefilter lets
    * through but the full rule drops (suspended authors) are refilled from further batches, and the
@@ -101,6 +111,10 @@ export function createPosts(ctx: Ctx) {
     videoOnly?: boolean;
   }): Promise<{ rows: PostRow[]; next: Keyset | null }> {
     const limit = Math.max(1, Math.min(opts.limit, 200));
+    // The plain list of a signed-in viewer (posts/, what most lists are) is a prepared statement;
+    // filtered lists and the rounds after one that met an inactive author are built per call.
+    const viewer = opts.viewerId;
+    const plain = viewer !== null && !opts.authorIds && opts.followedBy === undefined && !opts.videoOnly;
     const base = [visibleSql(ctx, opts.viewerId)];
     if (opts.authorIds) base.push(inArray(posts.authorId, opts.authorIds));
     if (opts.followedBy !== undefined) base.push(followedBySql(ctx, opts.followedBy));
@@ -112,12 +126,17 @@ export function createPosts(ctx: Ctx) {
     let exhausted = false;
     for (let round = 0; round < 5 && found.length <= limit; round++) {
       // Post lists and feed pages tolerate replication lag: the read replica when there is one.
-      const batch = await ctx.readDb
-        .select()
-        .from(posts)
-        .where(and(...base, olderThan(posts.createdAt, posts.id, cursor), notInArray(posts.authorId, [...inactive])))
-        .orderBy(desc(posts.createdAt), desc(posts.id))
-        .limit(limit + 1);
+      const batch =
+        plain && !inactive.size
+          ? cursor
+            ? await plainAfter(ctx.readDb).execute({ viewer, t: cursor.t, id: cursor.id, limit: limit + 1 })
+            : await plainFirst(ctx.readDb).execute({ viewer, limit: limit + 1 })
+          : await ctx.readDb
+              .select()
+              .from(posts)
+              .where(and(...base, olderThan(posts.createdAt, posts.id, cursor), notInArray(posts.authorId, [...inactive])))
+              .orderBy(desc(posts.createdAt), desc(posts.id))
+              .limit(limit + 1);
       const unknown = [...new Set(batch.map((p) => p.authorId))].filter((id) => !inactive.has(id) && !active.has(id));
       for (const u of (await users().getManyForDisplay(unknown)).values()) {
         if (u.isActive) active.set(u.id, u);

@@ -1,5 +1,5 @@
 // Who may see a post: the one rule every read path (detail, lists, comments, likes, feeds) applies.
-import { and, eq, or, type SQL } from 'drizzle-orm';
+import { and, eq, or, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { UserRow } from '../users/schema.js';
 import { posts, type PostRow } from './schema.js';
@@ -46,7 +46,7 @@ export function isVisible(post: PostRow, author: Pick<UserRow, 'isActive'> | und
  * checked on the loaded authors): lets lists skip most hidden rows in the database. Follows and
  * blocks are correlated subqueries the users module writes, never id lists loaded into memory.
  */
-export function visibleSql(ctx: Ctx, viewerId: number | null): SQL {
+export function visibleSql(ctx: Ctx, viewerId: number | Placeholder | null): SQL {
   if (viewerId === null) return and(eq(posts.hidden, false), eq(posts.visibility, 'public'))!;
   const users = ctx.services.users;
   const audience = or(eq(posts.visibility, 'public'), and(eq(posts.visibility, 'followers'), users.followsSql(viewerId, posts.authorId)))!;
