@@ -214,13 +214,18 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
   }
 
   /** Delayed job: notify only if the recipient has still not read the message. */
-  async function remindIfUnread(job: ReminderJob) {
-    const [row] = await db()
+  // One follows every message (3 s later, per recipient): built once, planned once.
+  const unreadProbe = prepared('messaging_unread_probe', (d) =>
+    d
       .select({ m: messages, pointer: threadMembers.lastReadMessageId })
       .from(messages)
-      .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, job.recipientId)))
-      .where(eq(messages.id, job.messageId))
-      .limit(1);
+      .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, sql.placeholder('recipient'))))
+      .where(eq(messages.id, sql.placeholder('message')))
+      .limit(1),
+  );
+
+  async function remindIfUnread(job: ReminderJob) {
+    const [row] = await unreadProbe(db()).execute({ recipient: job.recipientId, message: job.messageId });
     // Per recipient: the status is per message, so in a group another member's read says nothing.
     if (!row || row.m.hidden || (row.pointer !== null && row.pointer >= row.m.id)) return;
     await ctx.events.emit<UnreadReminderEvent>(MESSAGING_EVENTS.unreadReminder, {
