@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { turnBatch } from '../../src/platform/db/turn-batch.js';
+import { queryCountLogger, withQueryScope } from '../../src/platform/db/query-count.js';
 
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
@@ -50,5 +51,19 @@ describe('turnBatch', () => {
       throw new Error('bad statement');
     });
     await expect(broken(1)).rejects.toThrow('bad statement');
+  });
+
+  it('charges the queries of a batch to the count of every piece of work it answered', async () => {
+    const lookup = turnBatch(async (xs: number[]) => {
+      queryCountLogger.logQuery('select 1', []);
+      return xs;
+    });
+    const counted = (x: number) =>
+      withQueryScope(async (s) => {
+        await lookup(x);
+        return s.n;
+      });
+    // Two requests in one turn: one query, and each request counts it (not only the one whose turn ran it).
+    expect(await Promise.all([counted(1), counted(2)])).toEqual([1, 1]);
   });
 });

@@ -24,6 +24,9 @@ export interface QueryScope {
   n: number;
 }
 
+/** The count the current async context adds to (none outside counted work). */
+export const currentQueryScope = (): QueryScope | undefined => scope.getStore();
+
 /** Runs `fn` (e.g. one HTTP request) in its own count; read `.n` from the returned scope when done. */
 export function withQueryScope<T>(fn: (s: QueryScope) => T): T {
   const s: QueryScope = { n: 0 };

@@ -3,6 +3,7 @@
 // so the database round trip (a socket write and a wake-up of a PostgreSQL backend, the largest
 // single cost of a page on this kind of VM) is paid once per turn instead of once per request.
 // Alone, a call waits for nothing but the end of the current turn (setImmediate).
+import { currentQueryScope, withQueryScope, type QueryScope } from './query-count.js';
 
 export interface TurnBatchOptions {
   /** Calls per batch at most; more start another batch at once. */
@@ -15,24 +16,41 @@ export interface TurnBatchOptions {
  */
 export function turnBatch<A, R>(run: (args: A[]) => Promise<R[]>, opts: TurnBatchOptions = {}): (arg: A) => Promise<R> {
   const maxCalls = opts.maxCalls ?? 64;
-  type Call = { arg: A; resolve: (r: R) => void; reject: (e: unknown) => void };
+  // `counted`: the query count of the work that asked (a request while a test counts). The queries of a
+  // batch are charged to each such count it answered, whoever's turn ran it, so a request's count does
+  // not depend on what else shared its turn.
+  type Call = { arg: A; resolve: (r: R) => void; reject: (e: unknown) => void; counted: QueryScope | undefined };
   let pending: Call[] = [];
 
   const flush = () => {
     if (!pending.length) return;
     const calls = pending;
     pending = [];
+    const counts = new Set<QueryScope>();
+    for (const c of calls) if (c.counted) counts.add(c.counted);
+    let ran: QueryScope | null = null;
+    const start = () => run(calls.map((c) => c.arg));
     let answered: Promise<R[]>;
     try {
-      answered = run(calls.map((c) => c.arg));
+      answered = counts.size
+        ? withQueryScope((s) => {
+            ran = s;
+            return start();
+          })
+        : start();
     } catch (err) {
       answered = Promise.reject(err);
     }
+    const charge = () => {
+      for (const s of counts) s.n += (ran as QueryScope | null)?.n ?? 0;
+    };
     answered.then(
       (results) => {
+        charge();
         for (let i = 0; i < calls.length; i++) calls[i].resolve(results[i]);
       },
       (err: unknown) => {
+        charge();
         for (const c of calls) c.reject(err);
       },
     );
@@ -41,7 +59,7 @@ export function turnBatch<A, R>(run: (args: A[]) => Promise<R[]>, opts: TurnBatc
   return (arg) =>
     new Promise<R>((resolve, reject) => {
       if (!pending.length) setImmediate(flush);
-      pending.push({ arg, resolve, reject });
+      pending.push({ arg, resolve, reject, counted: currentQueryScope() });
       if (pending.length >= maxCalls) flush();
     });
 }
