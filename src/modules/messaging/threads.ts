@@ -3,7 +3,7 @@
 import { and, desc, eq, inArray, ne, sql, type Column, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { prepared } from '../../platform/db/prepared.js';
-import { turnBatch } from '../../platform/db/turn-batch.js';
+import { handOutOnce, turnBatch } from '../../platform/db/turn-batch.js';
 import { fieldError } from '../../platform/http/errors.js';
 import { encodeCursor, olderThanPlaceholders, type Keyset } from '../../platform/http/pagination.js';
 import { threadMembers, threads, type ThreadRow } from './schema.js';
@@ -37,20 +37,17 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
   const db = () => ctx.db;
   const rt = () => ctx.services.realtime;
 
-  /** The thread if `userId` is a member; other people's threads are 404. */
   const threadOfMemberInTurn = turnBatch(async (pairs: [number, number][]): Promise<(ThreadRow | null)[]> => {
     const rows = await threadsOfMembers(db()).execute({ threadIds: pairs.map((p) => p[0]), userIds: pairs.map((p) => p[1]) });
     const found = new Map(rows.map((r) => [`${r.t.id}:${r.member}`, r.t]));
-    const handedOut = new Set<ThreadRow>();
+    const handOut = handOutOnce<ThreadRow>();
     return pairs.map(([threadId, userId]) => {
       const t = found.get(`${threadId}:${userId}`);
-      if (!t) return null;
-      if (handedOut.has(t)) return { ...t };
-      handedOut.add(t);
-      return t;
+      return t ? handOut(t) : null;
     });
   });
 
+  /** The thread if `userId` is a member; other people's threads are 404. */
   async function threadForMember(threadId: number, userId: number): Promise<ThreadRow> {
     const t = await threadOfMemberInTurn([threadId, userId]);
     if (!t) throw MessagingErrors.threadNotFound();

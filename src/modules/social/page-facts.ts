@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { Db } from '../../platform/db/index.js';
 import { prepared } from '../../platform/db/prepared.js';
-import { turnBatch } from '../../platform/db/turn-batch.js';
+import { handOutOnce, turnBatch } from '../../platform/db/turn-batch.js';
 import type { UserRow } from '../users/schema.js';
 import { paidReactions, postLikes, postMedia, posts, type PostRow } from './schema.js';
 
@@ -107,19 +107,16 @@ export function createPageFacts(ctx: Ctx) {
       });
       found.set(keyOf(fViewer, post.id), post);
     }
-    // Each call gets rows of its own: two pages of one viewer in a batch never share an object.
-    const handedOut = new Set<PostRow>();
+    // Each call gets rows of its own: two pages of one viewer in a batch never share an object (a
+    // copy carries the facts again: the hidden property is not copied).
+    const handOut = handOutOnce<PostRow>();
     return calls.map((c) =>
       c.ids.flatMap((id) => {
         const post = found.get(keyOf(c.viewerId, id));
         if (!post) return [];
-        if (!handedOut.has(post)) {
-          handedOut.add(post);
-          return [post];
-        }
-        const copy = { ...post };
-        attach(copy, FACTS, (post as Carrier)[FACTS]);
-        return [copy];
+        const mine = handOut(post);
+        if (mine !== post) attach(mine, FACTS, (post as Carrier)[FACTS]);
+        return [mine];
       }),
     );
   });

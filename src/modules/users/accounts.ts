@@ -4,7 +4,7 @@ import { and, desc, eq, ilike, inArray, isNull, or, sql, type Placeholder, type 
 import type { Ctx } from '../../context.js';
 import { type DbOrTx, type Tx, isUniqueViolation } from '../../platform/db/index.js';
 import { prepared } from '../../platform/db/prepared.js';
-import { turnBatch } from '../../platform/db/turn-batch.js';
+import { handOutOnce, turnBatch } from '../../platform/db/turn-batch.js';
 import { newJti, TokenError, type TokenClaims } from '../../platform/auth/tokens.js';
 import { hashPassword, UNUSABLE_PASSWORD, verifyPassword } from '../../platform/auth/passwords.js';
 import { ApiError, fieldError } from '../../platform/http/errors.js';
@@ -43,14 +43,12 @@ export function createAccounts(ctx: Ctx) {
   const manyInTurn = turnBatch(async (lists: number[][]): Promise<Map<number, UserRow>[]> => {
     const rows = await usersByIds(db()).execute({ ids: [...new Set(lists.flat())] });
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const handedOut = new Set<number>();
+    const handOut = handOutOnce<UserRow>();
     return lists.map((list) => {
       const out = new Map<number, UserRow>();
       for (const id of list) {
         const u = byId.get(id);
-        if (!u || out.has(id)) continue;
-        out.set(id, handedOut.has(id) ? { ...u } : u);
-        handedOut.add(id);
+        if (u && !out.has(id)) out.set(id, handOut(u));
       }
       return out;
     });
@@ -210,15 +208,13 @@ export function createAccounts(ctx: Ctx) {
     const sid = (c: TokenClaims) => (Number.isSafeInteger(c.sid) ? c.sid : null);
     const rows = await resolveStmt(db()).execute({ uids: claims.map((c) => c.user_id), sids: claims.map(sid) });
     const found = new Map(rows.map((r) => [`${r.user.id}:${r.sid}`, r]));
-    const handedOut = new Set<UserRow>();
+    const handOut = handOutOnce<UserRow>();
     return claims.map((c): Resolved => {
       const row = found.get(`${c.user_id}:${sid(c)}`);
       if (!row) return { error: 'user_not_found' };
       if (!row.user.isActive) return { error: 'user_inactive' };
       if (row.live !== c.user_id) return { error: 'session_revoked' };
-      if (handedOut.has(row.user)) return { ...row.user };
-      handedOut.add(row.user);
-      return row.user;
+      return handOut(row.user);
     });
   });
 

@@ -11,6 +11,21 @@ export interface TurnBatchOptions {
 }
 
 /**
+ * For a batch's answer: the row itself to the first caller it goes to, a shallow copy to each later
+ * one, so callers of one batch never share an object (one may change what it got).
+ */
+export function handOutOnce<T extends object>(): (row: T) => T {
+  const given = new Set<T>();
+  return (row) => {
+    if (!given.has(row)) {
+      given.add(row);
+      return row;
+    }
+    return { ...row };
+  };
+}
+
+/**
  * Wraps `run`, which answers a batch of arguments with one result per argument, in the same order.
  * A failed batch fails each of its calls with the same error.
  */
