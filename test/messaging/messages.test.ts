@@ -355,6 +355,10 @@ describe('events and delayed unread reminders', () => {
     expect(reminders.filter((r) => r.messageId === unread.id)).toEqual([
       { messageId: unread.id, threadId: th, senderId: x.id, recipientId: y.id, preview: 'are you there?' },
     ]);
+    // The preview is the body cut at 120 characters (117 and an ellipsis).
+    const long = (await send(x, { body: `${'é'.repeat(118)} tail` }, th)).json();
+    await t.drain();
+    expect(reminders.find((r) => r.messageId === long.id)).toMatchObject({ preview: `${'é'.repeat(117)}...` });
     const seen = (await send(x, { body: 'second' }, th)).json();
     await y.req({ method: 'POST', url: `/api/v1/threads/${th}/read/`, body: {} });
     await t.drain();

@@ -94,6 +94,13 @@ describe('follows (real HTTP producer)', () => {
     expect(pushes[0]).toMatchObject({ userId: b.id, notificationId: got[0].id, type: 'follow', title: 'New follower' });
     expect(emails).toEqual([]); // follows are push-only
 
+    // notification.created carries the recipient, so the fan-out reads only the devices; an event
+    // written before it did (no userId) still reaches them through the notification.
+    pushes = [];
+    await emit('notification.created', { notificationId: got[0].id, push: true, email: false });
+    expect(pushes.map((p) => p.deviceId).sort()).toEqual([d1, d2].sort());
+    pushes = [];
+
     // Unfollow + follow again does not notify twice.
     await a.req({ method: 'DELETE', url: `/api/v1/users/${b.id}/follow/` });
     await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/follow/` });

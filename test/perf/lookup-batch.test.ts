@@ -25,6 +25,18 @@ it('blocks: pairs asked together cost one query, each pair its own answer, eithe
   expect(result).toEqual([true, true, false, false]);
 });
 
+it('blocks and mutes asked together share that query; a mute silences one way only and is no block', async () => {
+  const users = t.ctx.services.users;
+  expect((await c.req({ method: 'POST', url: `/api/v1/users/${a.id}/mute/` })).statusCode).toBeLessThan(300);
+  const { result, queries } = await countQueries(() =>
+    Promise.all([users.isBlockedOrMuted(c.id, a.id), users.isBlockedOrMuted(a.id, c.id), users.isBlockedEitherWay(c.id, a.id), users.isBlockedOrMuted(a.id, b.id), users.isBlockedOrMuted(b.id, c.id)]),
+  );
+  expect(queries).toBe(1);
+  expect(result).toEqual([true, false, false, true, false]);
+  expect((await c.req({ method: 'DELETE', url: `/api/v1/users/${a.id}/mute/` })).statusCode).toBeLessThan(300);
+  expect(await users.isBlockedOrMuted(c.id, a.id)).toBe(false);
+});
+
 it('users by id: one query, missing ids null, one id asked twice is two objects', async () => {
   const users = t.ctx.services.users;
   const { result, queries } = await countQueries(() => Promise.all([users.getById(a.id), users.getById(c.id), users.getById(999_999_999), users.getById(a.id)]));

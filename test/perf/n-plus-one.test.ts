@@ -74,6 +74,16 @@ describe('N+1 guard: query count does not grow with the page size', () => {
     // thread membership, block, recipient, the statement; the sender comes from the session cache's
     // user rows. No relay claim: moderation and the reminders only queue background work (afterResponse).
     expect(queries).toBe(4);
+    // The app always sends a client_uuid: the statement itself dedupes, no look-up before it; a retry
+    // costs the look-up after it (and the stored message's presenter: its reactions and attachments),
+    // and answers the first message.
+    const once = () => viewer.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: th, body: 'counted', client_uuid: 'counted-1' } });
+    const first = await countQueries(once);
+    expect(first.result.statusCode).toBe(201);
+    expect(first.queries).toBe(4);
+    const retry = await countQueries(once);
+    expect(retry.result.json().id).toBe(first.result.json().id);
+    expect(retry.queries).toBe(7);
     await t.drain();
   });
 

@@ -11,10 +11,10 @@ import { sniffMedia } from '../../platform/storage/sniff.js';
 import { fieldError } from '../../platform/http/errors.js';
 import { encodeCursor, type Keyset } from '../../platform/http/pagination.js';
 import { attachments, messages, reactions, threadMembers, threads, type AttachmentRow, type MessageRow } from './schema.js';
-import { textPreview, type MessagingPresenter, type PresentedMessage } from './present.js';
+import { type MessagingPresenter, type PresentedMessage } from './present.js';
 import type { Viewer } from '../users/present.js';
 import { assertMayMessage } from './rules.js';
-import { MESSAGING_EVENTS, REMINDER_DELAY_MS, REMINDER_JOB, messageNewFrame, reactionFrame, type MessageCreatedEvent, type ReminderJob, type UnreadReminderEvent } from './events.js';
+import { MESSAGING_EVENTS, REMINDER_DELAY_MS, REMINDER_JOB, messageNewFrame, reactionFrame, type MessageCreatedEvent, type ReminderJob } from './events.js';
 import type { Threads } from './threads.js';
 import { MessagingErrors } from './errors.js';
 
@@ -152,7 +152,10 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
     const clientUuid = input.clientUuid?.trim() || null;
     const peer = peerOf(thread, senderId);
     if (peer !== null) await assertMayMessage(ctx, senderId, peer);
-    if (clientUuid) {
+    // A retry is answered with the first message before anything else can refuse it or store its
+    // files again. A plain text send skips the look-up: its statement does nothing on a taken
+    // client_uuid, and the stored message is read after it (one round trip less per send).
+    if (clientUuid && (input.files?.length || input.replyToId != null || !body)) {
       const existing = await findByClientUuid(threadId, senderId, clientUuid);
       if (existing) return { message: existing, created: false };
     }
@@ -213,28 +216,35 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
     );
   }
 
-  /** Delayed job: notify only if the recipient has still not read the message. */
-  // One follows every message (3 s later, per recipient): built once, planned once.
-  const unreadProbe = prepared('messaging_unread_probe', (d) =>
-    d
-      .select({ m: messages, pointer: threadMembers.lastReadMessageId })
-      .from(messages)
-      .innerJoin(threadMembers, and(eq(threadMembers.threadId, messages.threadId), eq(threadMembers.userId, sql.placeholder('recipient'))))
-      .where(eq(messages.id, sql.placeholder('message')))
-      .limit(1),
-  );
+  /**
+   * Delayed job: notify only if the recipient has still not read the message. One statement reads
+   * the message and the recipient's read pointer and writes message.unread_reminder only when it is
+   * still unread (one follows every message, 3 s later, per recipient: a round trip less than a read
+   * and then an insert). Per recipient: the status is per message, so in a group another member's
+   * read says nothing.
+   */
+  const remindStatement = prepared('messaging_unread_reminder', (d) => {
+    const p = sql.placeholder;
+    const unread = d.$with('unread', { id: sql<number>`id`.as('id') }).as(
+      sql`select m.id, m.thread_id, m.sender_id, m.body from ${messages} m
+          join ${threadMembers} tm on tm.thread_id = m.thread_id and tm.user_id = ${p('recipient')}
+          where m.id = ${p('message')} and not m.hidden and (tm.last_read_message_id is null or tm.last_read_message_id < m.id)`,
+    );
+    // The preview as textPreview() makes it (bodies are stored trimmed).
+    const preview = sql`case when char_length(unread.body) > 120 then left(unread.body, 117) || '...' else unread.body end`;
+    const event = ctx.events.cte(
+      d,
+      'ev',
+      MESSAGING_EVENTS.unreadReminder,
+      sql`jsonb_build_object('messageId', unread.id, 'threadId', unread.thread_id, 'senderId', unread.sender_id, 'recipientId', ${p('recipient')}::bigint, 'preview', ${preview})`,
+      sql`unread`,
+    );
+    return d.with(unread, event).select({ eventId: event.eventId }).from(event);
+  });
 
   async function remindIfUnread(job: ReminderJob) {
-    const [row] = await unreadProbe(db()).execute({ recipient: job.recipientId, message: job.messageId });
-    // Per recipient: the status is per message, so in a group another member's read says nothing.
-    if (!row || row.m.hidden || (row.pointer !== null && row.pointer >= row.m.id)) return;
-    await ctx.events.emit<UnreadReminderEvent>(MESSAGING_EVENTS.unreadReminder, {
-      messageId: row.m.id,
-      threadId: row.m.threadId,
-      senderId: row.m.senderId,
-      recipientId: job.recipientId,
-      preview: textPreview(row.m.body),
-    });
+    const rows = await remindStatement(db()).execute({ recipient: job.recipientId, message: job.messageId });
+    if (rows.length) ctx.events.emitted(MESSAGING_EVENTS.unreadReminder, rows.map((r) => r.eventId));
   }
 
   async function toggleReaction(messageId: number, userId: number, emoji: string) {

@@ -13,7 +13,7 @@ export function notificationJobs(ctx: Ctx) {
   const handler = createEventHandler(ctx);
   const svc = () => ctx.services.notifications;
   ctx.queue.define<EventJob>(NOTIFICATION_JOBS.event, (d) => handler.handle(d.event, d.payload), { attempts: 5, backoffMs: 2000 });
-  ctx.queue.define<{ notificationId: number }>(NOTIFICATION_JOBS.push, (d) => svc().fanOutPush(d.notificationId), { attempts: 5, backoffMs: 2000 });
+  ctx.queue.define<{ notificationId: number; userId?: number }>(NOTIFICATION_JOBS.push, (d) => svc().fanOutPush(d.notificationId, d.userId), { attempts: 5, backoffMs: 2000 });
   ctx.queue.define<{ notificationId: number; deviceId: number }>(NOTIFICATION_JOBS.pushDevice, (d) => svc().sendPush(d.notificationId, d.deviceId), {
     attempts: 5,
     backoffMs: 5000,
@@ -36,7 +36,7 @@ export function notificationJobs(ctx: Ctx) {
     });
   }
   ctx.events.on<NotificationCreatedEvent>(NOTIFICATION_CREATED, async (e) => {
-    if (e.push) await ctx.queue.enqueue(NOTIFICATION_JOBS.push, { notificationId: e.notificationId }, { jobId: `push-${e.notificationId}` });
+    if (e.push) await ctx.queue.enqueue(NOTIFICATION_JOBS.push, { notificationId: e.notificationId, userId: e.userId }, { jobId: `push-${e.notificationId}` });
     if (e.email) await ctx.queue.enqueue(NOTIFICATION_JOBS.email, { notificationId: e.notificationId }, { jobId: `email-${e.notificationId}` });
   });
 }

@@ -21,6 +21,8 @@ export const NOTIFICATION_CREATED = 'notification.created';
 
 export interface NotificationCreatedEvent {
   notificationId: number;
+  /** The recipient (absent on events written before it was added). */
+  userId?: number;
   push: boolean;
   email: boolean;
 }
@@ -64,16 +66,12 @@ export function createNotificationsService(ctx: Ctx) {
     // The checks side by side (the people read fresh, in one query): a notification follows every
     // unread message, so its round trips add up.
     const people = [userId, ...(actorId !== null ? [actorId] : [])];
-    const [rows, blocked, muted] = await Promise.all([
-      users().getMany(people),
-      actorId !== null ? users().isBlockedEitherWay(userId, actorId) : false,
-      actorId !== null ? users().hasMuted(userId, actorId) : false,
-    ]);
+    const [rows, silenced] = await Promise.all([users().getMany(people), actorId !== null ? users().isBlockedOrMuted(userId, actorId) : false]);
     const recipient = rows.get(userId);
     if (!recipient || !recipient.isActive) return null;
     if (actorId !== null) {
       const actor = rows.get(actorId);
-      if (!actor || !actor.isActive || blocked || muted) return null;
+      if (!actor || !actor.isActive || silenced) return null;
     }
     const s = settingsOf(recipient.settings);
     const quiet = inQuietHours(s.quiet_hours, opts.now ?? new Date());
@@ -89,7 +87,7 @@ export function createNotificationsService(ctx: Ctx) {
         .onConflictDoNothing()
         .returning(),
     );
-    const event = ctx.events.cte(q, 'ev', NOTIFICATION_CREATED, sql`jsonb_build_object('notificationId', n.id, 'push', ${push}::boolean, 'email', ${email}::boolean)`, push || email ? sql`n` : sql`n where false`);
+    const event = ctx.events.cte(q, 'ev', NOTIFICATION_CREATED, sql`jsonb_build_object('notificationId', n.id, 'userId', n.user_id, 'push', ${push}::boolean, 'email', ${email}::boolean)`, push || email ? sql`n` : sql`n where false`);
     const [row] = await q
       .with(n, event)
       .select({ n: cteColumns(notifications, n), eventId: sql<number | null>`(select event_id from ev)`.mapWith(Number) })
@@ -169,10 +167,11 @@ export function createNotificationsService(ctx: Ctx) {
   // ---- delivery jobs ----
 
   /** One job per device, so a failing device retries alone and never re-sends to the others. */
-  async function fanOutPush(notificationId: number) {
-    const n = await byId(notificationId);
-    if (!n) return;
-    for (const d of await users().listDevices(n.userId)) {
+  /** One push job per device of the recipient; each job reads the notification itself (a deleted one sends nothing). */
+  async function fanOutPush(notificationId: number, userId?: number) {
+    const owner = userId ?? (await byId(notificationId))?.userId;
+    if (owner === undefined) return;
+    for (const d of await users().listDevices(owner)) {
       await ctx.queue.enqueue(NOTIFICATION_JOBS.pushDevice, { notificationId, deviceId: d.id }, { jobId: `push-${notificationId}-${d.id}` });
     }
   }

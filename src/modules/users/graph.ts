@@ -190,22 +190,30 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
     await db().delete(blocks).where(and(eq(blocks.userId, userId), eq(blocks.targetId, targetId)));
   }
 
-  // The pairs asked about in one turn of the event loop (sends, follows, ...), answered by one query:
-  // the pairs a block separates come back.
-  const blockedPairs = prepared('users_blocked_pairs', (d) => {
+  // The pairs asked about in one turn of the event loop (sends, follows, notifications, ...), answered
+  // by one query: the pairs a block separates, or whose first user muted the second, come back.
+  const pairRelations = prepared('users_pair_relations', (d) => {
     const [a, b] = [sql.raw('"q"."a"'), sql.raw('"q"."b"')];
+    const blocked = sql`exists (select 1 from ${blocks} where (${blocks.userId} = ${a} and ${blocks.targetId} = ${b}) or (${blocks.userId} = ${b} and ${blocks.targetId} = ${a}))`;
+    const muted = sql`exists (select 1 from ${mutes} where ${mutes.userId} = ${a} and ${mutes.targetId} = ${b})`;
     return d
-      .select({ a: sql<number>`${a}`.mapWith(Number), b: sql<number>`${b}`.mapWith(Number) })
+      .select({ a: sql<number>`${a}`.mapWith(Number), b: sql<number>`${b}`.mapWith(Number), blocked: sql<boolean>`${blocked}`, muted: sql<boolean>`${muted}` })
       .from(sql`unnest(${sql.placeholder('as')}::bigint[], ${sql.placeholder('bs')}::bigint[]) as q(a, b)`)
-      .where(sql`exists (select 1 from ${blocks} where (${blocks.userId} = ${a} and ${blocks.targetId} = ${b}) or (${blocks.userId} = ${b} and ${blocks.targetId} = ${a}))`);
+      .where(sql`${blocked} or ${muted}`);
   });
-  const blockedInTurn = turnBatch(async (pairs: [number, number][]): Promise<boolean[]> => {
-    const rows = await blockedPairs(db()).execute({ as: pairs.map((p) => p[0]), bs: pairs.map((p) => p[1]) });
-    const blocked = new Set(rows.map((r) => `${r.a}:${r.b}`));
-    return pairs.map(([a, b]) => blocked.has(`${a}:${b}`));
+  const NONE = { blocked: false, muted: false } as const;
+  const relationInTurn = turnBatch(async (pairs: [number, number][]): Promise<{ blocked: boolean; muted: boolean }[]> => {
+    const rows = await pairRelations(db()).execute({ as: pairs.map((p) => p[0]), bs: pairs.map((p) => p[1]) });
+    const found = new Map(rows.map((r) => [`${r.a}:${r.b}`, { blocked: r.blocked, muted: r.muted }]));
+    return pairs.map(([a, b]) => found.get(`${a}:${b}`) ?? NONE);
   });
-  function isBlockedEitherWay(a: number, b: number): Promise<boolean> {
-    return blockedInTurn([a, b]);
+  async function isBlockedEitherWay(a: number, b: number): Promise<boolean> {
+    return (await relationInTurn([a, b])).blocked;
+  }
+  /** Whether `userId` should not hear from `actorId`: a block either way, or `userId` muted them. */
+  async function isBlockedOrMuted(userId: number, actorId: number): Promise<boolean> {
+    const r = await relationInTurn([userId, actorId]);
+    return r.blocked || r.muted;
   }
 
   /** Users hidden from `userId`: the ones it blocked and the ones that blocked it. */
@@ -252,5 +260,6 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
     mute,
     unmute,
     hasMuted,
+    isBlockedOrMuted,
   };
 }
