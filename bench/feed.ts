@@ -91,7 +91,9 @@ export async function run(): Promise<SummaryRow[]> {
     const base = `http://127.0.0.1:${api.port}/api/v1`;
     // The reads are measured with a different reader on each connection, as a real load is: pages
     // asked for in the same turn share one query (src/platform/db/turn-batch.ts), and one reader on
-    // every connection would have them ask for the same rows. The writes are one user's.
+    // every connection would have them ask for the same rows. The writes too are a different user's on
+    // each connection (the same readers, each sending into a direct thread of their own): one user
+    // posting or sending a hundred times at once only measures the lock on their own row.
     const readers: { token: string; user: { id: number; following_count: number } }[] = [];
     for (let n = 1; n <= CONNECTIONS; n++) {
       const login = await fetch(`${base}/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `user${String(n).padStart(6, '0')}@demo.selflink.app`, password: 'changeme123' }) });
@@ -113,10 +115,15 @@ export async function run(): Promise<SummaryRow[]> {
     const cached = await redis.llen(`${prefix}feed:tl:${user.id}`);
     const readerClients = readers.map((r) => ({ headers: authOf(r) }));
     const meanFollowing = readers.reduce((n, r) => n + r.user.following_count, 0) / readers.length;
+    const fc = new pg.Client({ connectionString: dbUrl.toString() });
+    await fc.connect();
+    const { rows: followerRows } = await fc.query(`select count(*)::int as n from follows where followee_id = any($1::bigint[])`, [readers.map((r) => r.user.id)]);
+    await fc.end();
+    const meanFollowers = followerRows[0].n / readers.length;
 
     const bareUrl = `http://127.0.0.1:${bare.port}/bare`;
     const homeUrl = `${base}/feed/home/?page_size=20`;
-    const postOpts = { method: 'POST' as const, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'benchmark post' }) };
+    const postOpts = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'benchmark post' }), clients: readerClients };
     await load(bareUrl, { connections: CONNECTIONS, seconds: 2 });
     await load(homeUrl, { connections: CONNECTIONS, seconds: 2, clients: readerClients });
     const b1 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
@@ -159,13 +166,26 @@ export async function run(): Promise<SummaryRow[]> {
     // This machine's PostgreSQL runs with autovacuum off (its CI configuration); a deployment's
     // autovacuum would have analyzed these tables after such an insert, so the bench does.
     await mc.query('analyze msg_threads, msg_thread_members, msg_messages');
-    const { rows: firstThread } = await mc.query(`select t.id from msg_threads t join msg_thread_members m on m.thread_id = t.id and m.user_id = $1 order by t.id limit 1`, [user.id]);
+    // The senders: each reader and a peer of their own (none of them a reader), one direct thread each.
+    const senderIds = readers.map((r) => r.user.id);
+    const { rows: sendPeers } = await mc.query(`select id from users where is_active and id <> all($1::bigint[]) order by id desc limit $2`, [senderIds, senderIds.length]);
+    const { rows: sendThreads } = await mc.query(
+      `with pairs as (select s, p from unnest($1::bigint[], $2::bigint[]) as q(s, p)),
+            t as (insert into msg_threads (is_group, created_by_id, direct_key) select false, s, least(s, p) || ':' || greatest(s, p) from pairs
+                  on conflict (direct_key) do update set updated_at = now() returning id, created_by_id),
+            m as (insert into msg_thread_members (thread_id, user_id) select t.id, u from t join pairs on pairs.s = t.created_by_id, unnest(array[pairs.s, pairs.p]) u on conflict do nothing)
+       select t.id, t.created_by_id as sender from t`,
+      [senderIds, sendPeers.map((r: { id: number }) => r.id)],
+    );
+    await mc.query('analyze msg_threads, msg_thread_members');
     await mc.end();
+    const threadOf = new Map(sendThreads.map((r: { id: string; sender: string }) => [Number(r.sender), Number(r.id)]));
+    const senderClients = readers.map((r) => ({ headers: authOf(r), body: JSON.stringify({ thread: threadOf.get(r.user.id), body: 'benchmark message' }) }));
     const threadsUrl = `${base}/threads/?page_size=50`;
     const threadCount = ((await (await fetch(threadsUrl, { headers })).json()) as { results?: unknown[] }).results?.length ?? 0;
     const th = await loadCounted(origin, threadsUrl, { connections: CONNECTIONS, seconds: SECONDS, headers });
     const loadTh = os.loadavg()[0];
-    const sendOpts = { method: 'POST' as const, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ thread: firstThread[0].id, body: 'benchmark message' }) };
+    const sendOpts = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, clients: senderClients };
     const ms = await loadCounted(origin, `${base}/messages/`, { connections: CONNECTIONS, seconds: SECONDS, ...sendOpts });
     const loadMs = os.loadavg()[0];
     const b4 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
@@ -179,7 +199,7 @@ export async function run(): Promise<SummaryRow[]> {
 ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${SERVER_NODE.version}, autocannon ${CONNECTIONS} connections, ${SECONDS} s each,
 bare route measured before and after each API run (ratio against their mean). Load average at the end: ${loadavg} (other engineers' test runs share the machine).
 Data: ${counts[0].users} users, ${counts[0].follows} follows, ${counts[0].posts} posts (seed-demo took ${fmt(seedSeconds, 0)} s). One \`api\` and one \`worker\` process,
-PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minute per user). The reads have a different reader on each connection (demo users 1–${readers.length}, following ${fmt(meanFollowing, 1)} users on average; the first has ${cached} ids cached in their timeline); the writes are the first reader's.
+PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minute per user). The reads have a different reader on each connection (demo users 1–${readers.length}, following ${fmt(meanFollowing, 1)} users on average; the first has ${cached} ids cached in their timeline); the writes are the same users' (each connection posts as its own author, with ${fmt(meanFollowers, 1)} followers on average, and sends into a direct thread of its own); \`GET threads/\` is the first reader's.
 
 | target | requests/s | p50 ms | p99 ms | non-2xx | rps vs bare | p99 vs bare |
 |---|---:|---:|---:|---:|---:|---:|
@@ -216,9 +236,10 @@ probe per thread) with unread counts in one statement, and the viewer's follows 
 benchmark analyzes its threads after writing them (autovacuum is off on this machine). A message send checks membership, blocks and the
 recipient (prepared statements, the last two side by side, each shared by the sends of the same turn), writes the message, the thread's time and its event in one
 prepared statement, and presents the frame and the answer from one set of queries (the sender's row cached): 4 queries alone, fewer under load; its event's listeners (moderation,
-unread reminder) only queue background work, so the relay loop takes it after the answer. Here all 100 connections
-send into the same thread as the same user, so every send's statement waits for the one before to release the thread's row (its \`updated_at\`):
-that lock, not the api, bounds this row (A/B in one run: 350 vs 357 sends/s before and after the shared lookups). Fan-out to the author's followers runs in the worker on the same two cores.`;
+unread reminder) only queue background work, so the relay loop takes it after the answer; a send with a \`client_uuid\` dedupes in
+its statement (no look-up before it). Until 2026-12-01 one user posted and sent on all 100 connections, into one thread: every statement
+then waited for the one before to release that user's or thread's row (\`posts_count\`, the thread's \`updated_at\`), and that lock, not
+the api, bounded those rows (350 vs 357 sends/s in an A/B of the api's own 1.6×). Fan-out to the author's followers runs in the worker on the same two cores.`;
     writeSection('feed', body);
     console.log(body);
     const ref = avg(b1, b2);

@@ -75,6 +75,8 @@ export interface ClientRequest {
   headers?: Record<string, string>;
   /** Path and query, e.g. one reader's own `next` page. */
   path?: string;
+  /** A body of its own, e.g. one sender's thread. */
+  body?: string;
 }
 
 export async function load(url: string, opts: { connections: number; seconds: number; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: string; clients?: ClientRequest[] }): Promise<LoadResult> {
@@ -86,7 +88,8 @@ export async function load(url: string, opts: { connections: number; seconds: nu
     ? (client: { setRequests(r: object[]): void }) => {
         const c = clients[connected++ % clients.length];
         // (setRequests: a request set with setRequest lasts one request only)
-        client.setRequests([{ method, path: c.path ?? pathname + search, headers: { ...opts.headers, ...c.headers }, ...(opts.body !== undefined && { body: opts.body }) }]);
+        const body = c.body ?? opts.body;
+        client.setRequests([{ method, path: c.path ?? pathname + search, headers: { ...opts.headers, ...c.headers }, ...(body !== undefined && { body }) }]);
       }
     : undefined;
   const r = await autocannon({ url, connections: opts.connections, duration: opts.seconds, headers: opts.headers, method, ...(opts.body !== undefined && { body: opts.body }), ...(setupClient && { setupClient }) });
