@@ -69,6 +69,36 @@ async function seed(): Promise<Seeded> {
   return { benchDb, dbUrl, prefix, env, seedSeconds, counts };
 }
 
+/**
+ * Waits until the background work of what ran before is done: no outbox event left to relay and no
+ * job waiting, running or delayed. Without it, a write measurement's follow-up (fan-outs, reminders,
+ * notifications) runs on the same two cores during the next measurement, and in the next run's reads.
+ */
+async function settle(redis: Redis, prefix: string, dbUrl: URL, timeoutMs = 180_000): Promise<number> {
+  const t0 = Date.now();
+  const c = new pg.Client({ connectionString: dbUrl.toString() });
+  await c.connect();
+  try {
+    for (;;) {
+      const { rows } = await c.query(`select count(*)::int as n from outbox where delivered_at is null`);
+      let jobs = 0;
+      for (const meta of await redis.keys(`${prefix}bull:*:meta`)) {
+        const q = meta.slice(0, -'meta'.length);
+        const [wait, active, delayed, prioritized] = await Promise.all([redis.llen(`${q}wait`), redis.llen(`${q}active`), redis.zcard(`${q}delayed`), redis.zcard(`${q}prioritized`)]);
+        jobs += wait + active + delayed + prioritized;
+      }
+      if (rows[0].n === 0 && jobs === 0) return Date.now() - t0;
+      if (Date.now() - t0 > timeoutMs) {
+        console.warn(`  background work not settled after ${timeoutMs} ms: ${rows[0].n} events, ${jobs} jobs`);
+        return Date.now() - t0;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await c.end();
+  }
+}
+
 /** Drops the seeded database and its Redis keys (bench/run.ts calls it once, after the last run). */
 export async function cleanup() {
   if (!seeded) return;
@@ -126,6 +156,7 @@ export async function run(): Promise<SummaryRow[]> {
     const postOpts = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'benchmark post' }), clients: readerClients };
     await load(bareUrl, { connections: CONNECTIONS, seconds: 2 });
     await load(homeUrl, { connections: CONNECTIONS, seconds: 2, clients: readerClients });
+    const settledMs = [await settle(redis, prefix, dbUrl)];
     const b1 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
     const origin = `http://127.0.0.1:${api.port}`;
     // Watched through the staff ops page as it runs, as an operator would.
@@ -149,6 +180,7 @@ export async function run(): Promise<SummaryRow[]> {
     const f = await loadCounted(origin, `${base}/feed/for_you/?limit=20`, { connections: CONNECTIONS, seconds: SECONDS, clients: readerClients });
     const loadF = os.loadavg()[0];
     const b2 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
+    settledMs.push(await settle(redis, prefix, dbUrl));
     const p = await loadCounted(origin, `${base}/posts/`, { connections: CONNECTIONS, seconds: SECONDS, ...postOpts });
     const loadP = os.loadavg()[0];
     const b3 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
@@ -183,11 +215,15 @@ export async function run(): Promise<SummaryRow[]> {
     const senderClients = readers.map((r) => ({ headers: authOf(r), body: JSON.stringify({ thread: threadOf.get(r.user.id), body: 'benchmark message' }) }));
     const threadsUrl = `${base}/threads/?page_size=50`;
     const threadCount = ((await (await fetch(threadsUrl, { headers })).json()) as { results?: unknown[] }).results?.length ?? 0;
+    settledMs.push(await settle(redis, prefix, dbUrl));
     const th = await loadCounted(origin, threadsUrl, { connections: CONNECTIONS, seconds: SECONDS, headers });
     const loadTh = os.loadavg()[0];
     const sendOpts = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, clients: senderClients };
+    settledMs.push(await settle(redis, prefix, dbUrl));
     const ms = await loadCounted(origin, `${base}/messages/`, { connections: CONNECTIONS, seconds: SECONDS, ...sendOpts });
     const loadMs = os.loadavg()[0];
+    // (the sends' reminders, 3 s later, and their notifications: not left to the next run's reads)
+    settledMs.push(await settle(redis, prefix, dbUrl));
     const b4 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
     const loadavg = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 
@@ -199,7 +235,7 @@ export async function run(): Promise<SummaryRow[]> {
 ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${SERVER_NODE.version}, autocannon ${CONNECTIONS} connections, ${SECONDS} s each,
 bare route measured before and after each API run (ratio against their mean). Load average at the end: ${loadavg} (other engineers' test runs share the machine).
 Data: ${counts[0].users} users, ${counts[0].follows} follows, ${counts[0].posts} posts (seed-demo took ${fmt(seedSeconds, 0)} s). One \`api\` and one \`worker\` process,
-PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minute per user). The reads have a different reader on each connection (demo users 1–${readers.length}, following ${fmt(meanFollowing, 1)} users on average; the first has ${cached} ids cached in their timeline); the writes are the same users' (each connection posts as its own author, with ${fmt(meanFollowers, 1)} followers on average, and sends into a direct thread of its own); \`GET threads/\` is the first reader's.
+PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minute per user). Before the first measurement, before \`POST posts/\`, \`GET threads/\` and \`POST messages/\`, and after the last, the benchmark waits until no outbox event or job (waiting, running or delayed) is left: ${settledMs.map((ms) => fmt(ms / 1000, 1)).join(', ')} s in this run. The reads have a different reader on each connection (demo users 1–${readers.length}, following ${fmt(meanFollowing, 1)} users on average; the first has ${cached} ids cached in their timeline); the writes are the same users' (each connection posts as its own author, with ${fmt(meanFollowers, 1)} followers on average, and sends into a direct thread of its own); \`GET threads/\` is the first reader's.
 
 | target | requests/s | p50 ms | p99 ms | non-2xx | rps vs bare | p99 vs bare |
 |---|---:|---:|---:|---:|---:|---:|
