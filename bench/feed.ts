@@ -122,14 +122,18 @@ export async function run(): Promise<SummaryRow[]> {
     // The reads are measured with a different reader on each connection, as a real load is: pages
     // asked for in the same turn share one query (src/platform/db/turn-batch.ts), and one reader on
     // every connection would have them ask for the same rows. The writes too are a different user's on
-    // each connection (the same readers, each sending into a direct thread of their own): one user
-    // posting or sending a hundred times at once only measures the lock on their own row.
-    const readers: { token: string; user: { id: number; following_count: number } }[] = [];
-    for (let n = 1; n <= CONNECTIONS; n++) {
-      const login = await fetch(`${base}/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `user${String(n).padStart(6, '0')}@demo.selflink.app`, password: 'changeme123' }) });
-      if (!login.ok) throw new Error(`login of demo user ${n}: ${login.status}`);
-      readers.push((await login.json()) as (typeof readers)[number]);
-    }
+    // each connection (demo users 101–200, each sending into a direct thread of their own): one user
+    // posting or sending a hundred times at once only measures the lock on their own row. They are
+    // not the readers, so what one run writes does not change what the next run's readers read.
+    const login = async (n: number) => {
+      const res = await fetch(`${base}/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `user${String(n).padStart(6, '0')}@demo.selflink.app`, password: 'changeme123' }) });
+      if (!res.ok) throw new Error(`login of demo user ${n}: ${res.status}`);
+      return (await res.json()) as { token: string; user: { id: number; following_count: number } };
+    };
+    const readers: Awaited<ReturnType<typeof login>>[] = [];
+    const writers: Awaited<ReturnType<typeof login>>[] = [];
+    for (let n = 1; n <= CONNECTIONS; n++) readers.push(await login(n));
+    for (let n = CONNECTIONS + 1; n <= 2 * CONNECTIONS; n++) writers.push(await login(n));
     const { token, user } = readers[0];
     const headers = { authorization: `Bearer ${token}` };
     const authOf = (r: (typeof readers)[number]) => ({ authorization: `Bearer ${r.token}` });
@@ -147,13 +151,13 @@ export async function run(): Promise<SummaryRow[]> {
     const meanFollowing = readers.reduce((n, r) => n + r.user.following_count, 0) / readers.length;
     const fc = new pg.Client({ connectionString: dbUrl.toString() });
     await fc.connect();
-    const { rows: followerRows } = await fc.query(`select count(*)::int as n from follows where followee_id = any($1::bigint[])`, [readers.map((r) => r.user.id)]);
+    const { rows: followerRows } = await fc.query(`select count(*)::int as n from follows where followee_id = any($1::bigint[])`, [writers.map((r) => r.user.id)]);
     await fc.end();
-    const meanFollowers = followerRows[0].n / readers.length;
+    const meanFollowers = followerRows[0].n / writers.length;
 
     const bareUrl = `http://127.0.0.1:${bare.port}/bare`;
     const homeUrl = `${base}/feed/home/?page_size=20`;
-    const postOpts = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'benchmark post' }), clients: readerClients };
+    const postOpts = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'benchmark post' }), clients: writers.map((w) => ({ headers: authOf(w) })) };
     await load(bareUrl, { connections: CONNECTIONS, seconds: 2 });
     await load(homeUrl, { connections: CONNECTIONS, seconds: 2, clients: readerClients });
     const settledMs = [await settle(redis, prefix, dbUrl)];
@@ -198,9 +202,9 @@ export async function run(): Promise<SummaryRow[]> {
     // This machine's PostgreSQL runs with autovacuum off (its CI configuration); a deployment's
     // autovacuum would have analyzed these tables after such an insert, so the bench does.
     await mc.query('analyze msg_threads, msg_thread_members, msg_messages');
-    // The senders: each reader and a peer of their own (none of them a reader), one direct thread each.
-    const senderIds = readers.map((r) => r.user.id);
-    const { rows: sendPeers } = await mc.query(`select id from users where is_active and id <> all($1::bigint[]) order by id desc limit $2`, [senderIds, senderIds.length]);
+    // The senders: each writer and a peer of their own (none of them a reader or writer), one direct thread each.
+    const senderIds = writers.map((r) => r.user.id);
+    const { rows: sendPeers } = await mc.query(`select id from users where is_active and id <> all($1::bigint[]) order by id desc limit $2`, [[...senderIds, ...readers.map((r) => r.user.id)], senderIds.length]);
     const { rows: sendThreads } = await mc.query(
       `with pairs as (select s, p from unnest($1::bigint[], $2::bigint[]) as q(s, p)),
             t as (insert into msg_threads (is_group, created_by_id, direct_key) select false, s, least(s, p) || ':' || greatest(s, p) from pairs
@@ -212,7 +216,7 @@ export async function run(): Promise<SummaryRow[]> {
     await mc.query('analyze msg_threads, msg_thread_members');
     await mc.end();
     const threadOf = new Map(sendThreads.map((r: { id: string; sender: string }) => [Number(r.sender), Number(r.id)]));
-    const senderClients = readers.map((r) => ({ headers: authOf(r), body: JSON.stringify({ thread: threadOf.get(r.user.id), body: 'benchmark message' }) }));
+    const senderClients = writers.map((r) => ({ headers: authOf(r), body: JSON.stringify({ thread: threadOf.get(r.user.id), body: 'benchmark message' }) }));
     const threadsUrl = `${base}/threads/?page_size=50`;
     const threadCount = ((await (await fetch(threadsUrl, { headers })).json()) as { results?: unknown[] }).results?.length ?? 0;
     settledMs.push(await settle(redis, prefix, dbUrl));
@@ -235,7 +239,7 @@ export async function run(): Promise<SummaryRow[]> {
 ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${SERVER_NODE.version}, autocannon ${CONNECTIONS} connections, ${SECONDS} s each,
 bare route measured before and after each API run (ratio against their mean). Load average at the end: ${loadavg} (other engineers' test runs share the machine).
 Data: ${counts[0].users} users, ${counts[0].follows} follows, ${counts[0].posts} posts (seed-demo took ${fmt(seedSeconds, 0)} s). One \`api\` and one \`worker\` process,
-PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minute per user). Before the first measurement, before \`POST posts/\`, \`GET threads/\` and \`POST messages/\`, and after the last, the benchmark waits until no outbox event or job (waiting, running or delayed) is left: ${settledMs.map((ms) => fmt(ms / 1000, 1)).join(', ')} s in this run. The reads have a different reader on each connection (demo users 1–${readers.length}, following ${fmt(meanFollowing, 1)} users on average; the first has ${cached} ids cached in their timeline); the writes are the same users' (each connection posts as its own author, with ${fmt(meanFollowers, 1)} followers on average, and sends into a direct thread of its own); \`GET threads/\` is the first reader's.
+PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minute per user). Before the first measurement, before \`POST posts/\`, \`GET threads/\` and \`POST messages/\`, and after the last, the benchmark waits until no outbox event or job (waiting, running or delayed) is left: ${settledMs.map((ms) => fmt(ms / 1000, 1)).join(', ')} s in this run. The reads have a different reader on each connection (demo users 1–${readers.length}, following ${fmt(meanFollowing, 1)} users on average; the first has ${cached} ids cached in their timeline); the writes are demo users ${CONNECTIONS + 1}–${2 * CONNECTIONS}' (each connection posts as its own author, with ${fmt(meanFollowers, 1)} followers on average, and sends into a direct thread of its own); \`GET threads/\` is the first reader's.
 
 | target | requests/s | p50 ms | p99 ms | non-2xx | rps vs bare | p99 vs bare |
 |---|---:|---:|---:|---:|---:|---:|
