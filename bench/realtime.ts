@@ -575,16 +575,22 @@ SelfLink HTTP statuses: ${statusNote}.
   at the same rates. The process completes about ${RATES.map((_, i) => fmt(slM.phases[i].deliveredRate)).join(' / ')} messages/s (the "completed" row); beyond that requests queue
   (open loop, up to ${MAX_IN_FLIGHT} in flight, the rest not issued), so the latencies above are queueing time and "sent"
   is only what the cap let through. Per message the one \`serve\` process verifies the JWT and loads the session,
-  counts rate-limit buckets in Redis, checks thread membership, blocks and the recipient, looks up the
-  \`client_uuid\`, writes the message, the thread's time and \`message.created\` in one prepared statement, presents the
+  counts rate-limit buckets in Redis, checks thread membership, blocks and the recipient (lookups shared by the
+  sends of one turn), writes the message, the thread's time and \`message.created\` in one prepared statement (which
+  also dedupes the \`client_uuid\`), presents the
   message (for the frame and again for the response) and publishes to both members. After the answer its relay loop
   takes the event (batched) and enqueues the 3 s unread reminder, which its own workers run; since nobody reads in
-  this benchmark, each reminder becomes a notification (an event, a job, a row, a push job). Since 2026-12-01 the send
+  this benchmark, each reminder becomes a notification (the reminder's one statement writes an event; a job, a row,
+  a push job and an e-mail job follow). Since 2026-12-01 the send
   is one statement instead of a transaction of six and the relay is off the response path: 84 / 85 → 186 / 280
   completed/s at 500 / 2,000 per s (bench/RESULTS.md before and after); later that day the sender came from the
   session cache's user rows and Redis commands were auto-pipelined: 238 / 276 in the run of 13:43 (on Node 20). In the evening, on Node 24 with the send's statement
   prepared: 347 / 367 (16:56), then 312 / 289 (17:07, after notifications took fewer round trips; two runs differ
-  this much on this machine, so that run shows no gain from it, nor a loss). All of that shares two cores with PostgreSQL,
+  this much on this machine, so that run shows no gain from it, nor a loss); 442 / 494 at 19:59 after the lookups were
+  shared by the turn. At 22:04, with about four PostgreSQL round trips fewer per message (no \`client_uuid\` look-up before
+  a plain send, the reminder's read and write in one statement, a notification's block and mute checks in one lookup,
+  the push fan-out reading only devices): 497 / 688; at 500/s the chain behind the messages kept up, and in two
+  alternating runs of 500/s against the commit before, frame p50 was 71 and 99 ms against 2,530 and 1,374 ms. All of that shares two cores with PostgreSQL,
   Redis, the load generator, the client processes, and during this run other processes on the machine (see the load
   averages).
 - *Gateway only:* the gateway's own cost per frame (one Redis message in, one \`send\` to one socket) is close to the
