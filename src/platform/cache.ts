@@ -193,9 +193,22 @@ if allowed == 0 then retry = math.ceil((1 - tokens) / per) end
 return {allowed, math.floor(tokens), retry}
 `;
 
+// listPush on every key in one command (a fan-out page: three commands per list were ~150 per post,
+// each parsed and answered on its own). ARGV: the cap, then the values in LPUSH order.
+const PUSH_MANY_SCRIPT = `
+local cap = tonumber(ARGV[1])
+for _, k in ipairs(KEYS) do
+  for j = 2, #ARGV do redis.call('LREM', k, 0, ARGV[j]) end
+  redis.call('LPUSH', k, unpack(ARGV, 2))
+  redis.call('LTRIM', k, 0, cap - 1)
+end
+return #KEYS
+`;
+
 /** The Lua scripts as ioredis commands: EVALSHA (the body is sent only once, on NOSCRIPT). */
 interface ScriptCommands {
   slIncrMany(numKeys: number, ...args: string[]): Promise<number[]>;
+  slPushMany(numKeys: number, ...args: string[]): Promise<number>;
   slTakeToken(numKeys: number, ...args: string[]): Promise<number[]>;
 }
 
@@ -204,6 +217,7 @@ export class RedisKeyValue implements KeyValue {
   constructor(private readonly redis: Redis, private readonly prefix: string) {
     redis.defineCommand('slIncrMany', { lua: INCR_SCRIPT });
     redis.defineCommand('slTakeToken', { lua: BUCKET_SCRIPT });
+    redis.defineCommand('slPushMany', { lua: PUSH_MANY_SCRIPT });
     this.scripts = redis as unknown as ScriptCommands;
   }
   private k(key: string) {
@@ -250,14 +264,10 @@ export class RedisKeyValue implements KeyValue {
   }
   async listPushMany(keys: string[], values: string[], maxLen: number) {
     if (!keys.length || !values.length) return;
-    const m = this.redis.pipeline();
+    // Idempotent, like listPush: a redelivered event moves its values to the head, never doubles them.
+    // LPUSH reverses its arguments: the last value goes first so values[0] ends up at the head.
     const rev = [...values].reverse();
-    const unique = [...new Set(values)];
-    for (const k of keys) {
-      for (const v of unique) m.lrem(this.k(k), 0, v); // idempotent, like listPush: a redelivered event moves, never doubles
-      m.lpush(this.k(k), ...rev).ltrim(this.k(k), 0, maxLen - 1);
-    }
-    await m.exec();
+    await this.scripts.slPushMany(keys.length, ...keys.map((k) => this.k(k)), String(maxLen), ...rev);
   }
   async listRemoveMany(keys: string[], value: string) {
     if (!keys.length) return;

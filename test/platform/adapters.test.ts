@@ -28,6 +28,17 @@ describe(`adapters (${SERVER_MODE ? 'redis' : 'memory'})`, () => {
     expect(await p.kv.listRange('l', 0, -1)).toEqual(['5', '4', '3', '2']);
     await p.kv.listRemove('l', '4');
     expect(await p.kv.listRange('l', 0, 1)).toEqual(['5', '3']);
+    // Many lists at once (a fan-out page): each as listPush would leave it; a value pushed again moves
+    // to the head instead of doubling, and each list keeps its cap.
+    await p.kv.listPush('m1', ['b', 'a'], 3);
+    await p.kv.listPushMany(['m1', 'm2', 'l'], ['c'], 3);
+    await p.kv.listPushMany(['m1', 'm2'], ['a', 'd'], 3);
+    expect(await p.kv.listRange('m1', 0, -1)).toEqual(['a', 'd', 'c']);
+    expect(await p.kv.listRange('m2', 0, -1)).toEqual(['a', 'd', 'c']);
+    expect(await p.kv.listRange('l', 0, -1)).toEqual(['c', '5', '3']);
+    await p.kv.listPushMany([], ['x'], 3);
+    await p.kv.listPushMany(['m2'], [], 3);
+    expect(await p.kv.listRange('m2', 0, -1)).toEqual(['a', 'd', 'c']);
     await p.kv.hashSet('h', 'a', '1', 10_000);
     await p.kv.hashSet('h', 'b', '2');
     await p.kv.hashDel('h', 'a');
