@@ -166,8 +166,10 @@ export function createNotificationsService(ctx: Ctx) {
 
   // ---- delivery jobs ----
 
-  /** One job per device, so a failing device retries alone and never re-sends to the others. */
-  /** One push job per device of the recipient; each job reads the notification itself (a deleted one sends nothing). */
+  /**
+   * One job per device of the recipient, so a failing device retries alone and never re-sends to the
+   * others; each job reads the notification itself (a deleted one sends nothing).
+   */
   async function fanOutPush(notificationId: number, userId?: number) {
     const owner = userId ?? (await byId(notificationId))?.userId;
     if (owner === undefined) return;

@@ -57,7 +57,7 @@ export function turnBatch<A, R>(run: (args: A[]) => Promise<R[]>, opts: TurnBatc
       answered = Promise.reject(err);
     }
     const charge = () => {
-      for (const s of counts) s.n += (ran as QueryScope | null)?.n ?? 0;
+      for (const s of counts) s.n += ran?.n ?? 0;
     };
     answered.then(
       (results) => {
