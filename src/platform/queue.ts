@@ -25,6 +25,9 @@ export interface JobQueue {
   /** Repeats a job every `everyMs`; only the scheduler role calls this. */
   schedule(name: string, everyMs: number, data?: unknown): Promise<void>;
   startWorkers(): Promise<void>;
+  /** This process's workers take no new job until resumeWorkers() (running ones finish first): the tests hold background work with it. */
+  pauseWorkers(): Promise<void>;
+  resumeWorkers(): void;
   /** Runs every pending job (delays skipped) until none is left: the tests' explicit hook. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -178,6 +181,21 @@ export class MemoryQueue implements JobQueue {
     for (const job of this.pending) this.arm(job, 0);
   }
 
+  private paused = false;
+
+  async pauseWorkers() {
+    if (!this.working) return;
+    this.paused = true;
+    this.working = false;
+    for (const j of this.pending) clearTimeout(j.timer);
+    await Promise.allSettled([...this.running]);
+  }
+
+  resumeWorkers() {
+    if (this.paused) void this.startWorkers();
+    this.paused = false;
+  }
+
   async drain() {
     for (;;) {
       if (this.running.size) await Promise.allSettled([...this.running]);
@@ -287,6 +305,14 @@ export class BullQueue implements JobQueue {
     });
     w.on('error', (err) => this.log.error({ err, job: name }, 'worker error'));
     this.workers.push(w);
+  }
+
+  async pauseWorkers() {
+    await Promise.all(this.workers.map((w) => w.pause()));
+  }
+
+  resumeWorkers() {
+    for (const w of this.workers) w.resume();
   }
 
   async drain() {

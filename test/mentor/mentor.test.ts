@@ -169,9 +169,11 @@ describe('daily journal', () => {
     expect(warm.result!.subtitle).toBe(placeholder);
     expect(warm.queries).toBe(0);
     // An async entry: the card is read (and cached) between the entry and the job's answer.
-    const task = (await carol.req({ method: 'POST', url: '/api/v1/mentor/daily/entry/?async=true', body: { text: 'A calm morning.' } })).json();
-    expect(await cardOnFeed()).toBe(placeholder);
-    await t.drain();
+    const task = await t.holdJobs(async () => {
+      const entry = (await carol.req({ method: 'POST', url: '/api/v1/mentor/daily/entry/?async=true', body: { text: 'A calm morning.' } })).json();
+      expect(await cardOnFeed()).toBe(placeholder);
+      return entry;
+    });
     const first = (await carol.req({ url: `/api/v1/mentor/task-status/${task.task_id}/` })).json().message.content as string;
     expect(first.startsWith((await cardOnFeed()).replace(/…$/, ''))).toBe(true);
     // sessions/ask writes its answer in a transaction of its own.

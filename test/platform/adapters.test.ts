@@ -89,6 +89,14 @@ describe(`adapters (${SERVER_MODE ? 'redis' : 'memory'})`, () => {
     await p.queue.drain();
     expect(seen.sort()).toEqual([1, 2]);
     expect(flaky).toBe(2);
+    // Paused workers leave a job waiting (a running worker takes it as it lands); resumed, they run it.
+    await p.queue.pauseWorkers();
+    await p.queue.enqueue('test.record', { n: 3 });
+    expect((await p.queue.counts()).find((c) => c.queue === 'test.record')).toMatchObject({ waiting: 1, active: 0 });
+    expect(seen).not.toContain(3);
+    p.queue.resumeWorkers();
+    await p.queue.drain();
+    expect(seen).toContain(3);
   });
 });
 

@@ -30,6 +30,8 @@ export interface TestApp {
   ctx: Ctx;
   dataDir: string;
   drain(): Promise<void>;
+  /** Runs `fn` while this app's workers take no job (server mode runs them in the background), then drains. */
+  holdJobs<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
   request(opts: RequestOpts): Promise<LightMyRequestResponse>;
   /** Registers a user and returns its id, tokens and an authorised request helper. */
@@ -308,6 +310,15 @@ function testApp(app: App, ctx: Ctx, dataDir: string, close: () => Promise<void>
     ctx,
     dataDir,
     drain: () => drainAll(ctx),
+    async holdJobs(fn) {
+      await ctx.queue.pauseWorkers();
+      try {
+        return await fn();
+      } finally {
+        ctx.queue.resumeWorkers();
+        await drainAll(ctx);
+      }
+    },
     request,
     close,
     async user(overrides = {}) {
