@@ -271,8 +271,8 @@ and the viewer query. A post creation is one prepared statement (post, posts_cou
 data-modifying CTEs), its event claimed in one prepared statement and its listeners run side by side before the answer
 (search and fan-out jobs enqueued, caches dropped; a notification job only when the text mentions someone; marked
 delivered after the answer, batched), and the post presented (viewer query, author): 4 queries; the worker then spends 4
-per post (the followers' page, and for search the post as its author sees it, the author, the document's upsert). \`threads/\` is the page, members, last messages (one index
-probe per thread) with unread counts in one statement, and the viewer's follows among the people (their rows cached): 4 prepared queries; the
+per post (the followers' page, and for search the post as its author sees it, the author, the document's upsert). \`threads/\` is one prepared statement: the page, each thread's last message (one index
+probe) and unread count by lateral joins, and a row per member with whether the viewer follows them (the people's rows cached); the
 benchmark analyzes its threads after writing them (autovacuum is off on this machine). A message send checks membership, blocks and the
 recipient (prepared statements, the last two side by side, each shared by the sends of the same turn), writes the message, the thread's time and its event in one
 prepared statement, and presents the frame and the answer from one set of queries (the sender's row cached): 4 queries alone, fewer under load; its event's listeners (moderation,

@@ -35,6 +35,23 @@ describe('direct threads', () => {
   it('creates exactly one thread per pair, from either side', onePerPair(false));
   itServer('creates exactly one thread per pair under concurrent calls from either side', onePerPair(true));
 
+  it("shows whom the viewer follows, in the list and in one thread, as it is now", async () => {
+    const [x, y] = await Promise.all([t.user(), t.user()]);
+    const th = (await direct(x, y.id)).json().id;
+    type U = { id: number; is_following: boolean; flags: { following: boolean } };
+    const seen = async (viewer: TestUser, other: TestUser) => {
+      const list = (await viewer.req({ url: '/api/v1/threads/' })).json().results.find((r: { id: number }) => r.id === th);
+      const one = (await viewer.req({ url: `/api/v1/threads/${th}/` })).json();
+      return [list, one].flatMap((x) => [x.participants.find((p: U) => p.id === other.id), x.members.find((m: { user: U }) => m.user.id === other.id).user]).map((u: U) => u.is_following && u.flags.following);
+    };
+    expect(await seen(x, y)).toEqual([false, false, false, false]);
+    expect((await x.req({ method: 'POST', url: `/api/v1/users/${y.id}/follow/`, body: {} })).statusCode).toBe(200);
+    expect(await seen(x, y)).toEqual([true, true, true, true]);
+    expect(await seen(y, x)).toEqual([false, false, false, false]);
+    expect((await x.req({ method: 'DELETE', url: `/api/v1/users/${y.id}/follow/` })).statusCode).toBeLessThan(300);
+    expect(await seen(x, y)).toEqual([false, false, false, false]);
+  });
+
   it('answers under /api/v1/messaging/ too', async () => {
     const r1 = await direct(a, b.id);
     const r2 = await a.req({ method: 'POST', url: '/api/v1/messaging/threads/direct', body: { user_id: b.id } });

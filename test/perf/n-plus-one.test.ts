@@ -64,6 +64,10 @@ describe('N+1 guard: query count does not grow with the page size', () => {
     });
   }
 
+  it('a thread page is one statement: the threads with their members, last messages, unread counts and follows', async () => {
+    expect(await queriesFor('/api/v1/threads/?page_size=25', 25)).toBe(1);
+  });
+
   // Writes: a fixed number of round trips, the change and its event in one statement.
   it('a message send costs its checks, one write and the presenter; message.created is left to the loop', async () => {
     const peer = await t.user();

@@ -78,4 +78,26 @@ describe('rows mapped with decoders fixed when the statement is built', () => {
     expect(r.post).toBeNull();
     expect(r.user.id).toBe(lonely.id);
   });
+
+  it("map the flat fields of a join that may be null, and objects of joins that may not (a thread page's lateral joins)", async () => {
+    const [lonely, author] = [await t.user(), await t.user()];
+    const row = (await t.ctx.services.users.getById(author.id))!;
+    await t.ctx.services.social.createPost(row, { text: 'newest', visibility: 'public' });
+    const build = (db: Db) => {
+      const newest = db.select({ text: posts.text, at: posts.createdAt }).from(posts).where(eq(posts.authorId, users.id)).orderBy(sql`${posts.id} desc`).limit(1).as('newest');
+      return db
+        .select({ user: users, text: newest.text, at: newest.at })
+        .from(users)
+        .leftJoinLateral(newest, sql`true`)
+        .where(sql`${users.id} = any(${sql.placeholder('ids')}::bigint[])`)
+        .orderBy(users.id);
+    };
+    const plain = build(t.ctx.db).prepare('');
+    const fixed = withFixedDecoders(build(t.ctx.db).prepare(''));
+    expect((fixed as unknown as { customResultMapper?: unknown }).customResultMapper).toBeTypeOf('function');
+    const expected = await plain.execute({ ids: [lonely.id, author.id] });
+    expect(expected.map((r) => [r.user.id, r.text])).toEqual([[lonely.id, null], [author.id, 'newest']]);
+    expect(expected[1].at).toBeInstanceOf(Date);
+    expect(await fixed.execute({ ids: [lonely.id, author.id] })).toEqual(expected);
+  });
 });

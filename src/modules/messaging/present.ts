@@ -1,5 +1,7 @@
 // W-Thread and W-Message wire shapes, hydrated in batches (a fixed number of queries per page).
-import { inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import type { Db } from '../../platform/db/index.js';
 import type { Ctx } from '../../context.js';
 import { prepared } from '../../platform/db/prepared.js';
 import type { Viewer } from '../users/present.js';
@@ -17,31 +19,101 @@ export function textPreview(body: string): string {
   return t.length > 120 ? `${t.slice(0, 117)}...` : t;
 }
 
-// A thread page's hydration, whatever its size: prepared once, the page's ids as one array parameter.
+// Hydration by ids, whatever their number: prepared once, the ids as one array parameter.
 const pageIds = sql`any(${sql.placeholder('ids')}::bigint[])`;
-const threadPageMembers = prepared('messaging_page_members', (db) => db.select().from(threadMembers).where(sql`${threadMembers.threadId} = ${pageIds}`).orderBy(threadMembers.id));
-// Per thread of the page, in one statement: the newest message the viewer may see (one backward
-// probe of the (thread_id, id) index, instead of DISTINCT ON over every message of the page's
-// threads) and the viewer's unread count (messages of others after the viewer's read pointer).
-const threadPageLastAndUnread = prepared('messaging_page_last_unread', (db) => {
+/** What a thread shows besides its row, for one viewer: read with the page (one statement) or by ids. */
+export interface ThreadDetails {
+  viewerId: number;
+  members: { id: number; userId: number; role: string; createdAt: Date; updatedAt: Date; following: boolean }[];
+  last: { body: string; createdAt: Date } | null;
+  unread: number;
+}
+
+/**
+ * The viewer's threads with what a thread page shows of each, in one statement: the threads (the
+ * viewer's memberships, newest first, `limit` of them), then per thread the newest message the
+ * viewer may see (one backward probe of the (thread_id, id) index) and the viewer's unread count
+ * (messages of others after the read pointer), and one row per member, with whether the viewer
+ * follows them. Lateral joins, not subqueries per thread: PostgreSQL spent ~1 ms of a 50-thread
+ * page aggregating members in correlated subqueries, ~0.1 ms joining them (pgbench).
+ * Placeholders: `viewer`, `limit`, and whatever `where` uses.
+ */
+export function threadsWithDetails(ctx: Ctx, d: Db, where?: SQL) {
   const viewer = sql.placeholder('viewer');
-  const thread = sql.raw('"msg_threads"."id"');
-  return db
-    .select({
-      threadId: threads.id,
-      last: sql<unknown>`(select json_build_object('body', m.body, 'created_at', m.created_at) from ${messages} m where m.thread_id = ${thread} and (m.hidden = false or m.sender_id = ${viewer}) order by m.id desc limit 1)`,
-      unread: sql<number>`(select count(*)::int from ${messages} m join ${threadMembers} tm on tm.thread_id = m.thread_id and tm.user_id = ${viewer} where m.thread_id = ${thread} and m.sender_id <> ${viewer} and m.hidden = false and (tm.last_read_message_id is null or m.id > tm.last_read_message_id))`,
-    })
+  const me = alias(threadMembers, 'me');
+  const tm = alias(threadMembers, 'tm');
+  const page = d
+    .select({ ...getTableColumns(threads), rp: me.lastReadMessageId })
     .from(threads)
-    .where(sql`${threads.id} = ${pageIds}`);
-});
+    .innerJoin(me, and(eq(me.threadId, threads.id), eq(me.userId, viewer)))
+    .where(where)
+    .orderBy(desc(threads.updatedAt), desc(threads.id))
+    .limit(sql.placeholder('limit'))
+    .as('p');
+  const last = d
+    .select({ body: messages.body, at: messages.createdAt })
+    .from(messages)
+    .where(and(eq(messages.threadId, page.id), or(eq(messages.hidden, false), eq(messages.senderId, viewer))))
+    .orderBy(desc(messages.id))
+    .limit(1)
+    .as('l');
+  const unread = d
+    .select({ n: sql<number>`count(*)::int`.as('n') })
+    .from(messages)
+    .where(sql`${messages.threadId} = ${page.id} and ${messages.id} > coalesce(${page.rp}, 0) and ${messages.senderId} <> ${viewer} and not ${messages.hidden}`)
+    .as('u');
+  const row = Object.fromEntries(Object.keys(getTableColumns(threads)).map((k) => [k, page[k as keyof typeof page]])) as unknown as ReturnType<typeof getTableColumns<typeof threads>>;
+  return d
+    .select({
+      t: row,
+      lastBody: last.body,
+      lastAt: last.at,
+      unread: unread.n,
+      member: { id: tm.id, userId: tm.userId, role: tm.role, createdAt: tm.createdAt, updatedAt: tm.updatedAt },
+      following: sql<boolean>`${tm.userId} <> ${viewer} and ${ctx.services.users.followsSql(viewer, tm.userId)}`,
+    })
+    .from(page)
+    .leftJoinLateral(last, sql`true`)
+    .innerJoinLateral(unread, sql`true`)
+    .innerJoin(tm, eq(tm.threadId, page.id))
+    .orderBy(desc(page.updatedAt), desc(page.id), tm.id);
+}
+
+type DetailRow = Awaited<ReturnType<ReturnType<typeof threadsWithDetails>['execute']>>[number];
+
+/** The statement's rows (one per member) as the viewer's threads, in order, each carrying its details. */
+export function threadsFromRows(viewerId: number, rows: DetailRow[]): ThreadRow[] {
+  const out: ThreadRow[] = [];
+  let current: ThreadDetails | null = null;
+  for (const r of rows) {
+    if (out.length === 0 || out[out.length - 1].id !== r.t.id) {
+      current = { viewerId, members: [], last: r.lastBody !== null && r.lastAt ? { body: r.lastBody, createdAt: r.lastAt } : null, unread: Number(r.unread) };
+      out.push(attachThreadDetails(r.t as ThreadRow, current));
+    }
+    current!.members.push({ ...r.member, following: r.following === true });
+  }
+  return out;
+}
+
+// Carried by the row itself (non-enumerable) from the page's statement to the presenter.
+const DETAILS = Symbol('thread details');
+function attachThreadDetails(row: ThreadRow, details: ThreadDetails): ThreadRow {
+  Object.defineProperty(row, DETAILS, { value: details });
+  return row;
+}
+function attachedDetails(row: ThreadRow, viewerId: number): ThreadDetails | undefined {
+  const d = (row as ThreadRow & { [DETAILS]?: ThreadDetails })[DETAILS];
+  return d?.viewerId === viewerId ? d : undefined;
+}
 
 export function createMessagingPresenter(ctx: Ctx) {
   const db = () => ctx.db;
+  // Threads that did not come with their details (one thread): one statement for them all.
+  const threadsById = prepared('messaging_threads_by_id', (d) => threadsWithDetails(ctx, d, sql`${threads.id} = ${pageIds}`));
 
-  async function usersById(viewer: Viewer | null, ids: number[], opts: PresentOpts & { peers?: Set<number> }): Promise<Map<number, PresentedUser>> {
+  async function usersById(viewer: Viewer | null, ids: number[], opts: PresentOpts & { peers?: Set<number>; following?: Set<number> }): Promise<Map<number, PresentedUser>> {
     const rows = await ctx.services.users.getManyForDisplay(ids);
-    const presented = await ctx.services.users.present(viewer, [...rows.values()], { origin: opts.origin, peers: opts.peers });
+    const presented = await ctx.services.users.present(viewer, [...rows.values()], { origin: opts.origin, peers: opts.peers, following: opts.following });
     return new Map(presented.map((u) => [u.id, u]));
   }
 
@@ -128,22 +200,28 @@ export function createMessagingPresenter(ctx: Ctx) {
 
   async function presentThreads(viewer: Viewer, rows: ThreadRow[], opts: PresentOpts = {}) {
     if (!rows.length) return [];
-    const ids = rows.map((t) => t.id);
-    const [members, perThread] = await Promise.all([threadPageMembers(db()).execute({ ids }), threadPageLastAndUnread(db()).execute({ ids, viewer: viewer.id })]);
-    const last = new Map<number, { body: string; createdAt: Date }>();
-    const unreadBy = new Map<number, number>();
-    for (const r of perThread) {
-      unreadBy.set(r.threadId, Number(r.unread));
-      if (r.last === null || r.last === undefined) continue;
-      const o = (typeof r.last === 'string' ? JSON.parse(r.last) : r.last) as { body: string; created_at: string };
-      last.set(r.threadId, { body: o.body, createdAt: new Date(o.created_at) });
+    let details = rows.map((t) => attachedDetails(t, viewer.id));
+    if (details.some((d) => !d)) {
+      const fetched = threadsFromRows(viewer.id, await threadsById(db()).execute({ ids: rows.map((t) => t.id), viewer: viewer.id, limit: rows.length }));
+      const byId = new Map(fetched.map((t) => [t.id, attachedDetails(t, viewer.id)]));
+      details = rows.map((t) => byId.get(t.id));
     }
-    // Everyone in the viewer's threads shares a conversation with the viewer: presence needs no look-up.
-    const peers = new Set(members.map((m) => m.userId).filter((id) => id !== viewer.id));
-    const people = await usersById(viewer, members.map((m) => m.userId), { ...opts, peers });
-    return rows.map((t) => {
-      const mine = members.filter((m) => m.threadId === t.id && people.has(m.userId));
-      const lm = last.get(t.id);
+    // Everyone in the viewer's threads shares a conversation with the viewer: presence needs no
+    // look-up; whom the viewer follows came with the members.
+    const ids: number[] = [];
+    const peers = new Set<number>();
+    const following = new Set<number>();
+    for (const d of details)
+      for (const m of d?.members ?? []) {
+        ids.push(m.userId);
+        if (m.userId === viewer.id) continue;
+        peers.add(m.userId);
+        if (m.following) following.add(m.userId);
+      }
+    const people = await usersById(viewer, ids, { ...opts, peers, following });
+    return rows.map((t, i) => {
+      const d = details[i];
+      const mine = (d?.members ?? []).filter((m) => people.has(m.userId));
       return {
         id: t.id,
         is_group: t.isGroup,
@@ -157,8 +235,8 @@ export function createMessagingPresenter(ctx: Ctx) {
           updated_at: m.updatedAt.toISOString(),
         })),
         participants: mine.filter((m) => m.userId !== viewer.id).map((m) => people.get(m.userId)!),
-        last_message: lm ? { body: lm.body, created_at: lm.createdAt.toISOString() } : null,
-        unread_count: unreadBy.get(t.id) ?? 0,
+        last_message: d?.last ? { body: d.last.body, created_at: d.last.createdAt.toISOString() } : null,
+        unread_count: d?.unread ?? 0,
         created_at: t.createdAt.toISOString(),
         updated_at: t.updatedAt.toISOString(),
       };

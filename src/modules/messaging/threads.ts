@@ -1,6 +1,6 @@
 // Threads: direct (one per pair, get-or-create) and group threads, membership, leaving, and who
 // shares a thread with whom (presence). Part of the one messaging service (service.ts).
-import { and, desc, eq, inArray, ne, sql, type Column, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql, type Column, type Placeholder, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { prepared } from '../../platform/db/prepared.js';
 import { handOutOnce, turnBatch } from '../../platform/db/turn-batch.js';
@@ -12,6 +12,7 @@ import { memberLeftFrame } from './events.js';
 import { typingKey } from './typing.js';
 import type { SendInput } from './messages.js';
 import { MessagingErrors } from './errors.js';
+import { threadsFromRows, threadsWithDetails } from './present.js';
 
 /**
  * True when the user in `col` shares a thread with `viewerId` (the presence rule of peersAmong, as
@@ -66,26 +67,18 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
   }
 
   // Prepared, first page and later pages apart: the page's own query is one of the inbox's hottest.
-  const threadPage = (after: boolean) =>
-    prepared(after ? 'messaging_threads_after' : 'messaging_threads_first', (d) =>
-      d
-        .select({ t: threads })
-        .from(threads)
-        .innerJoin(threadMembers, and(eq(threadMembers.threadId, threads.id), eq(threadMembers.userId, sql.placeholder('user'))))
-        .where(after ? olderThanPlaceholders(threads.updatedAt, threads.id) : undefined)
-        .orderBy(desc(threads.updatedAt), desc(threads.id))
-        .limit(sql.placeholder('limit')),
-    );
-  const firstThreads = threadPage(false);
-  const laterThreads = threadPage(true);
+  // It reads each thread's members, last message and unread count with the thread (threadsWithDetails).
+  const firstThreads = prepared('messaging_threads_first', (d) => threadsWithDetails(ctx, d));
+  const laterThreads = prepared('messaging_threads_after', (d) => threadsWithDetails(ctx, d, olderThanPlaceholders(threads.updatedAt, threads.id)));
 
   async function listThreads(userId: number, cursor: Keyset | null, limit: number) {
     const rows = cursor
-      ? await laterThreads(db()).execute({ user: userId, t: cursor.t, id: cursor.id, limit: limit + 1 })
-      : await firstThreads(db()).execute({ user: userId, limit: limit + 1 });
-    const page = rows.slice(0, limit).map((r) => r.t);
+      ? await laterThreads(db()).execute({ viewer: userId, t: cursor.t, id: cursor.id, limit: limit + 1 })
+      : await firstThreads(db()).execute({ viewer: userId, limit: limit + 1 });
+    const all = threadsFromRows(userId, rows);
+    const page = all.slice(0, limit);
     const last = page[page.length - 1];
-    const nextCursor = rows.length > limit && last ? encodeCursor({ t: last.updatedAt.toISOString(), id: last.id }) : null;
+    const nextCursor = all.length > limit && last ? encodeCursor({ t: last.updatedAt.toISOString(), id: last.id }) : null;
     return { rows: page, nextCursor };
   }
 

@@ -1,7 +1,7 @@
 // Hot queries as prepared statements: drizzle builds the SQL once (not on every request), and
 // PostgreSQL parses it once per connection and, after a few runs, plans it once too. On a feed
 // page, parse and plan were most of the database's time (bench/RESULTS.md, "Prepared statements").
-import { Column, is, SQL } from 'drizzle-orm';
+import { Column, getTableName, is, SQL } from 'drizzle-orm';
 import type { Db } from './index.js';
 
 const unnamed = new WeakSet<object>();
@@ -52,16 +52,20 @@ interface PreparedInternals {
  * Maps a statement's rows with each field's decoder resolved once, when it is built. Drizzle's own
  * mapper works each decoder out again for every field of every row (class checks up the prototype
  * chain): ~15 % of a feed page's CPU in a profile. The result is the same: flat fields and
- * one level of nesting (`{ post: posts, ... }`), null stays null. Statements it does not cover (a
- * join that may be null, subquery fields, deeper nesting) keep drizzle's mapper.
+ * one level of nesting (`{ post: posts, ... }`), null stays null. Statements it does not cover (an
+ * object from a join that may be null, subquery fields, deeper nesting) keep drizzle's mapper.
  */
 export function withFixedDecoders<Q>(q: Q): Q {
   const p = q as PreparedInternals;
   const fields = p.fields;
   if (!fields || p.customResultMapper) return q;
-  if (p.joinsNotNullableMap && Object.values(p.joinsNotNullableMap).some((notNull) => !notNull)) return q;
+  // Drizzle makes a nested object null when its columns come from a join that may be null and
+  // are null; such a statement keeps drizzle's mapper. Flat fields of that join map as any other.
+  const notNull = p.joinsNotNullableMap;
+  const nullableJoins = notNull !== undefined && Object.values(notNull).some((nn) => !nn);
   const plan: { outer: string; inner: string | null; decoder: Decoder }[] = [];
   for (const { path, field } of fields) {
+    if (nullableJoins && path.length === 2 && !(is(field, Column) && notNull[getTableName(field.table)] === true)) return q;
     let decoder: Decoder | undefined;
     if (is(field, Column)) decoder = field;
     else if (is(field, SQL)) decoder = (field as unknown as { decoder: Decoder }).decoder;
