@@ -56,6 +56,21 @@ describe('presence', () => {
     expect(bSock.frames.filter((f) => f.type === 'presence' && f.user_id === a.id && f.online === true)).toHaveLength(1);
   });
 
+  it("shows an online author as online on post pages to their conversation peers only, each viewer in one batch", async () => {
+    const post = (await a.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'presence on a page' } })).json().id;
+    // b and the stranger read the same page in one turn: one statement answers both (turnBatch).
+    const authorOnline = async () =>
+      (await Promise.all([b, stranger].map((v) => v.req({ url: `/api/v1/posts/?author=${a.id}` })))).map((r) => r.json().results.find((p: { id: number }) => p.id === post).author.flags.online);
+    expect(await authorOnline()).toEqual([false, false]);
+    const bSock = await sock(b);
+    const aSock = await sock(a);
+    await bSock.next((f) => f.type === 'presence' && f.user_id === a.id && f.online === true, 'a online');
+    expect(await authorOnline()).toEqual([true, false]);
+    await aSock.close();
+    await bSock.next((f) => f.type === 'presence' && f.user_id === a.id && f.online === false, 'a offline');
+    expect(await authorOnline()).toEqual([false, false]);
+  });
+
   it(`reaches a big group (${FANOUT_MIN}+ members, one fan-out message) exactly once per socket, and no one outside it`, async () => {
     const members = await Promise.all(Array.from({ length: FANOUT_MIN + 4 }, () => t.user()));
     const [owner, m1, m2] = members;

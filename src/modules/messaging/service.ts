@@ -7,7 +7,7 @@ import type { Ctx } from '../../context.js';
 import type { Viewer } from '../users/present.js';
 import type { MessageRow, ThreadRow } from './schema.js';
 import { createMessagingPresenter } from './present.js';
-import { createThreads, sharesThreadSql } from './threads.js';
+import { createThreads, peerPairsSql } from './threads.js';
 import { createMessages } from './messages.js';
 import { createReceipts } from './receipts.js';
 import { createTyping } from './typing.js';
@@ -30,7 +30,7 @@ export function createMessagingService(ctx: Ctx) {
   return {
     canReadAttachment,
     peersAmong,
-    sharesThreadSql,
+    peerPairsSql,
     hideMessage,
     peerIds,
     senderOf,

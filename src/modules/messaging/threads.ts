@@ -1,6 +1,6 @@
 // Threads: direct (one per pair, get-or-create) and group threads, membership, leaving, and who
 // shares a thread with whom (presence). Part of the one messaging service (service.ts).
-import { and, eq, inArray, ne, sql, type Column, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { prepared } from '../../platform/db/prepared.js';
 import { handOutOnce, turnBatch } from '../../platform/db/turn-batch.js';
@@ -15,11 +15,14 @@ import { MessagingErrors } from './errors.js';
 import { threadsFromRows, threadsWithDetails } from './present.js';
 
 /**
- * True when the user in `col` shares a thread with `viewerId` (the presence rule of peersAmong, as
- * a fragment other modules put into their page query instead of a lookup of their own).
+ * The (viewer, peer) pairs, of the viewers and users given as bigint arrays, that share a thread:
+ * the presence rule of peersAmong, as a subquery other modules put into their page query instead of
+ * a lookup of their own. Used as `(viewer, user) in (...)`, PostgreSQL runs it once per statement
+ * and hashes it; the correlated `exists` it replaces scanned the viewer's memberships again for
+ * every row (a sequential scan per row while the table is small: 44 % of a feed batch's statement).
  */
-export function sharesThreadSql(viewerId: number | Placeholder | SQL, col: Column | SQL): SQL {
-  return sql`exists (select 1 from ${threadMembers} tm_a join ${threadMembers} tm_b on tm_b.thread_id = tm_a.thread_id where tm_a.user_id = ${viewerId} and tm_b.user_id = ${col} and tm_b.user_id <> ${viewerId})`;
+export function peerPairsSql(viewerIds: SQL, userIds: SQL): SQL {
+  return sql`select tm_a.user_id, tm_b.user_id from ${threadMembers} tm_a join ${threadMembers} tm_b on tm_b.thread_id = tm_a.thread_id and tm_b.user_id <> tm_a.user_id where tm_a.user_id = any(${viewerIds}) and tm_b.user_id = any(${userIds})`;
 }
 
 // Every send, read and thread page starts here: built once, planned once.

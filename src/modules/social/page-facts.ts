@@ -59,6 +59,7 @@ export function createPageFacts(ctx: Ctx) {
    */
   const statement = prepared('social_page_facts', (db: Db) => {
     const users = ctx.services.users;
+    const pageAuthors = sql`array(select pa.author_id from ${posts} pa where pa.id = any(${sql.placeholder('ids')}::bigint[]))`;
     return db
       .select({
         // The row as its own object: drizzle builds it as it maps the result (a rest spread of
@@ -68,7 +69,7 @@ export function createPageFacts(ctx: Ctx) {
         fLiked: sql<boolean>`exists (select 1 from ${postLikes} where ${postLikes.postId} = ${postId} and ${postLikes.userId} = ${viewer})`,
         fFollowing: sql<boolean>`${users.followsSql(viewer, authorId)}`,
         fBlocked: sql<boolean>`not ${users.notBlockedSql(viewer, authorId)}`,
-        fPeer: sql<boolean>`${ctx.services.messaging.sharesThreadSql(viewer, authorId)}`,
+        fPeer: sql<boolean>`(${viewer}, ${authorId}) in (${ctx.services.messaging.peerPairsSql(sql`${sql.placeholder('viewers')}::bigint[]`, pageAuthors)})`,
         fLinks: sql<string>`(select count(*)::text || ':' || coalesce(sum(${postMedia.mediaId}), 0)::text from ${postMedia} where ${postMedia.postId} = ${postId})`,
         fMedia: ctx.services.media.editedAtSql(sql`select ${postMedia.mediaId} from ${postMedia} where ${postMedia.postId} = ${postId}`),
         fGifts: sql<string>`(select coalesce(max(${paidReactions.id}), 0)::text from ${paidReactions} where ${paidReactions.postId} = ${postId})`,
