@@ -132,6 +132,21 @@ describe('group threads', () => {
     expect(roles[b.id]).toBe('member');
   });
 
+  it("shows each member the group's last message and their own unread count, in the list and in one thread", async () => {
+    const [x, y, z] = await Promise.all([t.user(), t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/', body: { title: 'Three', participant_ids: [y.id, z.id], initial_message: 'one' } })).json().id;
+    await y.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: th, body: 'two' } });
+    const seen = async (u: TestUser) => {
+      const listed = (await u.req({ url: '/api/v1/threads/' })).json().results.find((r: { id: number }) => r.id === th);
+      const one = (await u.req({ url: `/api/v1/threads/${th}/` })).json();
+      return [listed, one].map((v) => [v.last_message?.body, v.unread_count, v.members.length]);
+    };
+    // Members are listed by membership: x (the creator) first; each viewer's own row carries the details.
+    expect(await seen(x)).toEqual([['two', 1, 3], ['two', 1, 3]]);
+    expect(await seen(y)).toEqual([['two', 1, 3], ['two', 1, 3]]);
+    expect(await seen(z)).toEqual([['two', 2, 3], ['two', 2, 3]]);
+  });
+
   it('reuses the direct thread when only one participant is given', async () => {
     const d = await direct(a, c.id);
     const r = await a.req({ method: 'POST', url: '/api/v1/threads/', body: { participant_ids: [c.id], initial_message: 'x' } });
