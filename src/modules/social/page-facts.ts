@@ -59,23 +59,37 @@ export function createPageFacts(ctx: Ctx) {
    */
   const statement = prepared('social_page_facts', (db: Db) => {
     const users = ctx.services.users;
-    const pageAuthors = sql`array(select pa.author_id from ${posts} pa where pa.id = any(${sql.placeholder('ids')}::bigint[]))`;
+    // The batch's viewers, posts and authors as arrays. What holds per viewer and author (likes,
+    // blocks, presence) is a set of pairs computed once per statement and hashed; what holds per
+    // post (the cache version's parts) is computed once per post, not once per (viewer, post) row.
+    // A probe per row had PostgreSQL open a scan per row and fact: on small tables a sequential
+    // one, which costs a system call to size the file each time (pgbench, 10 viewers × 20 posts:
+    // 4.6–5.2 ms per statement → 1.4–1.7 ms).
+    const viewers = sql`${sql.placeholder('viewers')}::bigint[]`;
+    const ids = sql`${sql.placeholder('ids')}::bigint[]`;
+    const authors = sql`array(select pa.author_id from ${posts} pa where pa.id = any(${ids}))`;
+    const perPost = sql`(select x.pid,
+        (select count(*)::text || ':' || coalesce(sum(${postMedia.mediaId}), 0)::text from ${postMedia} where ${postMedia.postId} = x.pid) as links,
+        ${ctx.services.media.editedAtSql(sql`select ${postMedia.mediaId} from ${postMedia} where ${postMedia.postId} = x.pid`)} as media,
+        (select coalesce(max(${paidReactions.id}), 0)::text from ${paidReactions} where ${paidReactions.postId} = x.pid) as gifts
+      from (select distinct unnest(${ids}) as pid) x) as pp`;
     return db
       .select({
         // The row as its own object: drizzle builds it as it maps the result (a rest spread of
         // the selection cost a tenth of a page's CPU and left the row in dictionary mode).
         post: posts,
         fViewer: sql<number | null>`${viewer}`.mapWith(Number),
-        fLiked: sql<boolean>`exists (select 1 from ${postLikes} where ${postLikes.postId} = ${postId} and ${postLikes.userId} = ${viewer})`,
+        fLiked: sql<boolean>`(${postId}, ${viewer}) in (select ${postLikes.postId}, ${postLikes.userId} from ${postLikes} where ${postLikes.postId} = any(${ids}) and ${postLikes.userId} = any(${viewers}))`,
         fFollowing: sql<boolean>`${users.followsSql(viewer, authorId)}`,
-        fBlocked: sql<boolean>`not ${users.notBlockedSql(viewer, authorId)}`,
-        fPeer: sql<boolean>`(${viewer}, ${authorId}) in (${ctx.services.messaging.peerPairsSql(sql`${sql.placeholder('viewers')}::bigint[]`, pageAuthors)})`,
-        fLinks: sql<string>`(select count(*)::text || ':' || coalesce(sum(${postMedia.mediaId}), 0)::text from ${postMedia} where ${postMedia.postId} = ${postId})`,
-        fMedia: ctx.services.media.editedAtSql(sql`select ${postMedia.mediaId} from ${postMedia} where ${postMedia.postId} = ${postId}`),
-        fGifts: sql<string>`(select coalesce(max(${paidReactions.id}), 0)::text from ${paidReactions} where ${paidReactions.postId} = ${postId})`,
+        fBlocked: sql<boolean>`(${viewer}, ${authorId}) in (${users.blockedPairsSql(viewers, authors)})`,
+        fPeer: sql<boolean>`(${viewer}, ${authorId}) in (${ctx.services.messaging.peerPairsSql(viewers, authors)})`,
+        fLinks: sql<string>`coalesce(pp.links, '0:0')`,
+        fMedia: sql<string>`coalesce(pp.media, '0')`,
+        fGifts: sql<string>`coalesce(pp.gifts, '0')`,
       })
-      .from(sql`unnest(${sql.placeholder('viewers')}::bigint[], ${sql.placeholder('ids')}::bigint[]) as q(viewer, pid)`)
-      .innerJoin(posts, sql`${postId} = "q"."pid"`);
+      .from(sql`unnest(${viewers}, ${ids}) as q(viewer, pid)`)
+      .innerJoin(posts, sql`${postId} = "q"."pid"`)
+      .leftJoin(perPost, sql`pp.pid = ${postId}`);
   });
 
   type Call = { viewerId: number | null; ids: number[] };
