@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD, type OpsView } from './ops-snapshot.js';
-import { ROOT, fmt, freePort, load, loadCounted, startAndWait, startProcess, writeSection, benchDatabase, serverEnv, type SummaryRow, SERVER_NODE } from './lib.js';
+import { ROOT, fmt, freePort, load, loadCounted, startAndWait, startProcess, writeSection, benchDatabase, serverEnv, type SummaryRow, SERVER_NODE, dropRedisPrefix } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -99,5 +99,6 @@ after, the runs differed in either direction).`;
   } finally {
     await bare.stop();
     await benchDb.drop();
+    await dropRedisPrefix(env.REDIS_URL, env.REDIS_PREFIX);
   }
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import net from 'node:net';
 import pg from 'pg';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -203,4 +204,19 @@ export async function loadCounted(origin: string, url: string, opts: Parameters<
   const r = await load(url, opts);
   const after = await queriesServed(origin);
   return { ...r, roundTrips: r.total ? (after - before) / r.total : NaN };
+}
+
+/** Deletes the run's keys (BullMQ jobs, rate-limit buckets) under its own prefix. */
+export async function dropRedisPrefix(url: string, prefix: string) {
+  const r = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
 }

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { TokenSigner } from '../src/platform/auth/tokens.js';
-import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started, benchDatabase, serverEnv, SERVER_NODE } from './lib.js';
+import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix } from './lib.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 5000);
 const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 10);
@@ -260,21 +260,6 @@ async function stopHard(p: Started) {
   const killer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
   await p.stop();
   clearTimeout(killer);
-}
-
-/** Deletes the run's keys (BullMQ jobs, rate-limit buckets) under its own prefix. */
-async function dropRedisPrefix(url: string, prefix: string) {
-  const r = new Redis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
 }
 
 // ---- the two targets -------------------------------------------------------------------------
