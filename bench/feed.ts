@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD } from './ops-snapshot.js';
-import { fmt, load, loadCounted, ROOT, startProcess, writeSection, type LoadResult, type Started, type SummaryRow, benchDatabase, serverEnv, SERVER_NODE } from './lib.js';
+import { fmt, load, loadCounted, ROOT, startProcess, writeSection, type LoadResult, type Started, type SummaryRow, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -104,10 +104,7 @@ export async function cleanup() {
   if (!seeded) return;
   const { benchDb, prefix } = await seeded;
   seeded = null;
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${prefix}*`);
-  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
-  redis.disconnect();
+  await dropRedisPrefix(REDIS_URL, prefix);
   await benchDb.drop();
 }
 

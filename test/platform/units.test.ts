@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, parseRate } from '../../src/config.js';
 import { decodeCursor, encodeCursor } from '../../src/platform/http/pagination.js';
-import { MemoryQueue } from '../../src/platform/queue.js';
+import { MemoryQueue } from '../../src/platform/queue-memory.js';
 import { MemoryKeyValue } from '../../src/platform/cache.js';
 import { MemoryPubSub } from '../../src/platform/pubsub.js';
 import { createLogger } from '../../src/platform/log.js';

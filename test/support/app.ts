@@ -13,7 +13,7 @@ import { createPlatform } from '../../src/platform/index.js';
 import type { Redis } from 'ioredis';
 import { openPglite, openPostgres, type Database } from '../../src/platform/db/index.js';
 import { MemoryKeyValue } from '../../src/platform/cache.js';
-import { MemoryQueue } from '../../src/platform/queue.js';
+import { MemoryQueue } from '../../src/platform/queue-memory.js';
 import { createLogger } from '../../src/platform/log.js';
 import { createContext } from '../../src/modules/index.js';
 import { buildApp } from '../../src/app.js';
