@@ -30,6 +30,14 @@ export interface EventMeta {
 }
 
 type Listener = (payload: any, meta: EventMeta) => Promise<void> | void;
+type BatchListener = (events: { payload: any; meta: EventMeta }[]) => Promise<void> | void;
+type Registered = { key: string; fn: Listener; batch: false } | { key: string; fn: BatchListener; batch: true };
+
+/** What a pass's batch listeners did for one event: the keys that succeeded, the last error. */
+interface Outcome {
+  ok: string[];
+  error: unknown;
+}
 
 export interface OutboxOptions {
   pollMs: number;
@@ -46,7 +54,7 @@ const HINT_PATIENCE_MS = 2000;
 const DRAIN_TRIES = 3;
 
 export class DomainEvents {
-  private listeners = new Map<string, { key: string; fn: Listener }[]>();
+  private listeners = new Map<string, Registered[]>();
   /** Events with a listener that must have run when the emitting request answers. */
   private beforeResponse = new Set<string>();
   private started = false;
@@ -89,10 +97,24 @@ export class DomainEvents {
    * it need not run before the response; an event whose listeners all say so is left to the loop.
    */
   on<T>(name: string, listener: (payload: T, meta: EventMeta) => Promise<void> | void, opts: { key?: string; afterResponse?: boolean } = {}) {
+    this.register(name, (key) => ({ key, fn: listener as Listener, batch: false }), opts);
+  }
+
+  /**
+   * Subscribes to an event a pass at a time: the listener gets every event of `name` that one relay
+   * pass claimed (up to a claim's batch, in id order), so work that costs less per batch (one job
+   * for many events) is paid once. The same contract as on(): a throw makes all of them due again
+   * for this listener, so it must be idempotent per event.
+   */
+  onBatch<T>(name: string, listener: (events: { payload: T; meta: EventMeta }[]) => Promise<void> | void, opts: { key?: string; afterResponse?: boolean } = {}) {
+    this.register(name, (key) => ({ key, fn: listener as BatchListener, batch: true }), opts);
+  }
+
+  private register(name: string, make: (key: string) => Registered, opts: { key?: string; afterResponse?: boolean }) {
     const list = this.listeners.get(name) ?? [];
     const key = opts.key ?? `${name}#${list.length}`;
     if (list.some((l) => l.key === key)) throw new Error(`duplicate listener key ${key}`);
-    list.push({ key, fn: listener as Listener });
+    list.push(make(key));
     this.listeners.set(name, list);
     if (!opts.afterResponse) this.beforeResponse.add(name);
   }
@@ -260,10 +282,11 @@ export class DomainEvents {
 
   private async pass(o: DueFilter & { markLater?: boolean }) {
     const rows = await this.claim(o);
+    const batched = await this.deliverBatches(rows);
     const delivered: number[] = [];
     const failed: number[] = [];
     for (const row of rows) {
-      if (await this.deliver(row)) delivered.push(row.id);
+      if (await this.deliver(row, batched.get(row.id))) delivered.push(row.id);
       else failed.push(row.id);
     }
     this.deliveredSoFar += delivered.length;
@@ -313,18 +336,56 @@ export class DomainEvents {
     return store.claim(this.db(), o, this.opts.leaseMs);
   }
 
-  /** Runs the listeners that have not handled this event yet; true when all succeeded. */
-  private async deliver(row: Claimed): Promise<boolean> {
+  /**
+   * Runs each batch listener once on the claimed events of its name it has not handled yet (the
+   * batches side by side), and returns what happened per event.
+   */
+  private async deliverBatches(rows: Claimed[]): Promise<Map<number, Outcome>> {
+    const out = new Map<number, Outcome>();
+    const runs: Promise<void>[] = [];
+    for (const [name, list] of this.listeners) {
+      for (const l of list) {
+        if (!l.batch) continue;
+        const todo = rows.filter((r) => r.name === name && !r.handled.includes(l.key));
+        if (!todo.length) continue;
+        runs.push(
+          (async () => {
+            let error: unknown = null;
+            try {
+              await l.fn(todo.map((r) => ({ payload: r.payload, meta: { id: r.id, name: r.name } })));
+            } catch (err) {
+              error = err;
+              this.log.error({ err, event: name, events: todo.length, listener: l.key }, 'event listener failed, will retry');
+            }
+            for (const r of todo) {
+              const o = out.get(r.id) ?? { ok: [], error: null };
+              if (error === null) o.ok.push(l.key);
+              else o.error = error;
+              out.set(r.id, o);
+            }
+          })(),
+        );
+      }
+    }
+    await Promise.all(runs);
+    return out;
+  }
+
+  /**
+   * Runs the listeners that have not handled this event yet (after the batch listeners, whose
+   * outcome `batched` is); true when all succeeded.
+   */
+  private async deliver(row: Claimed, batched: Outcome = { ok: [], error: null }): Promise<boolean> {
     const done = new Set(row.handled);
-    const ok: string[] = [];
-    let error: unknown = null;
+    const ok = [...batched.ok];
+    let error = batched.error;
     // An event's listeners are independent of each other: they run side by side.
     await Promise.all(
       (this.listeners.get(row.name) ?? [])
-        .filter((l) => !done.has(l.key))
+        .filter((l) => !l.batch && !done.has(l.key))
         .map(async (l) => {
           try {
-            await l.fn(row.payload, { id: row.id, name: row.name });
+            await (l.fn as Listener)(row.payload, { id: row.id, name: row.name });
             ok.push(l.key);
           } catch (err) {
             error = err;

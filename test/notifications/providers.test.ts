@@ -173,6 +173,35 @@ describe('Expo push', () => {
     expect(await devicesOf(bob)).toHaveLength(1);
   });
 
+  it('the notifications of one relay pass share one fan-out job, each pushed to its own recipient’s devices', async () => {
+    const pushJobs = async () => {
+      const m = await t.ctx.metrics.registry.getSingleMetric('jobs_processed_total')!.get();
+      return m.values.filter((v) => v.labels.job === 'notifications.push').reduce((sum, v) => sum + v.value, 0);
+    };
+    const bobToken = 'ExponentPushToken[batch-bob-ffffffff]';
+    const carolTokens = ['ExponentPushToken[batch-carol-1-ffff]', 'ExponentPushToken[batch-carol-2-ffff]'];
+    const bob = await withDevice(bobToken);
+    const carol = await withDevice(carolTokens[0]);
+    expect((await carol.req({ method: 'POST', url: '/api/v1/devices/', body: { device_type: 'android', push_token: carolTokens[1] } })).statusCode).toBe(201);
+    const dave = await t.user();
+    await t.drain();
+    const before = await pushJobs();
+    // The notification jobs run while the relay is stopped: their three notification.created
+    // events wait for its next pass, which takes them together.
+    await t.ctx.events.stop();
+    try {
+      for (const u of [bob, carol, dave]) expect((await follow(alice, u)).statusCode).toBe(200);
+      await t.ctx.queue.drain();
+    } finally {
+      t.ctx.events.start();
+    }
+    await t.drain();
+    expect(await pushJobs()).toBe(before + 1);
+    const sent = calls.filter((c) => c.path.endsWith('/send')).map((c) => c.body[0] as { to: string; data: { type: string; actor_id: number } });
+    expect(sent.map((m) => m.to).sort()).toEqual([bobToken, ...carolTokens].sort());
+    expect(sent.every((m) => m.data.type === 'follow' && m.data.actor_id === alice.id)).toBe(true);
+  });
+
   it('receipts live at the same origin as the send URL', () => {
     expect(expoReceiptsUrl('http://127.0.0.1:9999/--/api/v2/push/send')).toBe('http://127.0.0.1:9999/--/api/v2/push/getReceipts');
     expect(expoReceiptsUrl('https://push.example/custom/send/')).toBe('https://push.example/custom/getReceipts');

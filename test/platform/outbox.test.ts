@@ -99,6 +99,34 @@ describe('events commit with their change', () => {
     expect(row.handled).toEqual(['test.flaky#1']);
   });
 
+  it('a batch listener gets the events of one pass in one call; when it fails, only it runs again, for all of them', async () => {
+    const calls: number[][] = [];
+    let each = 0;
+    t.ctx.events.onBatch<{ n: number }>('test.batched', (events) => {
+      calls.push(events.map((e) => e.payload.n));
+      if (calls.length === 1) throw new Error('batch down');
+    });
+    t.ctx.events.on('test.batched', () => {
+      each += 1;
+    });
+    // One transaction: the three commit together, so the first pass that sees one sees all.
+    await t.ctx.db.transaction(async (tx) => {
+      for (const n of [1, 2, 3]) await t.ctx.events.emit('test.batched', { n }, tx);
+    });
+    await t.drain();
+    expect(calls).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+    expect(each).toBe(3);
+    const rows = await rowsNamed('test.batched');
+    expect(rows.map((r) => [r.attempts, r.handled, r.deliveredAt !== null])).toEqual([
+      [2, ['test.batched#1'], true],
+      [2, ['test.batched#1'], true],
+      [2, ['test.batched#1'], true],
+    ]);
+  });
+
   it('the suite’s drain also waits for work the background relay starts while the queue drains', async () => {
     // The interleaving that made delivery tests flaky in server mode: a job emits an event, the
     // background relay (not drain) delivers it, and its listener enqueues the next job only after the

@@ -26,8 +26,11 @@ export const REMINDER_JOB = 'messaging.unread_reminder';
 export const REMINDER_DELAY_MS = 3000;
 
 export interface ReminderJob {
-  messageId: number;
-  recipientId: number;
+  /** [message, recipient] pairs: every recipient of every message of one relay batch. */
+  items?: [number, number][];
+  /** One pair, as jobs queued before batches carry it. */
+  messageId?: number;
+  recipientId?: number;
 }
 
 const now = () => new Date().toISOString();

@@ -4,7 +4,7 @@ import { MESSAGING_EVENTS, REMINDER_JOB, type MessageCreatedEvent, type Reminder
 
 export function defineMessagingJobs(ctx: Ctx) {
   ctx.queue.define<ReminderJob>(REMINDER_JOB, (job) => ctx.services.messaging.remindIfUnread(job), { attempts: 3, backoffMs: 1000 });
-  ctx.events.on<MessageCreatedEvent>(MESSAGING_EVENTS.created, (e) => ctx.services.messaging.scheduleReminders(e), { afterResponse: true });
+  ctx.events.onBatch<MessageCreatedEvent>(MESSAGING_EVENTS.created, (events) => ctx.services.messaging.scheduleReminders(events), { afterResponse: true });
   // Messages can be reported: moderation checks the target through us.
   ctx.services.moderation.registerTarget('message', {
     exists: async (id) => (await ctx.services.messaging.senderOf(id)) !== null,

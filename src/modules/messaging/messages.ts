@@ -208,27 +208,33 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
   }
 
   /** message.created listener: the delayed unread checks, one job id per recipient (idempotent). */
-  async function scheduleReminders(e: MessageCreatedEvent) {
-    await Promise.all(
-      e.recipientIds.map((recipientId) =>
-        ctx.queue.enqueue<ReminderJob>(REMINDER_JOB, { messageId: e.messageId, recipientId }, { delayMs: REMINDER_DELAY_MS, jobId: `msg-unread-${e.messageId}-${recipientId}` }),
-      ),
-    );
+  /**
+   * One delayed job for the messages of a relay batch, not one per message and recipient: at 500
+   * messages/s the queue's own work per job cost more than the send. Its id comes from the batch's
+   * events, so a redelivered batch queues it once; a batch redelivered in other company can remind
+   * twice, which the notification's dedupe key absorbs.
+   */
+  async function scheduleReminders(events: { payload: MessageCreatedEvent; meta: { id: number } }[]) {
+    const items = events.flatMap(({ payload: e }) => e.recipientIds.map((r): [number, number] => [e.messageId, r]));
+    if (!items.length) return;
+    const ids = events.map((e) => e.meta.id);
+    await ctx.queue.enqueue<ReminderJob>(REMINDER_JOB, { items }, { delayMs: REMINDER_DELAY_MS, jobId: `msg-unread-${ids[0]}-${ids[ids.length - 1]}-${ids.length}` });
   }
 
   /**
-   * Delayed job: notify only if the recipient has still not read the message. One statement reads
-   * the message and the recipient's read pointer and writes message.unread_reminder only when it is
-   * still unread (one follows every message, 3 s later, per recipient: a round trip less than a read
-   * and then an insert). Per recipient: the status is per message, so in a group another member's
-   * read says nothing.
+   * Delayed job: notify only the recipients who have still not read their message. One statement
+   * for the whole batch reads each message and its recipient's read pointer and writes
+   * message.unread_reminder for those still unread. Per recipient: the status is per message, so in
+   * a group another member's read says nothing.
    */
-  const remindStatement = prepared('messaging_unread_reminder', (d) => {
+  const remindStatement = prepared('messaging_unread_reminders', (d) => {
     const p = sql.placeholder;
     const unread = d.$with('unread', { id: sql<number>`id`.as('id') }).as(
-      sql`select m.id, m.thread_id, m.sender_id, m.body from ${messages} m
-          join ${threadMembers} tm on tm.thread_id = m.thread_id and tm.user_id = ${p('recipient')}
-          where m.id = ${p('message')} and not m.hidden and (tm.last_read_message_id is null or tm.last_read_message_id < m.id)`,
+      sql`select m.id, m.thread_id, m.sender_id, m.body, due.recipient_id
+          from unnest(${p('messages')}::bigint[], ${p('recipients')}::bigint[]) as due(message_id, recipient_id)
+          join ${messages} m on m.id = due.message_id
+          join ${threadMembers} tm on tm.thread_id = m.thread_id and tm.user_id = due.recipient_id
+          where not m.hidden and (tm.last_read_message_id is null or tm.last_read_message_id < m.id)`,
     );
     // The preview as textPreview() makes it (bodies are stored trimmed).
     const preview = sql`case when char_length(unread.body) > 120 then left(unread.body, 117) || '...' else unread.body end`;
@@ -236,14 +242,17 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
       d,
       'ev',
       MESSAGING_EVENTS.unreadReminder,
-      sql`jsonb_build_object('messageId', unread.id, 'threadId', unread.thread_id, 'senderId', unread.sender_id, 'recipientId', ${p('recipient')}::bigint, 'preview', ${preview})`,
+      sql`jsonb_build_object('messageId', unread.id, 'threadId', unread.thread_id, 'senderId', unread.sender_id, 'recipientId', unread.recipient_id, 'preview', ${preview})`,
       sql`unread`,
     );
     return d.with(unread, event).select({ eventId: event.eventId }).from(event);
   });
 
   async function remindIfUnread(job: ReminderJob) {
-    const rows = await remindStatement(db()).execute({ recipient: job.recipientId, message: job.messageId });
+    // (A job queued before batches carries one pair.)
+    const items = job.items ?? (job.messageId !== undefined && job.recipientId !== undefined ? [[job.messageId, job.recipientId] as [number, number]] : []);
+    if (!items.length) return;
+    const rows = await remindStatement(db()).execute({ messages: items.map((i) => i[0]), recipients: items.map((i) => i[1]) });
     if (rows.length) ctx.events.emitted(MESSAGING_EVENTS.unreadReminder, rows.map((r) => r.eventId));
   }
 

@@ -4,16 +4,42 @@ import { NOTIFICATION_CREATED, NOTIFICATION_JOBS, type NotificationCreatedEvent 
 import { createEventHandler, SUBSCRIBED_EVENTS } from './listeners.js';
 import { parseMentions } from './delivery.js';
 
+/** The subscribed events of one relay batch (a job queued before batches carries one, as event and payload). */
 interface EventJob {
-  event: string;
-  payload: Record<string, unknown>;
+  events?: { event: string; payload: Record<string, unknown> }[];
+  event?: string;
+  payload?: Record<string, unknown>;
 }
+
+/** The notifications of one relay batch whose recipients have push on (or one, as queued before batches). */
+interface PushJob {
+  items?: { notificationId: number; userId?: number }[];
+  notificationId?: number;
+  userId?: number;
+}
+
+/** A job id for one batch of events: the same batch redelivered queues its job once. */
+const batchId = (prefix: string, ids: number[]) => `${prefix}-${ids[0]}-${ids[ids.length - 1]}-${ids.length}`;
 
 export function notificationJobs(ctx: Ctx) {
   const handler = createEventHandler(ctx);
   const svc = () => ctx.services.notifications;
-  ctx.queue.define<EventJob>(NOTIFICATION_JOBS.event, (d) => handler.handle(d.event, d.payload), { attempts: 5, backoffMs: 2000 });
-  ctx.queue.define<{ notificationId: number; userId?: number }>(NOTIFICATION_JOBS.push, (d) => svc().fanOutPush(d.notificationId, d.userId), { attempts: 5, backoffMs: 2000 });
+  // A batch's events side by side (their lookups share round trips); any failure retries the job,
+  // and a notification already written is not written twice (every one has a dedupe key).
+  ctx.queue.define<EventJob>(
+    NOTIFICATION_JOBS.event,
+    async (d) => {
+      const events = d.events ?? (d.event && d.payload ? [{ event: d.event, payload: d.payload }] : []);
+      const failed = (await Promise.allSettled(events.map((e) => handler.handle(e.event, e.payload)))).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+    { attempts: 5, backoffMs: 2000 },
+  );
+  ctx.queue.define<PushJob>(
+    NOTIFICATION_JOBS.push,
+    (d) => svc().fanOutPush(d.items ?? (d.notificationId !== undefined ? [{ notificationId: d.notificationId, userId: d.userId }] : [])),
+    { attempts: 5, backoffMs: 2000 },
+  );
   ctx.queue.define<{ notificationId: number; deviceId: number }>(NOTIFICATION_JOBS.pushDevice, (d) => svc().sendPush(d.notificationId, d.deviceId), {
     attempts: 5,
     backoffMs: 5000,
@@ -25,18 +51,27 @@ export function notificationJobs(ctx: Ctx) {
   });
   ctx.queue.define<{ notificationId: number }>(NOTIFICATION_JOBS.email, (d) => svc().sendEmail(d.notificationId), { attempts: 5, backoffMs: 10_000 });
 
-  // Listeners stay cheap: they only enqueue; lookups and inserts happen in the job.
-  // Job ids from the outbox event id: a redelivered event does not queue its work twice.
-  // A new post notifies only the people it mentions: one without a mention queues nothing (it was a
-  // job per post that found no one).
+  // Listeners stay cheap: they only enqueue, a job per relay batch (a job per event cost the queue
+  // more than the work: one follows every unread message); lookups and inserts happen in the job.
+  // A new post notifies only the people it mentions: one without a mention queues nothing.
   for (const event of SUBSCRIBED_EVENTS) {
-    ctx.events.on<Record<string, unknown>>(event, async (payload, meta) => {
-      if (event === 'post.created' && !parseMentions(payload.text).length) return;
-      await ctx.queue.enqueue<EventJob>(NOTIFICATION_JOBS.event, { event, payload }, { jobId: `notify-evt-${meta.id}` });
+    ctx.events.onBatch<Record<string, unknown>>(event, async (batch) => {
+      const todo = event === 'post.created' ? batch.filter((e) => parseMentions(e.payload.text).length) : batch;
+      if (!todo.length) return;
+      const events = todo.map((e) => ({ event, payload: e.payload }));
+      await ctx.queue.enqueue<EventJob>(NOTIFICATION_JOBS.event, { events }, { jobId: batchId(`notify-${event.replace('.', '_')}`, todo.map((e) => e.meta.id)) });
     });
   }
-  ctx.events.on<NotificationCreatedEvent>(NOTIFICATION_CREATED, async (e) => {
-    if (e.push) await ctx.queue.enqueue(NOTIFICATION_JOBS.push, { notificationId: e.notificationId, userId: e.userId }, { jobId: `push-${e.notificationId}` });
-    if (e.email) await ctx.queue.enqueue(NOTIFICATION_JOBS.email, { notificationId: e.notificationId }, { jobId: `email-${e.notificationId}` });
+  // E-mails stay a job each: a retried batch would send the ones already sent again.
+  ctx.events.onBatch<NotificationCreatedEvent>(NOTIFICATION_CREATED, async (batch) => {
+    const push = batch.filter((e) => e.payload.push);
+    const jobs: Promise<void>[] = batch
+      .filter((e) => e.payload.email)
+      .map((e) => ctx.queue.enqueue(NOTIFICATION_JOBS.email, { notificationId: e.payload.notificationId }, { jobId: `email-${e.payload.notificationId}` }));
+    if (push.length) {
+      const items = push.map((e) => ({ notificationId: e.payload.notificationId, userId: e.payload.userId }));
+      jobs.push(ctx.queue.enqueue<PushJob>(NOTIFICATION_JOBS.push, { items }, { jobId: batchId('push-batch', push.map((e) => e.meta.id)) }));
+    }
+    await Promise.all(jobs);
   });
 }

@@ -170,12 +170,23 @@ export function createNotificationsService(ctx: Ctx) {
    * One job per device of the recipient, so a failing device retries alone and never re-sends to the
    * others; each job reads the notification itself (a deleted one sends nothing).
    */
-  async function fanOutPush(notificationId: number, userId?: number) {
-    const owner = userId ?? (await byId(notificationId))?.userId;
-    if (owner === undefined) return;
-    for (const d of await users().listDevices(owner)) {
-      await ctx.queue.enqueue(NOTIFICATION_JOBS.pushDevice, { notificationId, deviceId: d.id }, { jobId: `push-${notificationId}-${d.id}` });
+  /**
+   * A push job per device of each notification's recipient, the devices of the whole batch read in
+   * one query; the job ids make a retried fan-out queue nothing twice.
+   */
+  async function fanOutPush(items: { notificationId: number; userId?: number }[]) {
+    const owned: { notificationId: number; userId: number }[] = [];
+    for (const i of items) {
+      // (An event written before it carried userId.)
+      const owner = i.userId ?? (await byId(i.notificationId))?.userId;
+      if (owner !== undefined) owned.push({ notificationId: i.notificationId, userId: owner });
     }
+    const devices = await users().listDevicesOf([...new Set(owned.map((o) => o.userId))]);
+    await Promise.all(
+      owned.flatMap(({ notificationId, userId }) =>
+        devices.filter((d) => d.userId === userId).map((d) => ctx.queue.enqueue(NOTIFICATION_JOBS.pushDevice, { notificationId, deviceId: d.id }, { jobId: `push-${notificationId}-${d.id}` })),
+      ),
+    );
   }
 
   async function sendPush(notificationId: number, deviceId: number) {

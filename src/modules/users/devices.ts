@@ -1,6 +1,6 @@
 // Push devices: the read the notifications module delivers with, and pruning of dead tokens (the
 // device routes register them). Part of the one users service (service.ts).
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { devices } from './schema.js';
 
@@ -12,6 +12,12 @@ export function createDevices(ctx: Ctx) {
     return db().select().from(devices).where(eq(devices.userId, userId)).orderBy(desc(devices.createdAt), desc(devices.id));
   }
 
+  /** Read-only: the push devices of several users in one query (a batch of notifications). */
+  async function listDevicesOf(userIds: number[]) {
+    if (!userIds.length) return [];
+    return db().select().from(devices).where(inArray(devices.userId, userIds)).orderBy(desc(devices.createdAt), desc(devices.id));
+  }
+
   /**
    * Removes a device whose push token the push service reports as no longer registered. The token
    * must still match: a token re-registered meanwhile (it moves between accounts) is kept.
@@ -21,5 +27,5 @@ export function createDevices(ctx: Ctx) {
     return gone.length > 0;
   }
 
-  return { listDevices, pruneDevice };
+  return { listDevices, listDevicesOf, pruneDevice };
 }
