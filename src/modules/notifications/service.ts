@@ -167,12 +167,10 @@ export function createNotificationsService(ctx: Ctx) {
   // ---- delivery jobs ----
 
   /**
-   * One job per device of the recipient, so a failing device retries alone and never re-sends to the
-   * others; each job reads the notification itself (a deleted one sends nothing).
-   */
-  /**
-   * A push job per device of each notification's recipient, the devices of the whole batch read in
-   * one query; the job ids make a retried fan-out queue nothing twice.
+   * One job per device of each notification's recipient (the devices of the whole batch read in one
+   * query), so a failing device retries alone and never re-sends to the others; each job reads the
+   * notification itself (a deleted one sends nothing). The job ids make a retried fan-out queue
+   * nothing twice.
    */
   async function fanOutPush(items: { notificationId: number; userId?: number }[]) {
     const owned: { notificationId: number; userId: number }[] = [];
