@@ -232,6 +232,34 @@ describe('SMTP e-mail', () => {
     expect(mine[0].raw).toContain('see you at noon');
   });
 
+  it('the notifications of one relay pass share one e-mail job; its retry sends only the ones not sent yet', async () => {
+    const emailJobs = async (outcome: string) => {
+      const m = await t.ctx.metrics.registry.getSingleMetric('jobs_processed_total')!.get();
+      return m.values.filter((v) => v.labels.job === 'notifications.email' && v.labels.outcome === outcome).reduce((sum, v) => sum + v.value, 0);
+    };
+    const bob = await t.user({ email: 'bob.batch@example.com' });
+    const carol = await t.user({ email: 'carol.batch@example.com' });
+    await t.drain();
+    const before = { retried: await emailJobs('retried'), completed: await emailJobs('completed') };
+    // Written while the relay is stopped: its next pass takes both notification.created events.
+    await t.ctx.events.stop();
+    try {
+      for (const [u, i] of [[bob, 1], [carol, 2]] as const) {
+        const n = await t.ctx.services.notifications.create(u.id, 'message', { actor_id: alice.id, thread_id: 1, message_id: i, preview: `batch ${i}` }, { dedupeKey: `batch-mail:${u.id}` });
+        expect(n).not.toBeNull();
+      }
+    } finally {
+      rejectNext = 451;
+      t.ctx.events.start();
+    }
+    await t.drain();
+    expect(await emailJobs('retried')).toBe(before.retried + 1);
+    expect(await emailJobs('completed')).toBe(before.completed + 1);
+    const to = mails.flatMap((m) => m.to).filter((a) => a.endsWith('.batch@example.com'));
+    expect(to.sort()).toEqual(['bob.batch@example.com', 'carol.batch@example.com']);
+    expect(mails.find((m) => m.to.includes('carol.batch@example.com'))!.raw).toContain('batch 2');
+  });
+
   it('retries a temporary SMTP failure (4xx) and gives up on a permanent one (5xx)', async () => {
     const bob = await t.user({ email: 'bob.retry@example.com' });
     rejectNext = 451;

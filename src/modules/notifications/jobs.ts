@@ -18,6 +18,12 @@ interface PushJob {
   userId?: number;
 }
 
+/** The notifications of one relay batch to e-mail (or one, as queued before batches). */
+interface EmailJob {
+  notificationIds?: number[];
+  notificationId?: number;
+}
+
 /** A job id for one batch of events: the same batch redelivered queues its job once. */
 const batchId = (prefix: string, ids: number[]) => `${prefix}-${ids[0]}-${ids[ids.length - 1]}-${ids.length}`;
 
@@ -49,7 +55,7 @@ export function notificationJobs(ctx: Ctx) {
     attempts: 5,
     backoffMs: 60_000,
   });
-  ctx.queue.define<{ notificationId: number }>(NOTIFICATION_JOBS.email, (d) => svc().sendEmail(d.notificationId), { attempts: 5, backoffMs: 10_000 });
+  ctx.queue.define<EmailJob>(NOTIFICATION_JOBS.email, (d) => svc().sendEmails(d.notificationIds ?? (d.notificationId !== undefined ? [d.notificationId] : [])), { attempts: 5, backoffMs: 10_000 });
 
   // Listeners stay cheap: they only enqueue, a job per relay batch (a job per event cost the queue
   // more than the work: one follows every unread message); lookups and inserts happen in the job.
@@ -62,15 +68,17 @@ export function notificationJobs(ctx: Ctx) {
       await ctx.queue.enqueue<EventJob>(NOTIFICATION_JOBS.event, { events }, { jobId: batchId(`notify-${event.replace('.', '_')}`, todo.map((e) => e.meta.id)) });
     });
   }
-  // E-mails stay a job each: a retried batch would send the ones already sent again.
   ctx.events.onBatch<NotificationCreatedEvent>(NOTIFICATION_CREATED, async (batch) => {
     const push = batch.filter((e) => e.payload.push);
-    const jobs: Promise<void>[] = batch
-      .filter((e) => e.payload.email)
-      .map((e) => ctx.queue.enqueue(NOTIFICATION_JOBS.email, { notificationId: e.payload.notificationId }, { jobId: `email-${e.payload.notificationId}` }));
+    const email = batch.filter((e) => e.payload.email);
+    const jobs: Promise<void>[] = [];
     if (push.length) {
       const items = push.map((e) => ({ notificationId: e.payload.notificationId, userId: e.payload.userId }));
       jobs.push(ctx.queue.enqueue<PushJob>(NOTIFICATION_JOBS.push, { items }, { jobId: batchId('push-batch', push.map((e) => e.meta.id)) }));
+    }
+    if (email.length) {
+      const notificationIds = email.map((e) => e.payload.notificationId);
+      jobs.push(ctx.queue.enqueue<EmailJob>(NOTIFICATION_JOBS.email, { notificationIds }, { jobId: batchId('email-batch', email.map((e) => e.meta.id)) }));
     }
     await Promise.all(jobs);
   });

@@ -15,6 +15,8 @@ export const notifications = pgTable(
     readAt: tsColumn('read_at'),
     // Makes event handling idempotent: a retried job or a repeated like does not notify twice.
     dedupeKey: varchar('dedupe_key', { length: 128 }),
+    // Set once its e-mail went out (or was refused for good): a retried batch of e-mails skips it.
+    emailedAt: tsColumn('emailed_at'),
     createdAt: createdAt(),
   },
   (t) => [

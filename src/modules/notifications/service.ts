@@ -1,5 +1,5 @@
 // Notifications: stored in-app rows plus push/e-mail delivery through queue jobs.
-import { and, count, desc, eq, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { notFound } from '../../platform/http/errors.js';
 import { olderThan, paginate, type Keyset } from '../../platform/http/pagination.js';
@@ -242,18 +242,39 @@ export function createNotificationsService(ctx: Ctx) {
     }
   }
 
-  async function sendEmail(notificationId: number) {
-    const n = await byId(notificationId);
-    if (!n) return;
-    const recipient = await users().getById(n.userId);
-    if (!recipient?.email || !recipient.isActive) return;
-    const text = messageText(n.type, await actorName(n.payload), n.payload);
-    try {
-      await providers.email.send({ userId: n.userId, to: recipient.email, notificationId: n.id, type: n.type, subject: text.title, text: text.body });
-    } catch (err) {
-      if (!(err instanceof PermanentDeliveryError)) throw err;
-      ctx.log.warn({ notificationId: n.id, userId: n.userId, reason: err.message }, 'e-mail not delivered');
+  /**
+   * E-mails a batch of notifications (one job per relay batch: a job per e-mail cost the queue more
+   * than the e-mail). Each is marked once sent or refused for good, so a retried batch sends only the
+   * ones still due; a crash between a send and its mark sends that one again (at least once, as a
+   * job per e-mail did). A temporary failure retries the job after the others were tried.
+   */
+  async function sendEmails(ids: number[]) {
+    if (!ids.length) return;
+    const rows = await ctx.db
+      .select()
+      .from(notifications)
+      .where(and(inArray(notifications.id, ids), isNull(notifications.emailedAt)));
+    const actorOf = (n: NotificationRow) => (typeof n.payload.actor_id === 'number' ? n.payload.actor_id : null);
+    const people = await users().getMany([...new Set(rows.flatMap((n) => [n.userId, actorOf(n) ?? []].flat()))]);
+    let retry: unknown = null;
+    for (const n of rows) {
+      const recipient = people.get(n.userId);
+      if (recipient?.email && recipient.isActive) {
+        const actor = people.get(actorOf(n) ?? 0);
+        const text = messageText(n.type, actor ? actor.name || actor.handle : 'Someone', n.payload);
+        try {
+          await providers.email.send({ userId: n.userId, to: recipient.email, notificationId: n.id, type: n.type, subject: text.title, text: text.body });
+        } catch (err) {
+          if (!(err instanceof PermanentDeliveryError)) {
+            retry = err;
+            continue;
+          }
+          ctx.log.warn({ notificationId: n.id, userId: n.userId, reason: err.message }, 'e-mail not delivered');
+        }
+      }
+      await ctx.db.update(notifications).set({ emailedAt: new Date() }).where(eq(notifications.id, n.id));
     }
+    if (retry !== null) throw retry;
   }
 
   return {
@@ -267,7 +288,7 @@ export function createNotificationsService(ctx: Ctx) {
     fanOutPush,
     sendPush,
     checkPushReceipt,
-    sendEmail,
+    sendEmails,
     /** Installs real delivery providers (or test doubles); the default only logs. */
     useProviders(p: Partial<Providers>) {
       providers = { ...providers, ...p };
