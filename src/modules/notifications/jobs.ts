@@ -24,30 +24,15 @@ interface EmailJob {
   notificationId?: number;
 }
 
-/** Events of a batch handled at once (the queue's default concurrency per job). */
-const SIDE_BY_SIDE = 4;
-
 /** A job id for one batch of events: the same batch redelivered queues its job once. */
 const batchId = (prefix: string, ids: number[]) => `${prefix}-${ids[0]}-${ids[ids.length - 1]}-${ids.length}`;
 
 export function notificationJobs(ctx: Ctx) {
   const handler = createEventHandler(ctx);
   const svc = () => ctx.services.notifications;
-  // A batch's events a few at a time: their lookups share round trips, and a batch of a hundred
-  // never takes the whole connection pool from the requests (all at once, it slowed the sends that
-  // caused it). A failure retries the job once the others were tried; a notification already
-  // written is not written twice (every one has a dedupe key).
   ctx.queue.define<EventJob>(
     NOTIFICATION_JOBS.event,
-    async (d) => {
-      const events = d.events ?? (d.event && d.payload ? [{ event: d.event, payload: d.payload }] : []);
-      let failure: { reason: unknown } | null = null;
-      for (let i = 0; i < events.length; i += SIDE_BY_SIDE) {
-        const results = await Promise.allSettled(events.slice(i, i + SIDE_BY_SIDE).map((e) => handler.handle(e.event, e.payload)));
-        failure ??= results.find((r) => r.status === 'rejected') ?? null;
-      }
-      if (failure) throw failure.reason;
-    },
+    (d) => handler.handleMany(d.events ?? (d.event && d.payload ? [{ event: d.event, payload: d.payload }] : [])),
     { attempts: 5, backoffMs: 2000 },
   );
   ctx.queue.define<PushJob>(

@@ -8,6 +8,8 @@ export const SUBSCRIBED_EVENTS = ['user.followed', 'post.liked', 'comment.liked'
 export type SubscribedEvent = (typeof SUBSCRIBED_EVENTS)[number];
 
 type P = Record<string, unknown>;
+/** Events of a batch handled at once (the queue's default concurrency per job). */
+const SIDE_BY_SIDE = 4;
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
 
 export function createEventHandler(ctx: Ctx) {
@@ -82,18 +84,39 @@ export function createEventHandler(ctx: Ctx) {
         return;
       }
       case 'message.unread_reminder': {
-        const [message, thread, sender, recipient] = [num(p.messageId), num(p.threadId), num(p.senderId), num(p.recipientId)];
-        if (message === null || thread === null || sender === null || recipient === null) return;
-        await notify().create(
-          recipient,
-          'message',
-          { actor_id: sender, sender_id: sender, thread_id: thread, message_id: message, preview: preview(p.preview) },
-          { dedupeKey: `message:${message}` },
-        );
+        const item = reminderItem(p);
+        if (item) await notify().create(item.userId, item.type, item.payload, { dedupeKey: item.dedupeKey, actorId: item.actorId });
         return;
       }
     }
   }
 
-  return { handle };
+  /** The notification an unread reminder asks for (null for a malformed event). */
+  function reminderItem(p: P) {
+    const [message, thread, sender, recipient] = [num(p.messageId), num(p.threadId), num(p.senderId), num(p.recipientId)];
+    if (message === null || thread === null || sender === null || recipient === null) return null;
+    const payload = { actor_id: sender, sender_id: sender, thread_id: thread, message_id: message, preview: preview(p.preview) };
+    return { userId: recipient, type: 'message', payload, dedupeKey: `message:${message}`, actorId: sender };
+  }
+
+  /**
+   * A batch of events (one job): the unread reminders, which follow every unread message, stored in
+   * one createMany; the others one by one, a few at a time, so that their lookups share round trips
+   * and a batch of a hundred never takes the whole connection pool from the requests. A failure
+   * throws once the rest were tried (the job is retried; dedupe keys make that safe).
+   */
+  async function handleMany(events: { event: string; payload: P }[]) {
+    const reminders = events.filter((e) => e.event === 'message.unread_reminder');
+    const others = events.filter((e) => e.event !== 'message.unread_reminder');
+    let failure: { reason: unknown } | null = null;
+    const items = reminders.flatMap((e) => reminderItem(e.payload) ?? []);
+    if (items.length) await notify().createMany(items).catch((reason: unknown) => (failure = { reason }));
+    for (let i = 0; i < others.length; i += SIDE_BY_SIDE) {
+      const results = await Promise.allSettled(others.slice(i, i + SIDE_BY_SIDE).map((e) => handle(e.event, e.payload)));
+      failure ??= results.find((r) => r.status === 'rejected') ?? null;
+    }
+    if (failure) throw (failure as { reason: unknown }).reason;
+  }
+
+  return { handle, handleMany };
 }

@@ -48,11 +48,68 @@ const settingsOf = (raw: Record<string, unknown> | null | undefined): DeliverySe
   quiet_hours: (raw?.quiet_hours ?? {}) as QuietHours,
 });
 
+/** The users service's rows by id (getMany). */
+type People = Awaited<ReturnType<Ctx['services']['users']['getMany']>>;
+
 const missing = () => notFound('No Notification matches the given query.');
 
 export function createNotificationsService(ctx: Ctx) {
   let providers: Providers = providersFromConfig(ctx.config, ctx.log);
   const users = () => ctx.services.users;
+
+  /** create()'s rules for one recipient: null when nothing is stored, else what to deliver. */
+  function decide(people: People, userId: number, actorId: number | null, silenced: boolean, type: string, now: Date) {
+    const recipient = people.get(userId);
+    if (!recipient || !recipient.isActive) return null;
+    if (actorId !== null) {
+      const actor = people.get(actorId);
+      if (!actor || !actor.isActive || silenced) return null;
+    }
+    const s = settingsOf(recipient.settings);
+    const quiet = inQuietHours(s.quiet_hours, now);
+    return { push: !quiet && s.push_enabled, email: !quiet && s.email_enabled && EMAIL_TYPES.has(type) && Boolean(recipient.email) };
+  }
+
+  /**
+   * create() for a batch (a relay batch of unread reminders), by the same rules: the people read in
+   * one query, the block and mute checks in one (shared by the turn), and the rows with their
+   * delivery events written in one statement, not one per notification. Returns how many were stored.
+   */
+  async function createMany(items: { userId: number; type: string; payload: Record<string, unknown>; dedupeKey: string; actorId: number | null }[], now = new Date()): Promise<number> {
+    // (one per recipient and key: a statement cannot insert the same row twice)
+    const unique = [...new Map(items.filter((i) => i.actorId !== i.userId).map((i) => [`${i.userId}:${i.dedupeKey}`, i])).values()];
+    if (!unique.length) return 0;
+    const ids = [...new Set(unique.flatMap((i) => (i.actorId !== null ? [i.userId, i.actorId] : [i.userId])))];
+    const [people, silenced] = await Promise.all([users().getMany(ids), Promise.all(unique.map((i) => (i.actorId !== null ? users().isBlockedOrMuted(i.userId, i.actorId) : false)))]);
+    const rows = unique.flatMap((i, k) => {
+      const d = decide(people, i.userId, i.actorId, silenced[k], i.type, now);
+      return d ? [{ ...i, ...d }] : [];
+    });
+    if (!rows.length) return 0;
+    const values = sql.join(
+      rows.map((r) => sql`(${r.userId}::bigint, ${r.type.slice(0, 64)}::varchar, ${JSON.stringify(r.payload)}::jsonb, ${r.dedupeKey.slice(0, 128)}::varchar, ${r.push}::boolean, ${r.email}::boolean)`),
+      sql`, `,
+    );
+    const q = ctx.db;
+    const v = q.$with('v', { userId: sql<number>`user_id`.as('user_id') }).as(sql`select * from (values ${values}) as v(user_id, type, payload, dedupe_key, push, email)`);
+    const n = q.$with('n', { id: sql<number>`id`.as('id') }).as(
+      sql`insert into ${notifications} (user_id, type, payload, dedupe_key) select user_id, type, payload, dedupe_key from v on conflict do nothing returning id, user_id, dedupe_key`,
+    );
+    const event = ctx.events.cte(
+      q,
+      'ev',
+      NOTIFICATION_CREATED,
+      sql`jsonb_build_object('notificationId', n.id, 'userId', n.user_id, 'push', v.push, 'email', v.email)`,
+      sql`n join v on v.user_id = n.user_id and v.dedupe_key = n.dedupe_key where v.push or v.email`,
+    );
+    const [r] = await q
+      .with(v, n, event)
+      .select({ stored: sql<number>`(select count(*) from n)`.mapWith(Number), events: sql<number[]>`(select coalesce(array_agg(event_id), '{}') from ev)` })
+      .from(sql`(select 1) one`);
+    const events = (r.events ?? []).map(Number);
+    if (events.length) ctx.events.emitted(NOTIFICATION_CREATED, events);
+    return r.stored;
+  }
 
   /**
    * Stores a notification for `userId` unless the recipient is gone or inactive, the actor is the
@@ -67,16 +124,9 @@ export function createNotificationsService(ctx: Ctx) {
     // unread message, so its round trips add up.
     const people = [userId, ...(actorId !== null ? [actorId] : [])];
     const [rows, silenced] = await Promise.all([users().getMany(people), actorId !== null ? users().isBlockedOrMuted(userId, actorId) : false]);
-    const recipient = rows.get(userId);
-    if (!recipient || !recipient.isActive) return null;
-    if (actorId !== null) {
-      const actor = rows.get(actorId);
-      if (!actor || !actor.isActive || silenced) return null;
-    }
-    const s = settingsOf(recipient.settings);
-    const quiet = inQuietHours(s.quiet_hours, opts.now ?? new Date());
-    const push = !quiet && s.push_enabled;
-    const email = !quiet && s.email_enabled && EMAIL_TYPES.has(type) && Boolean(recipient.email);
+    const d = decide(rows, userId, actorId, silenced, type, opts.now ?? new Date());
+    if (!d) return null;
+    const { push, email } = d;
     // The row and its delivery request in one statement (the outbox relays it to the queue): a
     // duplicate (the dedupe key) writes neither.
     const q = ctx.db;
@@ -279,6 +329,7 @@ export function createNotificationsService(ctx: Ctx) {
 
   return {
     create,
+    createMany,
     getOwn,
     list,
     setRead,
