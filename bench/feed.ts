@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD } from './ops-snapshot.js';
-import { fmt, load, loadCounted, ROOT, startProcess, writeSection, type LoadResult, type Started, type SummaryRow, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix } from './lib.js';
+import { fmt, load, loadCounted, ROOT, startProcess, writeSection, type LoadResult, type Started, type SummaryRow, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix, settle } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -67,36 +67,6 @@ async function seed(): Promise<Seeded> {
   await c.end();
 
   return { benchDb, dbUrl, prefix, env, seedSeconds, counts };
-}
-
-/**
- * Waits until the background work of what ran before is done: no outbox event left to relay and no
- * job waiting, running or delayed. Without it, a write measurement's follow-up (fan-outs, reminders,
- * notifications) runs on the same two cores during the next measurement, and in the next run's reads.
- */
-async function settle(redis: Redis, prefix: string, dbUrl: URL, timeoutMs = 180_000): Promise<number> {
-  const t0 = Date.now();
-  const c = new pg.Client({ connectionString: dbUrl.toString() });
-  await c.connect();
-  try {
-    for (;;) {
-      const { rows } = await c.query(`select count(*)::int as n from outbox where delivered_at is null`);
-      let jobs = 0;
-      for (const meta of await redis.keys(`${prefix}bull:*:meta`)) {
-        const q = meta.slice(0, -'meta'.length);
-        const [wait, active, delayed, prioritized] = await Promise.all([redis.llen(`${q}wait`), redis.llen(`${q}active`), redis.zcard(`${q}delayed`), redis.zcard(`${q}prioritized`)]);
-        jobs += wait + active + delayed + prioritized;
-      }
-      if (rows[0].n === 0 && jobs === 0) return Date.now() - t0;
-      if (Date.now() - t0 > timeoutMs) {
-        console.warn(`  background work not settled after ${timeoutMs} ms: ${rows[0].n} events, ${jobs} jobs`);
-        return Date.now() - t0;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  } finally {
-    await c.end();
-  }
 }
 
 /** Drops the seeded database and its Redis keys (bench/run.ts calls it once, after the last run). */

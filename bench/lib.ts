@@ -220,3 +220,35 @@ export async function dropRedisPrefix(url: string, prefix: string) {
     r.disconnect();
   }
 }
+
+/**
+ * Waits until the background work of what ran before is done: no outbox event left to relay and no
+ * job waiting, running or delayed; returns how long that took. Without it, a write measurement's
+ * follow-up (fan-outs, reminders, notifications) runs on the same two cores during the next
+ * measurement, and in the next run's reads.
+ */
+export async function settle(redis: Redis, prefix: string, dbUrl: URL, timeoutMs = 180_000): Promise<number> {
+  const t0 = Date.now();
+  const c = new pg.Client({ connectionString: dbUrl.toString() });
+  await c.connect();
+  try {
+    for (;;) {
+      const { rows } = await c.query(`select count(*)::int as n from outbox where delivered_at is null`);
+      let jobs = 0;
+      for (const meta of await redis.keys(`${prefix}bull:*:meta`)) {
+        const q = meta.slice(0, -'meta'.length);
+        const [wait, active, delayed, prioritized] = await Promise.all([redis.llen(`${q}wait`), redis.llen(`${q}active`), redis.zrange(`${q}delayed`, 0, -1), redis.zcard(`${q}prioritized`)]);
+        // (a repeating job's next run waits there for good: the scheduler role's, in serve)
+        jobs += wait + active + delayed.filter((id) => !id.startsWith('repeat:')).length + prioritized;
+      }
+      if (rows[0].n === 0 && jobs === 0) return Date.now() - t0;
+      if (Date.now() - t0 > timeoutMs) {
+        console.warn(`  background work not settled after ${timeoutMs} ms: ${rows[0].n} events, ${jobs} jobs`);
+        return Date.now() - t0;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await c.end();
+  }
+}

@@ -3,7 +3,7 @@
 // is measured against a bare Fastify + ws server (bench/bare-ws-server.ts) driven by the same client
 // harness (bench/realtime-client.ts, forked child processes) in the same run.
 // Usage: npm run bench -- realtime   (needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379)
-// Knobs: BENCH_SOCKETS (5000), BENCH_PHASE_SECONDS (10), BENCH_RATES (500,2000), BENCH_GROUP (1000),
+// Knobs: BENCH_SOCKETS (5000), BENCH_PHASE_SECONDS (10), BENCH_RATES (500,1000,2000), BENCH_GROUP (1000),
 // BENCH_GROUP_MESSAGES (20), BENCH_CLIENTS (2 client processes).
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,11 +14,11 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { TokenSigner } from '../src/platform/auth/tokens.js';
-import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix } from './lib.js';
+import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix, settle } from './lib.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 5000);
 const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 10);
-const RATES = (process.env.BENCH_RATES ?? '500,2000').split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? '500,1000,2000').split(',').map(Number);
 const GROUP = Number(process.env.BENCH_GROUP ?? 1000);
 const GROUP_MESSAGES = Number(process.env.BENCH_GROUP_MESSAGES ?? 20);
 const GROUP_CONCURRENCY = 4;
@@ -130,6 +130,8 @@ interface PhaseResult {
   httpP50: number;
   httpP99: number;
   statuses: string;
+  /** How long after the phase its background work (reminders, notifications, e-mails) was done. */
+  settledMs?: number;
 }
 
 /** Issues requests at `rate`/s for `seconds` (open loop, capped in flight), then waits for the frames. */
@@ -282,8 +284,11 @@ async function measure(
   group: (i: number) => Req,
   warm: () => Promise<void>,
   viaRedis?: (i: number) => Req,
+  settle?: () => Promise<number>,
 ): Promise<Measured> {
   await warm();
+  // (the warm-up's reminders are not left to run during the measurements)
+  if (settle) await settle();
   await sleep(1000);
   const rss0 = rssMiB(server.child.pid!);
   const open = await pool.open(urls);
@@ -311,7 +316,10 @@ async function measure(
     offset += r.issued + r.skipped;
     phases.push(r);
     loadAt.push(os.loadavg()[0]);
-    console.log(`  ${rate}/s: sent ${fmt(r.sentRate)}/s, ok ${r.ok}, delivered ${r.delivered}, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms; HTTP response p50 ${fmt(r.httpP50, 1)} p99 ${fmt(r.httpP99, 1)} ms [${r.statuses}]`);
+    // Each rate's background work is done before the next rate starts, and how long it took says
+    // whether it keeps up: a rate whose follow-up takes longer than the phase is not sustained.
+    if (settle) r.settledMs = await settle();
+    console.log(`  ${rate}/s: sent ${fmt(r.sentRate)}/s, ok ${r.ok}, delivered ${r.delivered}, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms; HTTP response p50 ${fmt(r.httpP50, 1)} p99 ${fmt(r.httpP99, 1)} ms [${r.statuses}]${r.settledMs !== undefined ? `; background done ${fmt(r.settledMs / 1000, 1)} s later` : ''}`);
     await sleep(1000);
   }
   const fan = await fanOut(server.port, GROUP_MESSAGES, GROUP, group);
@@ -435,6 +443,7 @@ export async function run() {
       const pool = new ClientPool();
       await pool.start(CLIENTS);
       const redis = new Redis(env.REDIS_URL);
+      const settled = () => settle(redis, env.REDIS_PREFIX, dbUrl);
       const viaRedis = (i: number): Req => {
         const to = ids[partner(i % SOCKETS)];
         const uuid = randomUUID();
@@ -470,6 +479,7 @@ export async function run() {
           console.log(`  warm-up: 200 sequential sends in ${fmt(nowMs() - t0)} ms; last 100: ${fmt(sequentialMs, 1)} ms each`);
         },
         viaRedis,
+        settled,
       ).finally(() => redis.quit());
     } finally {
       console.log('  stopping serve');
@@ -496,6 +506,7 @@ export async function run() {
       `| ${fmt(rate)}/s — p99 ms | ${fmt(b.p99, 1)} | **${fmt(s.p99, 1)}** | ${ratio(s.p99, b.p99)} |`,
       `| ${fmt(rate)}/s — max ms | ${fmt(b.max, 1)} | ${fmt(s.max, 1)} | |`,
       `| ${fmt(rate)}/s — HTTP response p50 / p99 ms | ${fmt(b.httpP50, 1)} / ${fmt(b.httpP99, 1)} | ${fmt(s.httpP50, 1)} / ${fmt(s.httpP99, 1)} | |`,
+      `| ${fmt(rate)}/s — background work done, s after the phase's last frame | — | ${s.settledMs !== undefined ? fmt(s.settledMs / 1000, 1) : '—'} | |`,
     ].join('\n');
   });
   // Gateway alone: the bench PUBLISHes the frame to the recipient's Redis channel (what the REST handler
@@ -564,29 +575,28 @@ SelfLink HTTP statuses: ${statusNote}.
   sends of one turn), writes the message, the thread's time and \`message.created\` in one prepared statement (which
   also dedupes the \`client_uuid\`), presents the
   message (for the frame and again for the response) and publishes to both members. After the answer its relay loop
-  takes the event (batched) and enqueues the 3 s unread reminder, which its own workers run; since nobody reads in
-  this benchmark, each reminder becomes a notification (the reminder's one statement writes an event; a job, a row,
-  a push job and an e-mail job follow). Since 2026-12-01 the send
-  is one statement instead of a transaction of six and the relay is off the response path: 84 / 85 → 186 / 280
-  completed/s at 500 / 2,000 per s (bench/RESULTS.md before and after); later that day the sender came from the
-  session cache's user rows and Redis commands were auto-pipelined: 238 / 276 in the run of 13:43 (on Node 20). In the evening, on Node 24 with the send's statement
-  prepared: 347 / 367 (16:56), then 312 / 289 (17:07, after notifications took fewer round trips; two runs differ
-  this much on this machine, so that run shows no gain from it, nor a loss); 442 / 494 at 19:59 after the lookups were
-  shared by the turn. At 22:04, with about four PostgreSQL round trips fewer per message (no \`client_uuid\` look-up before
-  a plain send, the reminder's read and write in one statement, a notification's block and mute checks in one lookup,
-  the push fan-out reading only devices): 497 / 688; at 500/s the chain behind the messages kept up, and in two
-  alternating runs of 500/s against the commit before, frame p50 was 71 and 99 ms against 2,530 and 1,374 ms. All of that shares two cores with PostgreSQL,
+  takes the events in batches (up to 100 a claim) and queues one delayed reminder job per batch, which its own
+  workers run; since nobody reads in this benchmark, every message becomes a notification: the reminder job's one
+  statement writes an event per unread message, one notification job per relay batch of those events writes the
+  rows (four at a time), and one push job and one e-mail job per batch of the rows' events follow. Until 2026-12-02
+  each of those four steps was a job per message (and recipient). The "background work done" row is how long after
+  a phase's last frame the last of that work finished (no event left to relay, no job waiting, running or delayed);
+  each rate starts once the previous one's is done. History of the completed/s at 500 / 2,000 per s: 84 / 85 on
+  2026-12-01 morning with the send a transaction of six; 186 / 280 with the send one statement and the relay off the
+  response path; 238 / 276 with the sender from the session cache and auto-pipelined Redis (Node 20); 347 / 367 on
+  Node 24 with the send's statement prepared; 442 / 494 with the lookups shared by the turn; 497 / 688 with about four
+  PostgreSQL round trips fewer per message. Two runs of the same commit differ by up to a third on this machine: see
+  the A/B runs in the hand-written notes below the summary. All of that shares two cores with PostgreSQL,
   Redis, the load generator, the client processes, and during this run other processes on the machine (see the load
   averages).
 - *Gateway only:* the gateway's own cost per frame (one Redis message in, one \`send\` to one socket) is close to the
-  bare server's at the median; its p99 tail varies from run to run (single-digit ms to hundreds of ms at either
-  rate), most likely from the shared cores (this serve process also runs its job workers, still busy with the
-  warm-up's reminder jobs, and other processes were running on the machine) — not established by a profile. On
-  2026-12-01 at 500/s it was 6.2 ms in the morning and 391–597 ms in every run of the afternoon, among them the
-  commit from before that afternoon's changes (469 ms): the machine's, not the code's.
+  bare server's at the median. Its p99 tail was hundreds of ms in most runs until 2026-12-02 (391–651 ms at 500/s):
+  the warm-up's 200 reminders, notifications and e-mails were still being worked off during it. Since then the
+  benchmark waits for that work before it opens the sockets.
 - *Fan-out:* per group message the handler publishes one fan-out message (the member ids and the frame, on
   \`rtsys:fanout\`; it was one PUBLISH per member, ${fmt(GROUP)} commands, before 2026-12-01) that every gateway hands to its
-  local sockets; its relay loop enqueues ${fmt(GROUP - 1)} reminder jobs after the answer (before 2026-12-01, before it:
+  local sockets; its relay loop queues one reminder job for the ${fmt(GROUP - 1)} recipients after the answer (a job each
+  until 2026-12-02; before 2026-12-01 it queued them before the answer:
   7,114 deliveries/s then); the bare server writes one string to ${fmt(GROUP - 1)} sockets in a loop. The
   bare rate is bounded by the two client processes parsing every frame; SelfLink's by the enqueues and the send
   path on the same cores.
