@@ -22,22 +22,9 @@ import type { Db, DbOrTx } from './db/index.js';
 import type { Logger } from './log.js';
 import * as store from './outbox/store.js';
 import type { Claimed, DueFilter } from './outbox/store.js';
+import { ListenerRegistry, type EventMeta, type ListenOptions, type Outcome } from './outbox/listeners.js';
 
-export interface EventMeta {
-  /** The outbox row id: stable across redeliveries, so it makes a good idempotency key. */
-  id: number;
-  name: string;
-}
-
-type Listener = (payload: any, meta: EventMeta) => Promise<void> | void;
-type BatchListener = (events: { payload: any; meta: EventMeta }[]) => Promise<void> | void;
-type Registered = { key: string; fn: Listener; batch: false } | { key: string; fn: BatchListener; batch: true };
-
-/** What a pass's batch listeners did for one event: the keys that succeeded, the last error. */
-interface Outcome {
-  ok: string[];
-  error: unknown;
-}
+export type { EventMeta } from './outbox/listeners.js';
 
 export interface OutboxOptions {
   pollMs: number;
@@ -54,9 +41,7 @@ const HINT_PATIENCE_MS = 2000;
 const DRAIN_TRIES = 3;
 
 export class DomainEvents {
-  private listeners = new Map<string, Registered[]>();
-  /** Events with a listener that must have run when the emitting request answers. */
-  private beforeResponse = new Set<string>();
+  private readonly listeners: ListenerRegistry;
   private started = false;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
@@ -88,7 +73,9 @@ export class DomainEvents {
     private readonly log: Logger,
     private readonly db: () => Db,
     private readonly opts: OutboxOptions = { pollMs: 1000, leaseMs: 60_000, retentionHours: 24, crashAfterCommit: null },
-  ) {}
+  ) {
+    this.listeners = new ListenerRegistry(log);
+  }
 
   /**
    * Subscribes to an event. `key` names the listener in the outbox's record of who handled an
@@ -96,8 +83,8 @@ export class DomainEvents {
    * emitting request's client reads next depends on this listener (it queues background work), so
    * it need not run before the response; an event whose listeners all say so is left to the loop.
    */
-  on<T>(name: string, listener: (payload: T, meta: EventMeta) => Promise<void> | void, opts: { key?: string; afterResponse?: boolean } = {}) {
-    this.register(name, (key) => ({ key, fn: listener as Listener, batch: false }), opts);
+  on<T>(name: string, listener: (payload: T, meta: EventMeta) => Promise<void> | void, opts: ListenOptions = {}) {
+    this.listeners.on(name, listener as (payload: unknown, meta: EventMeta) => Promise<void> | void, opts);
   }
 
   /**
@@ -106,22 +93,13 @@ export class DomainEvents {
    * for many events) is paid once. The same contract as on(): a throw makes all of them due again
    * for this listener, so it must be idempotent per event.
    */
-  onBatch<T>(name: string, listener: (events: { payload: T; meta: EventMeta }[]) => Promise<void> | void, opts: { key?: string; afterResponse?: boolean } = {}) {
-    this.register(name, (key) => ({ key, fn: listener as BatchListener, batch: true }), opts);
-  }
-
-  private register(name: string, make: (key: string) => Registered, opts: { key?: string; afterResponse?: boolean }) {
-    const list = this.listeners.get(name) ?? [];
-    const key = opts.key ?? `${name}#${list.length}`;
-    if (list.some((l) => l.key === key)) throw new Error(`duplicate listener key ${key}`);
-    list.push(make(key));
-    this.listeners.set(name, list);
-    if (!opts.afterResponse) this.beforeResponse.add(name);
+  onBatch<T>(name: string, listener: (events: { payload: T; meta: EventMeta }[]) => Promise<void> | void, opts: ListenOptions = {}) {
+    this.listeners.onBatch(name, listener as (events: { payload: unknown; meta: EventMeta }[]) => Promise<void> | void, opts);
   }
 
   /** Every listener's key (the test harness checks that a file handing its app on added none). */
   listenerKeys(): string[] {
-    return [...this.listeners.values()].flat().map((l) => l.key);
+    return this.listeners.keys();
   }
 
   /**
@@ -148,7 +126,7 @@ export class DomainEvents {
    * unless no listener of theirs needs to run before the response: the loop takes those at once.
    */
   emitted(name: string, ids: number[]) {
-    const scope = this.beforeResponse.has(name) ? this.scope.getStore() : undefined;
+    const scope = this.listeners.neededBeforeResponse(name) ? this.scope.getStore() : undefined;
     for (const id of ids) {
       if (scope) scope.push(id);
       else this.hint(id);
@@ -282,7 +260,7 @@ export class DomainEvents {
 
   private async pass(o: DueFilter & { markLater?: boolean }) {
     const rows = await this.claim(o);
-    const batched = await this.deliverBatches(rows);
+    const batched = await this.listeners.runBatches(rows);
     const delivered: number[] = [];
     const failed: number[] = [];
     for (const row of rows) {
@@ -336,63 +314,9 @@ export class DomainEvents {
     return store.claim(this.db(), o, this.opts.leaseMs);
   }
 
-  /**
-   * Runs each batch listener once on the claimed events of its name it has not handled yet (the
-   * batches side by side), and returns what happened per event.
-   */
-  private async deliverBatches(rows: Claimed[]): Promise<Map<number, Outcome>> {
-    const out = new Map<number, Outcome>();
-    const runs: Promise<void>[] = [];
-    for (const [name, list] of this.listeners) {
-      for (const l of list) {
-        if (!l.batch) continue;
-        const todo = rows.filter((r) => r.name === name && !r.handled.includes(l.key));
-        if (!todo.length) continue;
-        runs.push(
-          (async () => {
-            let error: unknown = null;
-            try {
-              await l.fn(todo.map((r) => ({ payload: r.payload, meta: { id: r.id, name: r.name } })));
-            } catch (err) {
-              error = err;
-              this.log.error({ err, event: name, events: todo.length, listener: l.key }, 'event listener failed, will retry');
-            }
-            for (const r of todo) {
-              const o = out.get(r.id) ?? { ok: [], error: null };
-              if (error === null) o.ok.push(l.key);
-              else o.error = error;
-              out.set(r.id, o);
-            }
-          })(),
-        );
-      }
-    }
-    await Promise.all(runs);
-    return out;
-  }
-
-  /**
-   * Runs the listeners that have not handled this event yet (after the batch listeners, whose
-   * outcome `batched` is); true when all succeeded.
-   */
-  private async deliver(row: Claimed, batched: Outcome = { ok: [], error: null }): Promise<boolean> {
-    const done = new Set(row.handled);
-    const ok = [...batched.ok];
-    let error = batched.error;
-    // An event's listeners are independent of each other: they run side by side.
-    await Promise.all(
-      (this.listeners.get(row.name) ?? [])
-        .filter((l) => !l.batch && !done.has(l.key))
-        .map(async (l) => {
-          try {
-            await (l.fn as Listener)(row.payload, { id: row.id, name: row.name });
-            ok.push(l.key);
-          } catch (err) {
-            error = err;
-            this.log.error({ err, event: row.name, eventId: row.id, listener: l.key, attempt: row.attempts }, 'event listener failed, will retry');
-          }
-        }),
-    );
+  /** Runs the listeners that have not handled this event yet; true when all succeeded, else its retry is recorded. */
+  private async deliver(row: Claimed, batched?: Outcome): Promise<boolean> {
+    const { ok, error } = await this.listeners.runEach(row, batched);
     if (error === null) return true;
     const backoffSec = Math.min(1000 * 2 ** Math.min(row.attempts - 1, 20), MAX_BACKOFF_MS) / 1000;
     await store.recordFailure(this.db(), row.id, ok, backoffSec, error);

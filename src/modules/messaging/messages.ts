@@ -207,10 +207,10 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
     return answer?.[0];
   }
 
-  /** message.created listener: the delayed unread checks, one job id per recipient (idempotent). */
   /**
-   * One delayed job for the messages of a relay batch, not one per message and recipient: at 500
-   * messages/s the queue's own work per job cost more than the send. Its id comes from the batch's
+   * message.created listener: one delayed job for the messages of a relay batch, not one per
+   * message and recipient (at 500 messages/s the queue's own work per job cost more than the
+   * send). Its id comes from the batch's
    * events, so a redelivered batch queues it once; a batch redelivered in other company can remind
    * twice, which the notification's dedupe key absorbs.
    */

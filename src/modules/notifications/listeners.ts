@@ -108,14 +108,15 @@ export function createEventHandler(ctx: Ctx) {
   async function handleMany(events: { event: string; payload: P }[]) {
     const reminders = events.filter((e) => e.event === 'message.unread_reminder');
     const others = events.filter((e) => e.event !== 'message.unread_reminder');
-    let failure: { reason: unknown } | null = null;
+    const failures: unknown[] = [];
     const items = reminders.flatMap((e) => reminderItem(e.payload) ?? []);
-    if (items.length) await notify().createMany(items).catch((reason: unknown) => (failure = { reason }));
+    if (items.length) await notify().createMany(items).catch((err: unknown) => failures.push(err));
     for (let i = 0; i < others.length; i += SIDE_BY_SIDE) {
-      const results = await Promise.allSettled(others.slice(i, i + SIDE_BY_SIDE).map((e) => handle(e.event, e.payload)));
-      failure ??= results.find((r) => r.status === 'rejected') ?? null;
+      for (const r of await Promise.allSettled(others.slice(i, i + SIDE_BY_SIDE).map((e) => handle(e.event, e.payload)))) {
+        if (r.status === 'rejected') failures.push(r.reason);
+      }
     }
-    if (failure) throw (failure as { reason: unknown }).reason;
+    if (failures.length) throw failures[0];
   }
 
   return { handle, handleMany };

@@ -9,7 +9,7 @@ export function createDevices(ctx: Ctx) {
 
   /** Read-only: a user's push devices (the notifications module delivers to each). */
   async function listDevices(userId: number) {
-    return db().select().from(devices).where(eq(devices.userId, userId)).orderBy(desc(devices.createdAt), desc(devices.id));
+    return listDevicesOf([userId]);
   }
 
   /** Read-only: the push devices of several users in one query (a batch of notifications). */
