@@ -294,9 +294,10 @@ export function createNotificationsService(ctx: Ctx) {
 
   /**
    * E-mails a batch of notifications (one job per relay batch: a job per e-mail cost the queue more
-   * than the e-mail). Each is marked once sent or refused for good, so a retried batch sends only the
-   * ones still due; a crash between a send and its mark sends that one again (at least once, as a
-   * job per e-mail did). A temporary failure retries the job after the others were tried.
+   * than the e-mail). Those sent or refused for good are marked, in one statement after the batch
+   * was tried (an update per e-mail was a commit per e-mail), so a retried batch sends only the ones
+   * still due; a crash before the mark sends the batch's again (at least once, as a job per e-mail
+   * did). A temporary failure retries the job after the others were tried and marked.
    */
   async function sendEmails(ids: number[]) {
     if (!ids.length) return;
@@ -307,6 +308,7 @@ export function createNotificationsService(ctx: Ctx) {
     const actorOf = (n: NotificationRow) => (typeof n.payload.actor_id === 'number' ? n.payload.actor_id : null);
     const people = await users().getMany([...new Set(rows.flatMap((n) => [n.userId, actorOf(n) ?? []].flat()))]);
     let retry: unknown = null;
+    const done: number[] = [];
     for (const n of rows) {
       const recipient = people.get(n.userId);
       if (recipient?.email && recipient.isActive) {
@@ -322,8 +324,9 @@ export function createNotificationsService(ctx: Ctx) {
           ctx.log.warn({ notificationId: n.id, userId: n.userId, reason: err.message }, 'e-mail not delivered');
         }
       }
-      await ctx.db.update(notifications).set({ emailedAt: new Date() }).where(eq(notifications.id, n.id));
+      done.push(n.id);
     }
+    if (done.length) await ctx.db.update(notifications).set({ emailedAt: new Date() }).where(inArray(notifications.id, done));
     if (retry !== null) throw retry;
   }
 
