@@ -78,7 +78,7 @@ export interface Config {
     email: { smtpUrl: string | null; from: string };
   };
   /** The transactional outbox relay (src/platform/events.ts). */
-  outbox: { pollMs: number; leaseMs: number; retentionHours: number; crashAfterCommit: string | null };
+  outbox: { pollMs: number; batchMs: number; leaseMs: number; retentionHours: number; crashAfterCommit: string | null };
   /** In-process cache of resolved sessions (src/modules/users/session-cache.ts); ttlMs 0 turns it off. */
   sessionCache: { ttlMs: number; maxUsers: number };
   /** Faults and scale-out (docs/operations.md, docs/scaling.md): read replica, job lock lapse, SSE buffer cap. */
@@ -241,6 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     outbox: {
       pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10, 3_600_000),
+      batchMs: int(env, 'OUTBOX_BATCH_MS', 25, 0, 1000),
       leaseMs: int(env, 'OUTBOX_LEASE_MS', 60_000, 1000, 3_600_000),
       retentionHours: int(env, 'OUTBOX_RETENTION_HOURS', 24, 0, 24 * 365),
       // Test hook, off unless set: the relay dies (SIGKILL) when it claims an event of this name.

@@ -8,7 +8,8 @@
 // Relaying: every process that calls start() runs the loop; rows are claimed with
 // FOR UPDATE SKIP LOCKED and leased (next_attempt_at moves past the lease), so several relays share
 // the work and a crashed relay's rows come back when its lease ends. After a local emit the relay
-// looks again at once (low latency); otherwise it polls every OUTBOX_POLL_MS. drain() is the tests'
+// looks again at once, or OUTBOX_BATCH_MS after its previous pass started when that was more recent
+// (under load, a pass per interval, not per event); otherwise it polls every OUTBOX_POLL_MS. drain() is the tests'
 // explicit hook: it relays everything pending, backoffs and leases ignored.
 //
 // Read-your-writes: an HTTP request runs in a scope (withScope) that collects the ids it emitted;
@@ -28,6 +29,13 @@ export type { EventMeta } from './outbox/listeners.js';
 
 export interface OutboxOptions {
   pollMs: number;
+  /**
+   * The loop's passes start at least this far apart (0: at once after every emit). Under load a
+   * pass then takes the events of this interval together: one claim, one mark and one batch per
+   * batch listener (docs/events.md), instead of a pass per few events. Requests' own events
+   * (flushScope) do not wait for it.
+   */
+  batchMs?: number;
   leaseMs: number;
   retentionHours: number;
   /** Test hook: SIGKILL this process when the relay claims an event of this name. */
@@ -47,6 +55,7 @@ export class DomainEvents {
   private timerAt = 0;
   private hinted = new Map<number, number>();
   private hintDelay = 0;
+  private lastPassAt = 0;
   private lane: Promise<unknown> = Promise.resolve();
   private lastPurge = 0;
   private scope = new AsyncLocalStorage<number[]>();
@@ -215,9 +224,10 @@ export class DomainEvents {
 
   private hint(id: number) {
     if (!this.started) return;
-    this.hinted.set(id, Date.now());
+    const now = Date.now();
+    this.hinted.set(id, now);
     this.hintDelay = 0;
-    this.schedule(0);
+    this.schedule(Math.max(0, this.lastPassAt + (this.opts.batchMs ?? 0) - now));
   }
 
   private schedule(delayMs: number) {
@@ -232,6 +242,7 @@ export class DomainEvents {
 
   private async tick() {
     this.timer = null;
+    this.lastPassAt = Date.now();
     let next = this.opts.pollMs;
     try {
       const r = await this.exclusive(() => this.pass({ all: false, exclude: [] }));
@@ -240,9 +251,10 @@ export class DomainEvents {
       for (const [id, at] of this.hinted) if (now - at > HINT_PATIENCE_MS) this.hinted.delete(id);
       if (r.claimed.length === store.CLAIM_BATCH) next = 0;
       else if (this.hinted.size) {
-        // Emitted here but not committed yet (or rolled back, or taken by another relay): look again soon.
+        // Emitted here but not committed yet (or rolled back, or taken by another relay), or emitted
+        // during the pass: look again soon, not sooner than the interval allows.
         this.hintDelay = Math.min(Math.max(this.hintDelay * 2, 2), 250);
-        next = this.hintDelay;
+        next = Math.max(this.hintDelay, this.lastPassAt + (this.opts.batchMs ?? 0) - now);
       }
       await this.purge();
     } catch (err) {
