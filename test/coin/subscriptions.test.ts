@@ -60,7 +60,7 @@ const stripeSub = (id: string, status: string, localId: number | null, start = 1
 });
 const subEvent = (id: string, type: string, obj: Record<string, unknown>, created = ++clock) => ({ id, object: 'event', type, created, data: { object: obj } });
 const changes = async (subscriptionId: number) =>
-  (await t.ctx.db.select({ id: outbox.id, payload: outbox.payload }).from(outbox).where(and(eq(outbox.name, 'subscription.changed'), sql`(${outbox.payload}->>'subscriptionId')::bigint = ${subscriptionId}`))).map(
+  (await t.ctx.db.select({ id: outbox.id, payload: outbox.payload }).from(outbox).where(and(eq(outbox.name, 'subscription.changed'), sql`(${outbox.payload}->>'subscriptionId')::bigint = ${subscriptionId}`)).orderBy(outbox.id)).map(
     (r) => r.payload as { status: string; previousStatus: string; cause: string },
   );
 const mine = async (u: TestUser) => (await u.req({ url: '/api/v1/payments/subscriptions/?page_size=5' })).json().results as { id: number; status: string; plan: { id: number }; current_period_end: string | null }[];
