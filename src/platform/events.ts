@@ -227,7 +227,12 @@ export class DomainEvents {
     const now = Date.now();
     this.hinted.set(id, now);
     this.hintDelay = 0;
-    this.schedule(Math.max(0, this.lastPassAt + (this.opts.batchMs ?? 0) - now));
+    this.schedule(this.untilNextPass(now));
+  }
+
+  /** How long until the loop may start its next pass (OUTBOX_BATCH_MS after the last one began). */
+  private untilNextPass(now: number): number {
+    return Math.max(0, this.lastPassAt + (this.opts.batchMs ?? 0) - now);
   }
 
   private schedule(delayMs: number) {
@@ -254,7 +259,7 @@ export class DomainEvents {
         // Emitted here but not committed yet (or rolled back, or taken by another relay), or emitted
         // during the pass: look again soon, not sooner than the interval allows.
         this.hintDelay = Math.min(Math.max(this.hintDelay * 2, 2), 250);
-        next = Math.max(this.hintDelay, this.lastPassAt + (this.opts.batchMs ?? 0) - now);
+        next = Math.max(this.hintDelay, this.untilNextPass(now));
       }
       await this.purge();
     } catch (err) {
