@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { searchDocuments } from '../../src/modules/search/schema.js';
 import { commands } from '../../src/commands/index.js';
+import { createPgBackend } from '../../src/modules/search/pg-backend.js';
 
 let t: TestApp;
 let me: TestUser;
@@ -41,6 +42,33 @@ describe('search/users', () => {
     await t.drain();
     const [doc] = await t.ctx.db.select().from(searchDocuments).where((await import('drizzle-orm')).eq(searchDocuments.refId, a.id));
     expect(doc.visibility).toBe('inactive');
+  });
+
+  it('an index job that read a profile before an edit does not leave the older document in place', async () => {
+    // The sign-up's job and the edit's job run at once: hold the first one's write until the edit is indexed.
+    const u = await t.user({ name: `Vellacott ${tag}` });
+    await t.drain();
+    const real = createPgBackend(t.ctx);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const reachedWrite = new Promise<void>((r) => (reached = r));
+    const search = t.ctx.services.search;
+    search.useBackend({ ...real, upsert: async (doc) => (doc.type === 'user' && doc.name.startsWith('Vellacott') ? (reached(), held) : Promise.resolve()).then(() => real.upsert(doc)) });
+    try {
+      const stale = search.indexUser(u.id);
+      await reachedWrite;
+      await u.req({ method: 'PATCH', url: '/api/v1/users/me/', body: { name: `Dunmore ${tag}` } });
+      await t.drain();
+      expect((await searchUsers(`dunmore ${tag}`)).map((x) => x.id)).toEqual([u.id]);
+      release();
+      await stale;
+    } finally {
+      release();
+      search.useBackend(real);
+    }
+    expect((await searchUsers(`dunmore ${tag}`)).map((x) => x.id)).toEqual([u.id]);
+    expect(await searchUsers(`vellacott ${tag}`)).toEqual([]);
   });
 
   it('rejects missing or blank queries with 400 and limits outside 1..50; 401 when anonymous', async () => {

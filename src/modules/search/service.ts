@@ -1,8 +1,9 @@
 // The search module: keeps its own index (search_documents, or OpenSearch) in step with users and
 // posts through jobs, and answers queries with results re-checked by the owning modules.
+import { isDeepStrictEqual } from 'node:util';
 import type { Ctx } from '../../context.js';
 import type { Viewer } from '../users/present.js';
-import type { PostDoc, SearchBackend, UserDoc } from './backend.js';
+import type { PostDoc, SearchBackend, SearchDoc, UserDoc } from './backend.js';
 import { decodeCursor, type Keyset } from '../../platform/http/pagination.js';
 import type { UserRow } from '../users/schema.js';
 import type { PostRow } from '../social/schema.js';
@@ -11,6 +12,8 @@ import { connectOpenSearch, createOpenSearchBackend } from './opensearch-backend
 
 /** Candidates fetched per wanted result: some are dropped by the visibility/blocks re-check. */
 const OVERFETCH = 3;
+/** Writes one index job makes before it gives up on a row that keeps changing (and is retried). */
+const CONVERGE_TRIES = 5;
 
 export function createSearchService(ctx: Ctx) {
   let backendP: Promise<SearchBackend> | null = null;
@@ -22,23 +25,43 @@ export function createSearchService(ctx: Ctx) {
   const userDoc = (u: UserRow): UserDoc => ({ type: 'user', refId: u.id, ownerId: u.id, visibility: u.isActive ? 'public' : 'inactive', name: u.name, bio: u.bio, handle: u.handle });
   const postDoc = (p: PostRow): PostDoc => ({ type: 'post', refId: p.id, ownerId: p.authorId, visibility: p.visibility, text: p.text });
 
-  async function indexUser(userId: number) {
-    const u = await users().getById(userId);
+  /** What the index should hold for a row now: a document, nothing, or (an unreadable row that still exists) no change. */
+  type Wanted = SearchDoc | 'remove' | 'keep';
+
+  /**
+   * Writes what `read` says, then reads again and repeats if the row moved meanwhile. Two jobs for
+   * one row can run at once (a sign-up's and the profile edit right after it): without the re-read
+   * the one that read first could write last and leave the older document in place for good.
+   * The last write is always followed by a read of the row's last state, so the index ends there.
+   */
+  async function converge(type: SearchDoc['type'], refId: number, read: () => Promise<Wanted>) {
     const b = await backend();
-    if (!u) return b.remove('user', userId);
-    await b.upsert(userDoc(u));
+    let want = await read();
+    for (let i = 0; i < CONVERGE_TRIES; i++) {
+      if (want === 'keep') return;
+      if (want === 'remove') await b.remove(type, refId);
+      else await b.upsert(want);
+      const now = await read();
+      if (isDeepStrictEqual(now, want)) return;
+      want = now;
+    }
+    // A row edited faster than it can be indexed: the job fails and its retry starts over.
+    throw new Error(`search: ${type} ${refId} kept changing while being indexed`);
   }
 
-  async function indexPost(postId: number, authorId: number) {
-    const b = await backend();
-    // The author always sees their own post unless they are suspended; then keep the old document.
-    const p = await social().getPost(authorId, postId);
-    if (!p) {
-      if (!(await social().postExists(postId))) await b.remove('post', postId);
-      return;
-    }
-    await b.upsert(postDoc(p));
-  }
+  const indexUser = (userId: number) =>
+    converge('user', userId, async () => {
+      const u = await users().getById(userId);
+      return u ? userDoc(u) : 'remove';
+    });
+
+  const indexPost = (postId: number, authorId: number) =>
+    converge('post', postId, async () => {
+      // The author always sees their own post unless they are suspended; then keep the old document.
+      const p = await social().getPost(authorId, postId);
+      if (p) return postDoc(p);
+      return (await social().postExists(postId)) ? 'keep' : 'remove';
+    });
 
   async function removePost(postId: number) {
     await (await backend()).remove('post', postId);
