@@ -241,7 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     outbox: {
       pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10, 3_600_000),
-      batchMs: int(env, 'OUTBOX_BATCH_MS', 0, 0, 1000),
+      batchMs: int(env, 'OUTBOX_BATCH_MS', 25, 0, 1000),
       leaseMs: int(env, 'OUTBOX_LEASE_MS', 60_000, 1000, 3_600_000),
       retentionHours: int(env, 'OUTBOX_RETENTION_HOURS', 24, 0, 24 * 365),
       // Test hook, off unless set: the relay dies (SIGKILL) when it claims an event of this name.
