@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD } from './ops-snapshot.js';
-import { fmt, load, loadCounted, ROOT, startProcess, writeSection, type LoadResult, type Started, type SummaryRow, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix, settle } from './lib.js';
+import { fmt, fmtCpu, load, loadCounted, loadCpu, ROOT, startProcess, writeSection, type CpuPerRequest, type LoadResult, type Started, type SummaryRow, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix, settle } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -123,16 +123,19 @@ export async function run(): Promise<SummaryRow[]> {
     const meanFollowers = followerRows[0].n / writers.length;
 
     const bareUrl = `http://127.0.0.1:${bare.port}/bare`;
+    const bareCpu = { bare: bare.child.pid! };
+    const serverCpu = { api: api.child.pid!, worker: worker.child.pid! };
     const homeUrl = `${base}/feed/home/?page_size=20`;
     const postOpts = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'benchmark post' }), clients: writers.map((w) => ({ headers: authOf(w) })) };
     await load(bareUrl, { connections: CONNECTIONS, seconds: 2 });
     await load(homeUrl, { connections: CONNECTIONS, seconds: 2, clients: readerClients });
     const settledMs = [await settle(redis, prefix, dbUrl)];
-    const b1 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
+    const b1 = await loadCpu(bareUrl, { connections: CONNECTIONS, seconds: SECONDS }, bareCpu);
+    const loadB1 = os.loadavg()[0];
     const origin = `http://127.0.0.1:${api.port}`;
     // Watched through the staff ops page as it runs, as an operator would.
     const watching = opsDuringLoad(origin, 1000, Math.max(2000, SECONDS * 1000 - 1000));
-    const h = await loadCounted(origin, homeUrl, { connections: CONNECTIONS, seconds: SECONDS, clients: readerClients });
+    const h = await loadCounted(origin, homeUrl, { connections: CONNECTIONS, seconds: SECONDS, clients: readerClients }, serverCpu);
     const opsHome = await watching;
     const loadH = os.loadavg()[0];
     // The page after \`next\` (keyset cursor into the cached timeline), each reader their own.
@@ -141,20 +144,20 @@ export async function run(): Promise<SummaryRow[]> {
       const page1 = (await (await fetch(homeUrl, { headers: authOf(r) })).json()) as { next: string | null };
       if (page1.next) nextPages.push({ headers: authOf(r), path: new URL(page1.next).pathname + new URL(page1.next).search });
     }
-    const h2 = nextPages.length ? await loadCounted(origin, homeUrl, { connections: CONNECTIONS, seconds: SECONDS, clients: nextPages }) : null;
+    const h2 = nextPages.length ? await loadCounted(origin, homeUrl, { connections: CONNECTIONS, seconds: SECONDS, clients: nextPages }, serverCpu) : null;
     const loadH2 = os.loadavg()[0];
     // Reference: the social module's own newest-posts list, same presenter, no timeline.
-    const l = await loadCounted(origin, `${base}/posts/?page_size=20`, { connections: CONNECTIONS, seconds: SECONDS, clients: readerClients });
+    const l = await loadCounted(origin, `${base}/posts/?page_size=20`, { connections: CONNECTIONS, seconds: SECONDS, clients: readerClients }, serverCpu);
     const loadL = os.loadavg()[0];
     // for_you: the first page is reused 60 s per viewer, so this measures the warm path (computed once here).
     for (const r of readers) await fetch(`${base}/feed/for_you/?limit=20`, { headers: authOf(r) });
-    const f = await loadCounted(origin, `${base}/feed/for_you/?limit=20`, { connections: CONNECTIONS, seconds: SECONDS, clients: readerClients });
+    const f = await loadCounted(origin, `${base}/feed/for_you/?limit=20`, { connections: CONNECTIONS, seconds: SECONDS, clients: readerClients }, serverCpu);
     const loadF = os.loadavg()[0];
-    const b2 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
+    const b2 = await loadCpu(bareUrl, { connections: CONNECTIONS, seconds: SECONDS }, bareCpu);
     settledMs.push(await settle(redis, prefix, dbUrl));
-    const p = await loadCounted(origin, `${base}/posts/`, { connections: CONNECTIONS, seconds: SECONDS, ...postOpts });
+    const p = await loadCounted(origin, `${base}/posts/`, { connections: CONNECTIONS, seconds: SECONDS, ...postOpts }, serverCpu);
     const loadP = os.loadavg()[0];
-    const b3 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
+    const b3 = await loadCpu(bareUrl, { connections: CONNECTIONS, seconds: SECONDS }, bareCpu);
     // Messaging: the reader gets 50 direct threads of 20 messages each (written set-based), then
     // GET threads/ (all 50 on one page) and REST sends into one of them (published to both members).
     const mc = new pg.Client({ connectionString: dbUrl.toString() });
@@ -187,19 +190,19 @@ export async function run(): Promise<SummaryRow[]> {
     const threadsUrl = `${base}/threads/?page_size=50`;
     const threadCount = ((await (await fetch(threadsUrl, { headers })).json()) as { results?: unknown[] }).results?.length ?? 0;
     settledMs.push(await settle(redis, prefix, dbUrl));
-    const th = await loadCounted(origin, threadsUrl, { connections: CONNECTIONS, seconds: SECONDS, headers });
+    const th = await loadCounted(origin, threadsUrl, { connections: CONNECTIONS, seconds: SECONDS, headers }, serverCpu);
     const loadTh = os.loadavg()[0];
     const sendOpts = { method: 'POST' as const, headers: { 'content-type': 'application/json' }, clients: senderClients };
     settledMs.push(await settle(redis, prefix, dbUrl));
-    const ms = await loadCounted(origin, `${base}/messages/`, { connections: CONNECTIONS, seconds: SECONDS, ...sendOpts });
+    const ms = await loadCounted(origin, `${base}/messages/`, { connections: CONNECTIONS, seconds: SECONDS, ...sendOpts }, serverCpu);
     const loadMs = os.loadavg()[0];
     // (the sends' reminders, 3 s later, and their notifications: not left to the next run's reads)
     settledMs.push(await settle(redis, prefix, dbUrl));
-    const b4 = await load(bareUrl, { connections: CONNECTIONS, seconds: SECONDS });
+    const b4 = await loadCpu(bareUrl, { connections: CONNECTIONS, seconds: SECONDS }, bareCpu);
     const loadavg = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 
-    const row = (name: string, r: LoadResult, ref: LoadResult) =>
-      `| ${name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.non2xx} | **${fmt((r.rps / ref.rps) * 100, 1)} %** | **${fmt(r.p99 / Math.max(ref.p99, 0.1), 1)} ×** |`;
+    const row = (name: string, r: LoadResult & { cpu: CpuPerRequest | null }, ref: LoadResult) =>
+      `| ${name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.non2xx} | **${fmt((r.rps / ref.rps) * 100, 1)} %** | **${fmt(r.p99 / Math.max(ref.p99, 0.1), 1)} ×** | ${fmtCpu(r.cpu)} |`;
     const avg = (a: LoadResult, b: LoadResult): LoadResult => ({ rps: (a.rps + b.rps) / 2, p50: (a.p50 + b.p50) / 2, p99: (a.p99 + b.p99) / 2, non2xx: a.non2xx + b.non2xx, errors: a.errors + b.errors, total: a.total + b.total });
     const body = `## GET feed/home/ and POST posts/ (server mode, seed-demo at scale) vs a bare Fastify route
 
@@ -208,9 +211,9 @@ bare route measured before and after each API run (ratio against their mean). Lo
 Data: ${counts[0].users} users, ${counts[0].follows} follows, ${counts[0].posts} posts (seed-demo took ${fmt(seedSeconds, 0)} s). One \`api\` and one \`worker\` process,
 PostgreSQL pool 20, Redis; rate limiting off (posts/ allows 30 creations a minute per user). Before the first measurement, before \`POST posts/\`, \`GET threads/\` and \`POST messages/\`, and after the last, the benchmark waits until no outbox event or job (waiting, running or delayed) is left: ${settledMs.map((ms) => fmt(ms / 1000, 1)).join(', ')} s in this run. The reads have a different reader on each connection (demo users 1–${readers.length}, following ${fmt(meanFollowing, 1)} users on average; the first has ${cached} ids cached in their timeline); the writes are demo users ${CONNECTIONS + 1}–${2 * CONNECTIONS}' (each connection posts as its own author, with ${fmt(meanFollowers, 1)} followers on average, and sends into a direct thread of its own); \`GET threads/\` is the first reader's.
 
-| target | requests/s | p50 ms | p99 ms | non-2xx | rps vs bare | p99 vs bare |
-|---|---:|---:|---:|---:|---:|---:|
-| bare Fastify route | ${fmt(avg(b1, b2).rps)} | ${fmt(avg(b1, b2).p50, 1)} | ${fmt(avg(b1, b2).p99, 1)} | 0 | | |
+| target | requests/s | p50 ms | p99 ms | non-2xx | rps vs bare | p99 vs bare | CPU µs per request |
+|---|---:|---:|---:|---:|---:|---:|---|
+| bare Fastify route | ${fmt(avg(b1, b2).rps)} | ${fmt(avg(b1, b2).p50, 1)} | ${fmt(avg(b1, b2).p99, 1)} | 0 | | | ${fmtCpu(b1.cpu)} (first of its runs) |
 ${row('`GET feed/home/` (20 items, warm timeline)', h, avg(b1, b2))}
 ${h2 ? row('`GET feed/home/` (the page after `next`)', h2, avg(b1, b2)) + '\n' : ''}${row('reference: `GET posts/?page_size=20` (social list, same presenter)', l, avg(b1, b2))}
 ${row('`GET feed/for_you/` (20 items, first page reused)', f, avg(b1, b2))}
@@ -250,8 +253,9 @@ the api, bounded those rows (350 vs 357 sends/s in an A/B of the api's own 1.6×
     writeSection('feed', body);
     console.log(body);
     const ref = avg(b1, b2);
-    const sum = (path: string, r: LoadResult & { roundTrips: number }, bare: LoadResult, load: number): SummaryRow => ({ path, rps: r.rps, ratio: r.rps / bare.rps, p50: r.p50, p99: r.p99, roundTrips: r.roundTrips, load });
+    const sum = (path: string, r: LoadResult & { roundTrips: number; cpu: CpuPerRequest | null }, bare: LoadResult, load: number): SummaryRow => ({ path, rps: r.rps, ratio: r.rps / bare.rps, p50: r.p50, p99: r.p99, roundTrips: r.roundTrips, load, cpu: r.cpu });
     return [
+      { path: 'bare Fastify route (feed runs)', rps: ref.rps, ratio: 1, p50: ref.p50, p99: ref.p99, roundTrips: null, load: loadB1, cpu: b1.cpu },
       sum('GET feed/home/ (first page)', h, ref, loadH),
       ...(h2 ? [sum('GET feed/home/ (page after next)', h2, ref, loadH2)] : []),
       sum('GET feed/for_you/', f, ref, loadF),

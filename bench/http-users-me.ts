@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD, type OpsView } from './ops-snapshot.js';
-import { ROOT, fmt, freePort, load, loadCounted, startAndWait, startProcess, writeSection, benchDatabase, serverEnv, type SummaryRow, SERVER_NODE, dropRedisPrefix } from './lib.js';
+import { ROOT, fmt, fmtCpu, freePort, load, loadCounted, loadCpu, startAndWait, startProcess, writeSection, benchDatabase, serverEnv, type SummaryRow, SERVER_NODE, dropRedisPrefix } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -48,15 +48,19 @@ export async function run(): Promise<SummaryRow[]> {
         }
         const headers = { authorization: `Bearer ${token}` };
         await load(`${base}/users/me/`, { connections: CONNECTIONS, seconds: 2, headers }); // warm-up
-        const b = await load(`http://127.0.0.1:${bare.port}/bare`, { connections: CONNECTIONS, seconds: SECONDS });
+        const b = await loadCpu(`http://127.0.0.1:${bare.port}/bare`, { connections: CONNECTIONS, seconds: SECONDS }, { bare: bare.child.pid! });
+        const loadB = os.loadavg()[0];
         // The first variant's run is also watched through the staff ops page, as an operator would.
         const watching = first ? null : opsDuringLoad(`http://127.0.0.1:${port}`, 1000, Math.max(2000, SECONDS * 1000 - 1000));
-        const m = await loadCounted(`http://127.0.0.1:${port}`, `${base}/users/me/`, { connections: CONNECTIONS, seconds: SECONDS, headers });
+        const m = await loadCounted(`http://127.0.0.1:${port}`, `${base}/users/me/`, { connections: CONNECTIONS, seconds: SECONDS, headers }, { api: api.child.pid! });
         if (watching) ops = { view: await watching, rps: m.rps, p99: m.p99 };
         if (m.non2xx || m.errors) throw new Error(`users/me answered ${m.non2xx} non-2xx and ${m.errors} errors`);
-        if (!first) summary.push({ path: 'GET users/me/', rps: m.rps, ratio: m.rps / b.rps, p50: m.p50, p99: m.p99, roundTrips: m.roundTrips, load: os.loadavg()[0] });
+        if (!first) {
+          summary.push({ path: 'bare Fastify route (users/me runs)', rps: b.rps, ratio: 1, p50: b.p50, p99: b.p99, roundTrips: null, load: loadB, cpu: b.cpu });
+          summary.push({ path: 'GET users/me/', rps: m.rps, ratio: m.rps / b.rps, p50: m.p50, p99: m.p99, roundTrips: m.roundTrips, load: os.loadavg()[0], cpu: m.cpu });
+        }
         first ??= { bare: b.rps, me: m.rps, bareP99: b.p99, meP99: m.p99 };
-        rows.push(`| ${v.name} | ${fmt(b.rps)} | ${fmt(b.p99, 1)} | ${fmt(m.rps)} | ${fmt(m.p50, 1)} | ${fmt(m.p99, 1)} | **${fmt((m.rps / b.rps) * 100, 1)} %** |`);
+        rows.push(`| ${v.name} | ${fmt(b.rps)} | ${fmt(b.p99, 1)} | ${fmt(m.rps)} | ${fmt(m.p50, 1)} | ${fmt(m.p99, 1)} | **${fmt((m.rps / b.rps) * 100, 1)} %** | ${fmtCpu(b.cpu)} | ${fmtCpu(m.cpu)} |`);
       } finally {
         await api.stop();
       }
@@ -67,8 +71,8 @@ ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores (${os.cpus()
 measurement; the bare route is measured right before each variant. One API process (PostgreSQL pool 20, Redis),
 with PostgreSQL, Redis and the load generator on the same two cores (1-minute load average at the start: ${fmt(load0, 1)}).
 
-| API process | bare req/s | bare p99 ms | users/me req/s | p50 ms | p99 ms | ratio |
-|---|---:|---:|---:|---:|---:|---:|
+| API process | bare req/s | bare p99 ms | users/me req/s | p50 ms | p99 ms | ratio | bare: CPU µs per request | users/me: CPU µs per request |
+|---|---:|---:|---:|---:|---:|---:|---|---|
 ${rows.join('\n')}
 
 The staff ops page (\`/admin/ops.json\`, which \`/admin/ops\` refreshes from) read during row 1's run, its window
@@ -85,7 +89,7 @@ src/modules/users/session-cache.ts) or, on a miss, from one indexed query; count
 in one Redis command (auto-pipelined: the commands of the requests that arrived together go out in one write),
 writes one access-log line (asynchronously, unredacted: it holds no secret field; URL secrets are scrubbed) and
 serialises the user through its response schema. PostgreSQL queries per request (row 1):
-${fmt(summary[0]?.roundTrips ?? NaN, 3)}. What bounds it on this machine (a \`--cpu-prof\` on Node 24 under this load,
+${fmt(summary.find((r) => r.path === 'GET users/me/')?.roundTrips ?? NaN, 3)}. What bounds it on this machine (a \`--cpu-prof\` on Node 24 under this load,
 shares of the api's busy CPU): the response's socket write (~12 %), the access-log line (~8 %), the rate limiter's
 Redis command (~4 %), Fastify's routing and request cycle, and the garbage collector (~6 %), on two cores shared with
 Redis and the load generator; the bare route has no I/O and no hooks. The hooks every request runs are

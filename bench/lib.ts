@@ -189,6 +189,8 @@ export interface SummaryRow {
   roundTrips: number | null;
   /** 1-minute load average when the measurement ended. */
   load: number;
+  /** CPU µs per request by process (null where /proc is not there). */
+  cpu: CpuPerRequest | null;
 }
 
 /** The API process's db_queries_total (from /metrics). */
@@ -198,12 +200,82 @@ export async function queriesServed(origin: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
-/** Runs a load and reports it with its PostgreSQL queries per request. */
-export async function loadCounted(origin: string, url: string, opts: Parameters<typeof load>[1]): Promise<LoadResult & { roundTrips: number }> {
+/** Runs a load and reports it with its PostgreSQL queries per request and where the machine's CPU went (`pids`: the servers by name). */
+export async function loadCounted(origin: string, url: string, opts: Parameters<typeof load>[1], pids: Record<string, number>): Promise<LoadResult & { roundTrips: number; cpu: CpuPerRequest | null }> {
   const before = await queriesServed(origin);
-  const r = await load(url, opts);
+  const r = await loadCpu(url, opts, pids);
   const after = await queriesServed(origin);
   return { ...r, roundTrips: r.total ? (after - before) / r.total : NaN };
+}
+
+/** A load with the CPU each process spent on it, per request. */
+export async function loadCpu(url: string, opts: Parameters<typeof load>[1], pids: Record<string, number>): Promise<LoadResult & { cpu: CpuPerRequest | null }> {
+  const before = cpuSample(pids);
+  const r = await load(url, opts);
+  const after = cpuSample(pids);
+  return { ...r, cpu: before && after && r.total ? perRequest(before, after, r.total) : null };
+}
+
+/** CPU µs per request: the named server processes, PostgreSQL, Redis and the load generator (this process). */
+export type CpuPerRequest = Record<string, number>;
+
+const CLK_TCK = (() => {
+  if (process.platform !== 'linux') return 0;
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return Number(r.stdout.trim()) || 100;
+})();
+
+/**
+ * CPU seconds spent so far (Linux /proc; null elsewhere): each named process, PostgreSQL (every
+ * postgres process, plus what the postmaster collected from backends that exited), Redis, and this
+ * process, which runs autocannon. The machine is shared and its speed varies between runs; what each
+ * part costs per request varies far less than a ratio of two throughputs measured minutes apart.
+ */
+function cpuSample(pids: Record<string, number>): Record<string, number> | null {
+  if (!CLK_TCK) return null;
+  const byPid = new Map(Object.entries(pids).map(([name, pid]) => [pid, name]));
+  const out: Record<string, number> = { ...Object.fromEntries(Object.keys(pids).map((k) => [k, 0])), postgres: 0, redis: 0, loadgen: 0 };
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    // Fields after the command: state, ppid, …, utime (14th field), stime, cutime, cstime.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const own = (f[11] + f[12]) / CLK_TCK;
+    const pid = Number(d);
+    const name = byPid.get(pid) ?? (pid === process.pid ? 'loadgen' : comm === 'postgres' ? 'postgres' : comm.startsWith('redis-server') ? 'redis' : null);
+    if (!name) continue;
+    out[name] += own;
+    // The postmaster (its parent is not postgres): the backends it has reaped.
+    if (name === 'postgres' && !isPostgres(f[1])) out.postgres += (f[13] + f[14]) / CLK_TCK;
+  }
+  return out;
+}
+
+function isPostgres(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+  } catch {
+    return false;
+  }
+}
+
+function perRequest(a: Record<string, number>, b: Record<string, number>, requests: number): CpuPerRequest {
+  return Object.fromEntries(Object.keys(b).map((k) => [k, ((b[k] - (a[k] ?? 0)) / requests) * 1e6]));
+}
+
+/** "api 712 · PostgreSQL 258 · …" for the tables (µs per request). */
+export function fmtCpu(c: CpuPerRequest | null | undefined): string {
+  if (!c) return '—';
+  const label: Record<string, string> = { postgres: 'PostgreSQL', redis: 'Redis', loadgen: 'load gen' };
+  return Object.entries(c)
+    .map(([k, v]) => `${label[k] ?? k} ${fmt(v)}`)
+    .join(' · ');
 }
 
 /** Deletes the run's keys (BullMQ jobs, rate-limit buckets) under its own prefix. */

@@ -1,9 +1,9 @@
 // npm run bench -- <name> [<name>…]: runs those benchmarks and records them in bench/RESULTS.md.
 // npm run bench (no name): runs every benchmark; those that report hot paths (users-me, feed) run
 // BENCH_RUNS times (default 3) and the median of each column goes into the summary table at the
-// top of bench/RESULTS.md (path, req/s, ratio to the bare route, p50/p99, round trips, load).
+// top of bench/RESULTS.md (path, req/s, ratio to the bare route, p50/p99, round trips, CPU per request by process, load).
 import os from 'node:os';
-import { fmt, writeSection, type SummaryRow, SERVER_NODE } from './lib.js';
+import { fmt, fmtCpu, writeSection, type SummaryRow, SERVER_NODE } from './lib.js';
 
 const benches: Record<string, () => Promise<{ run(): Promise<SummaryRow[] | void>; cleanup?: () => Promise<void> }>> = {
   'users-me': () => import('./http-users-me.js'),
@@ -28,7 +28,10 @@ const median = (xs: number[]) => {
 function summaryTable(rows: Map<string, SummaryRow[]>, runs: number): string {
   const lines = [...rows].map(([path, rs]) => {
     const rt = median(rs.map((r) => r.roundTrips ?? NaN));
-    return `| ${path} | ${fmt(median(rs.map((r) => r.rps)))} | **${fmt(median(rs.map((r) => r.ratio)), 3)}** | ${fmt(median(rs.map((r) => r.p50)), 1)} | ${fmt(median(rs.map((r) => r.p99)), 1)} | ${Number.isFinite(rt) ? fmt(rt, 2) : '—'} | ${fmt(median(rs.map((r) => r.load)), 2)} | ${rs.length} |`;
+    // Each process's CPU per request is the median of its own column too.
+    const withCpu = rs.filter((r) => r.cpu);
+    const cpu = withCpu.length ? Object.fromEntries(Object.keys(withCpu[0].cpu!).map((k) => [k, median(withCpu.map((r) => r.cpu![k] ?? NaN))])) : null;
+    return `| ${path} | ${fmt(median(rs.map((r) => r.rps)))} | **${fmt(median(rs.map((r) => r.ratio)), 3)}** | ${fmt(median(rs.map((r) => r.p50)), 1)} | ${fmt(median(rs.map((r) => r.p99)), 1)} | ${Number.isFinite(rt) ? fmt(rt, 2) : '—'} | ${fmtCpu(cpu)} | ${fmt(median(rs.map((r) => r.load)), 2)} | ${rs.length} |`;
   });
   return `## Summary (median of ${runs} runs)
 
@@ -36,10 +39,13 @@ ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().leng
 connections, ${process.env.BENCH_SECONDS ?? 10} s per measurement; data scale per the sections below. Each column is the median over the runs on its own.
 "ratio" is requests/s divided by the bare Fastify route's, measured in the same run; "queries/req" is the API
 process's \`db_queries_total\` (src/platform/db/query-count.ts) over the requests served (PostgreSQL round trips; Redis
-round trips are described per section); "load" is the 1-minute load average when the measurement ended (the machine is shared).
+round trips are described per section); "CPU µs per request" is what each process spent during the measurement
+(from /proc: the server — api, worker or the bare route —, all of PostgreSQL's processes, Redis, and the load generator,
+autocannon, which runs in the benchmark's own process) over the requests served; "load" is the 1-minute load average
+when the measurement ended (the machine is shared).
 
-| path | req/s | ratio to bare | p50 ms | p99 ms | queries/req | load | runs |
-|---|---:|---:|---:|---:|---:|---:|---:|
+| path | req/s | ratio to bare | p50 ms | p99 ms | queries/req | CPU µs per request | load | runs |
+|---|---:|---:|---:|---:|---:|---|---:|---:|
 ${lines.join('\n')}`;
 }
 
