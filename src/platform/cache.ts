@@ -22,6 +22,12 @@ export interface KeyValue {
   /** Pushes to the head of a list (a value already in it moves there: pushing twice is harmless) and trims it to maxLen. */
   listPush(key: string, values: string[], maxLen: number): Promise<void>;
   listRange(key: string, start: number, stop: number): Promise<string[]>;
+  /**
+   * The entries of a list from `before` places ahead of the first `value` to `after` places past
+   * it, with the list index of the first one and the list's length; null when `value` is not in
+   * the list. One round trip whatever the list's length (a Lua script in Redis).
+   */
+  listRangeAround(key: string, value: string, before: number, after: number): Promise<{ start: number; length: number; values: string[] } | null>;
   /** `listPush` of the same values onto many lists in one round trip (a pipeline in Redis). */
   listPushMany(keys: string[], values: string[], maxLen: number): Promise<void>;
   /** `listRemove` of one value from many lists in one round trip. */
@@ -137,6 +143,14 @@ export class MemoryKeyValue implements KeyValue {
     if (!Array.isArray(e?.value)) return [];
     return e.value.slice(start, stop === -1 ? undefined : stop + 1);
   }
+  async listRangeAround(key: string, value: string, before: number, after: number) {
+    const e = this.live(key);
+    const list = Array.isArray(e?.value) ? e.value : [];
+    const at = list.indexOf(value);
+    if (at < 0) return null;
+    const start = Math.max(0, at - before);
+    return { start, length: list.length, values: list.slice(start, at + after + 1) };
+  }
   async listRemove(key: string, value: string) {
     const e = this.live(key);
     if (Array.isArray(e?.value)) e.value = e.value.filter((v) => v !== value);
@@ -205,8 +219,18 @@ end
 return #KEYS
 `;
 
+// listRangeAround: LPOS finds the value inside Redis, so only the window crosses the wire.
+// ARGV: the value, places before it, places after it. Returns {start, length, values} or nil.
+const RANGE_AROUND_SCRIPT = `
+local at = redis.call('LPOS', KEYS[1], ARGV[1])
+if not at then return false end
+local start = math.max(0, at - tonumber(ARGV[2]))
+return {start, redis.call('LLEN', KEYS[1]), redis.call('LRANGE', KEYS[1], start, at + tonumber(ARGV[3]))}
+`;
+
 /** The Lua scripts as ioredis commands: EVALSHA (the body is sent only once, on NOSCRIPT). */
 interface ScriptCommands {
+  slRangeAround(numKeys: number, ...args: string[]): Promise<[number, number, string[]] | null>;
   slIncrMany(numKeys: number, ...args: string[]): Promise<number[]>;
   slPushMany(numKeys: number, ...args: string[]): Promise<number>;
   slTakeToken(numKeys: number, ...args: string[]): Promise<number[]>;
@@ -218,6 +242,7 @@ export class RedisKeyValue implements KeyValue {
     redis.defineCommand('slIncrMany', { lua: INCR_SCRIPT });
     redis.defineCommand('slTakeToken', { lua: BUCKET_SCRIPT });
     redis.defineCommand('slPushMany', { lua: PUSH_MANY_SCRIPT });
+    redis.defineCommand('slRangeAround', { lua: RANGE_AROUND_SCRIPT });
     this.scripts = redis as unknown as ScriptCommands;
   }
   private k(key: string) {
@@ -277,6 +302,10 @@ export class RedisKeyValue implements KeyValue {
   }
   async listRange(key: string, start: number, stop: number) {
     return this.redis.lrange(this.k(key), start, stop);
+  }
+  async listRangeAround(key: string, value: string, before: number, after: number) {
+    const r = await this.scripts.slRangeAround(1, this.k(key), value, String(before), String(after));
+    return r ? { start: r[0], length: r[1], values: r[2] } : null;
   }
   async listRemove(key: string, value: string) {
     await this.redis.lrem(this.k(key), 0, value);

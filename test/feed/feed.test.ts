@@ -152,6 +152,27 @@ describe('feed/home and feed/following', () => {
     expect(await walk(me, '/api/v1/feed/home/?page_size=2')).toEqual([...made].reverse());
   });
 
+  it('finds a later page\'s place around its cursor, reads on when hidden posts fill it, and copes with the cursor\'s post deleted', async () => {
+    const [me, kit] = await Promise.all([t.user(), t.user()]);
+    await follow(me, kit);
+    const made: number[] = [];
+    for (let i = 0; i < 6; i++) made.push(await post(kit, `k${i}`));
+    await t.drain();
+    // Newest two, then 40 ids of posts that are gone, then the rest: a later page of 2 reads 4 entries
+    // past its cursor's, all gone, and must read on.
+    const [k5, k4, ...older] = [...made].reverse().map(String);
+    const gone = Array.from({ length: 40 }, (_, i) => String(9_100_000_000 + i));
+    await t.ctx.kv.del(`feed:tl:${me.id}`);
+    await t.ctx.kv.listPush(`feed:tl:${me.id}`, [k5, k4, ...gone, ...older], 800);
+    expect(await walk(me, '/api/v1/feed/home/?page_size=2')).toEqual([...made].reverse());
+    // The last post of the first page is deleted before the next is asked for: its entry leaves the list.
+    const seen = await walk(me, '/api/v1/feed/home/?page_size=2', async () => {
+      expect((await kit.req({ method: 'DELETE', url: `/api/v1/posts/${made[4]}/` })).statusCode).toBe(204);
+      await t.drain();
+    });
+    expect(seen).toEqual([...made].reverse());
+  });
+
   itServer('fans out posts created in parallel exactly once each', async () => {
     const [me, hal, ivy] = await Promise.all([t.user(), t.user(), t.user()]);
     await follow(me, hal);

@@ -39,6 +39,13 @@ describe(`adapters (${SERVER_MODE ? 'redis' : 'memory'})`, () => {
     await p.kv.listPushMany([], ['x'], 3);
     await p.kv.listPushMany(['m2'], [], 3);
     expect(await p.kv.listRange('m2', 0, -1)).toEqual(['a', 'd', 'c']);
+    // The entries around a value, found in the store: clipped at both ends, null when absent.
+    await p.kv.listPush('w', ['9', '8', '7', '6', '5', '4', '3'], 10);
+    expect(await p.kv.listRangeAround('w', '5', 2, 1)).toEqual({ start: 2, length: 7, values: ['7', '6', '5', '4'] });
+    expect(await p.kv.listRangeAround('w', '8', 3, 2)).toEqual({ start: 0, length: 7, values: ['9', '8', '7', '6'] });
+    expect(await p.kv.listRangeAround('w', '4', 0, 5)).toEqual({ start: 5, length: 7, values: ['4', '3'] });
+    expect(await p.kv.listRangeAround('w', '1', 2, 2)).toBeNull();
+    expect(await p.kv.listRangeAround('nothing', '1', 2, 2)).toBeNull();
     await p.kv.hashSet('h', 'a', '1', 10_000);
     await p.kv.hashSet('h', 'b', '2');
     await p.kv.hashDel('h', 'a');

@@ -9,6 +9,8 @@ export const TIMELINE_CAP = 800;
 const listKey = (userId: number) => `feed:tl:${userId}`;
 // Set once a timeline was (re)built from PostgreSQL: without it the list may be partial (fan-out only).
 const builtKey = (userId: number) => `feed:tl:${userId}:built`;
+/** Entries read before a later page's cursor entry, for pushes that landed out of order. */
+const CURSOR_SLACK = 8;
 
 const newer = (a: PostRow, b: PostRow) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id;
 const keysetOf = (p: PostRow): Keyset => ({ t: p.createdAt.toISOString(), id: p.id });
@@ -57,31 +59,41 @@ export function createTimeline(ctx: Ctx) {
     // Rows read per query: the page and one more (is there a next page?), with some slack for ids
     // the read-time checks drop (deleted posts, blocks).
     const chunk = limit + 1 + Math.ceil(limit / 4);
-    // A first page reads the head of the list only; a later page the whole list, to find its cursor.
-    const head = before ? -1 : 4 * chunk - 1;
-    // Both reads in flight at once: one round trip of waiting (the list of an unbuilt timeline is ignored).
-    const [built, listed] = await Promise.all([kv().exists(builtKey(viewerId)), kv().listRange(listKey(viewerId), 0, head)]);
-    let raw = built ? listed : [];
-    let whole = head < 0 || raw.length <= head;
+    const key = listKey(viewerId);
     const idsOf = (list: string[]) => [...new Set(list.map(Number))].filter(Number.isSafeInteger);
-    let ids = idsOf(raw);
-    if (!ids.length) return { ...(await fromDb(viewerId, before, limit, videoOnly)), cold: !built };
+    // The list is newest first (rebuilds write it in (created_at, id) order, fan-out pushes at the
+    // head). A first page reads its head; a later page the entries around its cursor's, found in the
+    // store (a little slack before it for concurrent pushes landing out of order). Both reads are in
+    // flight with the built marker: one round trip of waiting (the list of an unbuilt timeline is ignored).
+    const head = 4 * chunk - 1;
+    const [built, around] = await Promise.all([
+      kv().exists(builtKey(viewerId)),
+      before ? kv().listRangeAround(key, String(before.id), CURSOR_SLACK, chunk) : kv().listRange(key, 0, head).then((values) => ({ start: 0, length: null, values })),
+    ]);
+    if (!built) return { ...(await fromDb(viewerId, before, limit, videoOnly)), cold: true };
+    // (a cursor whose entry left the list, its post deleted or trimmed away: the whole list, filtered by the keyset)
+    let listed: { start: number; length: number | null; values: string[] } = around ?? { start: 0, length: null, values: await kv().listRange(key, 0, -1) };
+    // Read to the list's end? A window reaching it, a head shorter than asked, or the whole list.
+    let whole = listed.length !== null ? listed.start + listed.values.length >= listed.length : !before ? listed.values.length <= head : true;
+    let ids = idsOf(listed.values);
+    if (!ids.length) return { ...(await fromDb(viewerId, before, limit, videoOnly)), cold: false };
 
-    // The list is newest first (rebuilds write it in (created_at, id) order, fan-out pushes at the head).
-    // Resume just before the cursor's entry (a little slack for concurrent pushes landing out of order);
-    // the keyset filter below keeps the result exact either way.
     const at = before ? ids.indexOf(before.id) : -1;
-    const start = at >= 0 ? Math.max(0, at - 8) : 0;
+    const start = at >= 0 ? Math.max(0, at - CURSOR_SLACK) : 0;
     const found: PostRow[] = [];
     const seen = new Set<number>();
     // The first read also covers the slack before the cursor, so a later page is one query too.
     for (let i = start, end = Math.max(start, at + 1) + chunk; found.length <= limit; i = end, end += chunk) {
       if (i >= ids.length) {
         if (whole) break;
-        // The head ran out before the page was full (many hidden posts): read the rest of the list.
-        raw = await kv().listRange(listKey(viewerId), 0, -1);
-        ids = idsOf(raw);
+        // What was read ran out before the page was full (many hidden posts): read the whole list and
+        // go on after the last entry looked at (results are filtered by the keyset and `seen` either way).
+        const last = ids[ids.length - 1];
+        listed = { start: 0, length: null, values: await kv().listRange(key, 0, -1) };
+        ids = idsOf(listed.values);
         whole = true;
+        i = ids.indexOf(last) + 1;
+        end = i + chunk;
         if (i >= ids.length) break;
       }
       const rows = await social().getVisiblePostsByIds(viewerId, ids.slice(i, end));
@@ -98,7 +110,7 @@ export function createTimeline(ctx: Ctx) {
       return { rows, next: keysetOf(rows[rows.length - 1]), cold: false };
     }
     // A full list was trimmed: older posts may exist beyond it, continue from the database.
-    if (raw.length >= TIMELINE_CAP) {
+    if ((listed.length ?? listed.values.length) >= TIMELINE_CAP) {
       const from = found.length ? keysetOf(found[found.length - 1]) : before;
       const rest = await fromDb(viewerId, from, limit - found.length, videoOnly);
       const rows = [...found, ...rest.rows];
