@@ -66,15 +66,21 @@ export function createTimeline(ctx: Ctx) {
     // store (a little slack before it for concurrent pushes landing out of order). Both reads are in
     // flight with the built marker: one round trip of waiting (the list of an unbuilt timeline is ignored).
     const head = 4 * chunk - 1;
-    const [built, around] = await Promise.all([
+    // What was read, whether it reaches the list's end, and the list's length (known once it does).
+    type Read = { values: string[]; whole: boolean; total: number };
+    const wholeList = async (): Promise<Read> => {
+      const values = await kv().listRange(key, 0, -1);
+      return { values, whole: true, total: values.length };
+    };
+    const [built, first] = await Promise.all([
       kv().exists(builtKey(viewerId)),
-      before ? kv().listRangeAround(key, String(before.id), CURSOR_SLACK, chunk) : kv().listRange(key, 0, head).then((values) => ({ start: 0, length: null, values })),
+      before
+        ? kv().listRangeAround(key, String(before.id), CURSOR_SLACK, chunk).then((w): Read | null => w && { values: w.values, whole: w.start + w.values.length >= w.length, total: w.length })
+        : kv().listRange(key, 0, head).then((values): Read => ({ values, whole: values.length <= head, total: values.length })),
     ]);
     if (!built) return { ...(await fromDb(viewerId, before, limit, videoOnly)), cold: true };
     // (a cursor whose entry left the list, its post deleted or trimmed away: the whole list, filtered by the keyset)
-    let listed: { start: number; length: number | null; values: string[] } = around ?? { start: 0, length: null, values: await kv().listRange(key, 0, -1) };
-    // Read to the list's end? A window reaching it, a head shorter than asked, or the whole list.
-    let whole = listed.length !== null ? listed.start + listed.values.length >= listed.length : !before ? listed.values.length <= head : true;
+    let listed = first ?? (await wholeList());
     let ids = idsOf(listed.values);
     if (!ids.length) return { ...(await fromDb(viewerId, before, limit, videoOnly)), cold: false };
 
@@ -85,13 +91,12 @@ export function createTimeline(ctx: Ctx) {
     // The first read also covers the slack before the cursor, so a later page is one query too.
     for (let i = start, end = Math.max(start, at + 1) + chunk; found.length <= limit; i = end, end += chunk) {
       if (i >= ids.length) {
-        if (whole) break;
+        if (listed.whole) break;
         // What was read ran out before the page was full (many hidden posts): read the whole list and
         // go on after the last entry looked at (results are filtered by the keyset and `seen` either way).
         const last = ids[ids.length - 1];
-        listed = { start: 0, length: null, values: await kv().listRange(key, 0, -1) };
+        listed = await wholeList();
         ids = idsOf(listed.values);
-        whole = true;
         i = ids.indexOf(last) + 1;
         end = i + chunk;
         if (i >= ids.length) break;
@@ -110,7 +115,7 @@ export function createTimeline(ctx: Ctx) {
       return { rows, next: keysetOf(rows[rows.length - 1]), cold: false };
     }
     // A full list was trimmed: older posts may exist beyond it, continue from the database.
-    if ((listed.length ?? listed.values.length) >= TIMELINE_CAP) {
+    if (listed.total >= TIMELINE_CAP) {
       const from = found.length ? keysetOf(found[found.length - 1]) : before;
       const rest = await fromDb(viewerId, from, limit - found.length, videoOnly);
       const rows = [...found, ...rest.rows];
