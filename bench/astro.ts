@@ -6,7 +6,7 @@ import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { computeChart } from '../src/modules/astro/chart.js';
 import { measureErrors } from '../test/astro/reference.js';
-import { ROOT, benchDatabase, fmt, freePort, load, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
+import { ROOT, benchDatabase, migrateDatabase, fmt, freePort, load, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const USERS = Number(process.env.BENCH_ASTRO_USERS ?? 10_000);
@@ -28,6 +28,7 @@ export async function run() {
 
   const benchDb = await benchDatabase(`sl_bench_astro_${process.pid}`);
   const env = { ...serverEnv(benchDb.url, `bastro${process.pid}:`), JWT_SIGNING_KEY: 'bench-signing-key-0123456789abcdef0123456789', THROTTLE_IP_RATE: '100000000/min', THROTTLE_USER_RATE: '100000000/min', THROTTLE_ASTRO_RATE: '100000000/min', THROTTLE_MATCHING_RATE: '100000000/min', LOG_LEVEL: 'warn', DATABASE_POOL_MAX: '20' };
+  migrateDatabase(env);
   const t0 = Date.now();
   const seed = spawnSync(process.execPath, ['bin/selflink.mjs', 'seed-demo', '--users', String(USERS), '--follows', '0', '--posts', '0'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
   if (seed.status !== 0) throw new Error('seed-demo failed');

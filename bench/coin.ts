@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHmac, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { benchDatabase, fmt, freePort, load, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
+import { benchDatabase, migrateDatabase, fmt, freePort, load, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ACCOUNTS = Number(process.env.BENCH_COIN_ACCOUNTS ?? 1000);
@@ -84,6 +84,7 @@ export async function run() {
       const db = mode === 'server' ? await benchDatabase(`sl_bench_coin_${process.pid}`) : null;
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-bench-coin-'));
       const env = db ? { ...serverEnv(db.url, `benchcoin${process.pid}:`), ...common, DATABASE_POOL_MAX: '20' } : { ...common, NODE_ENV: 'production', HOST: '127.0.0.1', DATA_DIR: dataDir };
+      if (db) migrateDatabase(env);
       const port = await freePort();
       const api = await startAndWait(['bin/selflink.mjs', 'api'], { ...env, PORT: String(port) }, `http://127.0.0.1:${port}/health`);
       try {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD } from './ops-snapshot.js';
-import { fmt, fmtCpu, load, loadCounted, loadCpu, ROOT, startProcess, writeSection, type CpuPerRequest, type LoadResult, type Started, type SummaryRow, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix, settle } from './lib.js';
+import { fmt, fmtCpu, load, loadCounted, loadCpu, ROOT, startProcess, writeSection, type CpuPerRequest, type LoadResult, type Started, type SummaryRow, benchDatabase, migrateDatabase, serverEnv, SERVER_NODE, dropRedisPrefix, settle } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -49,9 +49,7 @@ async function seed(): Promise<Seeded> {
     RATE_LIMITS_ENABLED: 'false',
     DATABASE_POOL_MAX: '20',
   };
-  // Neither seed-demo nor the api role migrates (serve does): apply the migrations first.
-  const migrated = spawnSync(process.execPath, ['bin/selflink.mjs', 'migrate'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
-  if (migrated.status !== 0) throw new Error('migrate failed');
+  migrateDatabase(env);
   const t0 = Date.now();
   const seed = spawnSync(process.execPath, ['bin/selflink.mjs', 'seed-demo', '--users', String(SCALE.users), '--follows', String(SCALE.follows), '--posts', String(SCALE.posts)], {
     cwd: ROOT,

@@ -2,9 +2,8 @@
 // bare Fastify route, both measured here with autocannon at 100 connections.
 // Usage: npm run bench -- users-me   (needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379)
 import os from 'node:os';
-import { spawnSync } from 'node:child_process';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD, type OpsView } from './ops-snapshot.js';
-import { ROOT, fmt, fmtCpu, freePort, load, loadCounted, loadCpu, startAndWait, startProcess, writeSection, benchDatabase, serverEnv, type SummaryRow, SERVER_NODE, dropRedisPrefix } from './lib.js';
+import { fmt, fmtCpu, freePort, load, loadCounted, loadCpu, startAndWait, startProcess, writeSection, benchDatabase, migrateDatabase, serverEnv, type SummaryRow, SERVER_NODE, dropRedisPrefix } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -20,9 +19,7 @@ export async function run(): Promise<SummaryRow[]> {
     THROTTLE_USER_RATE: '100000000/min',
     DATABASE_POOL_MAX: '20',
   };
-  // The api role does not migrate (serve does): apply the migrations first, as a deployment would.
-  const migrated = spawnSync(process.execPath, ['bin/selflink.mjs', 'migrate'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
-  if (migrated.status !== 0) throw new Error('migrate failed');
+  migrateDatabase(env);
   createOpsStaff(env);
   const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, /listening (\d+)/);
   const variants: { name: string; env: Record<string, string> }[] = [

@@ -163,6 +163,15 @@ export async function benchDatabase(name: string): Promise<{ url: URL; drop(): P
   };
 }
 
+/**
+ * Applies the migrations to a benchmark's database, as a deployment's `migrate` job does: only `serve`
+ * migrates at start, and neither `api` nor the admin commands (seed-demo, bootstrap-admin) do.
+ */
+export function migrateDatabase(env: Record<string, string>) {
+  const r = spawnSync(process.execPath, ['bin/selflink.mjs', 'migrate'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('migrate failed');
+}
+
 /** The environment every server-mode benchmark process starts from; each bench adds its own keys. */
 export function serverEnv(databaseUrl: URL, redisPrefix: string) {
   return {

@@ -77,11 +77,16 @@ function openStream(base: string, token: string, message: string, agent: http.Ag
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? NaN;
 
-async function metric(base: string, name: string): Promise<number> {
+/**
+ * Values from one scrape of /metrics. One scrape for every value that belongs together: the
+ * event-loop lag histogram is reset by each scrape, so a second one would read an empty window.
+ */
+async function metrics<K extends string>(base: string, ...names: K[]): Promise<Record<K, number>> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const m = new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return Object.fromEntries(names.map((n) => [n, value(n)])) as Record<K, number>;
 }
+const metric = async (base: string, name: string) => (await metrics(base, name))[name];
 
 export async function run() {
   const dbName = `sl_bench_mentor_${process.pid}`;
@@ -126,8 +131,9 @@ export async function run() {
       const openMs = now() - t0;
       await metric(root, 'nodejs_eventloop_lag_p99_seconds'); // resets the lag histogram
       await new Promise((r) => setTimeout(r, 5000));
-      const rss1 = await metric(root, 'process_resident_memory_bytes');
-      mem = { failed, perStreamKb: (rss1 - rss0) / opened / 1024, lagP99: (await metric(root, 'nodejs_eventloop_lag_p99_seconds')) * 1000, lagMax: await metric(root, 'nodejs_eventloop_lag_max_seconds') * 1000, openMs };
+      const m = await metrics(root, 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_max_seconds');
+      const rss1 = m.process_resident_memory_bytes;
+      mem = { failed, perStreamKb: (rss1 - rss0) / opened / 1024, lagP99: m.nodejs_eventloop_lag_p99_seconds * 1000, lagMax: m.nodejs_eventloop_lag_max_seconds * 1000, openMs };
       agent.destroy();
       await Promise.all(streams);
     } finally {

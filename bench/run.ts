@@ -53,6 +53,7 @@ const named = process.argv.slice(2);
 const pick = named.length ? named : Object.keys(benches);
 const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const rows = new Map<string, SummaryRow[]>();
+const failed: string[] = [];
 for (const n of pick) {
   const b = benches[n];
   if (!b) {
@@ -61,11 +62,15 @@ for (const n of pick) {
   }
   const times = SUMMARISED.has(n) ? runs : 1;
   const mod = await b();
+  // A benchmark that fails is reported, and the others still run and are recorded.
   try {
     for (let i = 0; i < times; i++) {
       const got = await mod.run();
       for (const r of got ?? []) rows.set(r.path, [...(rows.get(r.path) ?? []), r]);
     }
+  } catch (err) {
+    console.error(`benchmark ${n} failed:`, err);
+    failed.push(n);
   } finally {
     await mod.cleanup?.();
   }
@@ -75,4 +80,5 @@ if (rows.size) {
   writeSection('summary', table);
   console.log(table);
 }
-process.exit(0);
+if (failed.length) console.error(`failed: ${failed.join(', ')}`);
+process.exit(failed.length ? 1 : 0);
