@@ -8,6 +8,7 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Logger } from '../log.js';
 import { queryCountLogger } from './query-count.js';
 import { sendUnnamed } from './prepared.js';
+import { withIntArrayParams } from './int-arrays.js';
 
 export type Db = NodePgDatabase<Record<string, never>>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -56,7 +57,7 @@ export async function openPostgres(url: string, poolMax: number, log: Logger, ap
   // bigint (int8) and numeric come back as JS numbers: our ids stay below 10^15.
   pg.default.types.setTypeParser(20, (v: string) => Number(v));
   // application_name tells the primary's and the replica's sessions apart in pg_stat_activity.
-  const pool = new pg.default.Pool({ connectionString: url, max: poolMax, application_name: applicationName });
+  const pool = new pg.default.Pool({ connectionString: url, max: poolMax, application_name: applicationName, Client: withIntArrayParams(pg.default.Client) });
   pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
   const db = drizzle(pool, { logger: queryCountLogger }) as unknown as Db;
   if (!namedStatements) sendUnnamed(db);
