@@ -283,7 +283,9 @@ export function fmtCpu(c: CpuPerRequest | null | undefined): string {
   if (!c) return '—';
   const label: Record<string, string> = { postgres: 'PostgreSQL', redis: 'Redis', loadgen: 'load gen' };
   return Object.entries(c)
-    .map(([k, v]) => `${label[k] ?? k} ${fmt(v)}`)
+    // (PostgreSQL's can come out a hair below zero: a backend counted in the first sample that exited
+    // before the second is in neither of the second's counters until the postmaster has reaped it)
+    .map(([k, v]) => `${label[k] ?? k} ${fmt(Math.max(0, v))}`)
     .join(' · ');
 }
 
