@@ -34,6 +34,8 @@ export interface KeyValue {
   listRemoveMany(keys: string[], value: string): Promise<void>;
   listRemove(key: string, value: string): Promise<void>;
   hashSet(key: string, field: string, value: string, ttlMs?: number): Promise<void>;
+  /** The same field and value on every key, each key's TTL set with it (one round trip). */
+  hashSetMany(keys: string[], field: string, value: string, ttlMs: number): Promise<void>;
   hashGetAll(key: string): Promise<Record<string, string>>;
   hashDel(key: string, field: string): Promise<void>;
   exists(key: string): Promise<boolean>;
@@ -161,6 +163,9 @@ export class MemoryKeyValue implements KeyValue {
     map.set(field, value);
     this.put(key, { value: map, expiresAt: ttlMs ? Date.now() + ttlMs : (e?.expiresAt ?? null) });
   }
+  async hashSetMany(keys: string[], field: string, value: string, ttlMs: number) {
+    for (const k of keys) await this.hashSet(k, field, value, ttlMs);
+  }
   async hashGetAll(key: string) {
     const e = this.live(key);
     return e?.value instanceof Map ? Object.fromEntries(e.value) : {};
@@ -219,6 +224,16 @@ end
 return #KEYS
 `;
 
+// hashSetMany: HSET and PEXPIRE on every key in one command, each key's pair atomic as hashSet's MULTI
+// is (a presence refresh for every socket of a gateway was a MULTI per user). ARGV: field, value, ttl ms.
+const HASH_SET_MANY_SCRIPT = `
+for _, k in ipairs(KEYS) do
+  redis.call('HSET', k, ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', k, ARGV[3])
+end
+return #KEYS
+`;
+
 // listRangeAround: LPOS finds the value inside Redis, so only the window crosses the wire.
 // ARGV: the value, places before it, places after it. Returns {start, length, values} or nil.
 const RANGE_AROUND_SCRIPT = `
@@ -233,6 +248,7 @@ interface ScriptCommands {
   slRangeAround(numKeys: number, ...args: string[]): Promise<[number, number, string[]] | null>;
   slIncrMany(numKeys: number, ...args: string[]): Promise<number[]>;
   slPushMany(numKeys: number, ...args: string[]): Promise<number>;
+  slHashSetMany(numKeys: number, ...args: string[]): Promise<number>;
   slTakeToken(numKeys: number, ...args: string[]): Promise<number[]>;
 }
 
@@ -243,6 +259,7 @@ export class RedisKeyValue implements KeyValue {
     redis.defineCommand('slTakeToken', { lua: BUCKET_SCRIPT });
     redis.defineCommand('slPushMany', { lua: PUSH_MANY_SCRIPT });
     redis.defineCommand('slRangeAround', { lua: RANGE_AROUND_SCRIPT });
+    redis.defineCommand('slHashSetMany', { lua: HASH_SET_MANY_SCRIPT });
     this.scripts = redis as unknown as ScriptCommands;
   }
   private k(key: string) {
@@ -314,6 +331,9 @@ export class RedisKeyValue implements KeyValue {
     const m = this.redis.multi().hset(this.k(key), field, value);
     if (ttlMs) m.pexpire(this.k(key), ttlMs);
     await m.exec();
+  }
+  async hashSetMany(keys: string[], field: string, value: string, ttlMs: number) {
+    if (keys.length) await this.scripts.slHashSetMany(keys.length, ...keys.map((k) => this.k(k)), field, value, String(ttlMs));
   }
   async hashGetAll(key: string) {
     return this.redis.hgetall(this.k(key));

@@ -74,7 +74,7 @@ export async function registerGateway(app: App, ctx: Ctx) {
   const reportSoon = () => void report().catch((err) => ctx.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'gateway report failed'));
   reportSoon();
   const heartbeat = setInterval(() => {
-    hub.sweep();
+    void hub.sweep();
     reportSoon();
   }, cfg.pingIntervalMs);
   heartbeat.unref();

@@ -130,8 +130,9 @@ export function createRealtimeService(ctx: Ctx) {
   }
 
   /** Heartbeat: keeps this process's presence entries alive. */
+  /** The heartbeat's refresh for users with a socket here: one store command (the hub sends a chunk at a time). */
   async function refreshPresence(userIds: number[]) {
-    await Promise.all(userIds.map((id) => ctx.kv.hashSet(presenceKey(id), processId, String(Date.now()), PRESENCE_TTL_MS).catch(() => undefined)));
+    await ctx.kv.hashSetMany(userIds.map(presenceKey), processId, String(Date.now()), PRESENCE_TTL_MS).catch(() => undefined);
   }
 
   async function isOnline(userId: number): Promise<boolean> {

@@ -50,6 +50,16 @@ describe(`adapters (${SERVER_MODE ? 'redis' : 'memory'})`, () => {
     await p.kv.hashSet('h', 'b', '2');
     await p.kv.hashDel('h', 'a');
     expect(await p.kv.hashGetAll('h')).toEqual({ b: '2' });
+    // One field on many hashes at once, beside what they hold, each with its TTL.
+    await p.kv.hashSet('hm1', 'x', '0');
+    await p.kv.hashSetMany(['hm1', 'hm2'], 'g', '1', 60_000);
+    await p.kv.hashSetMany([], 'g', '1', 60_000);
+    expect(await p.kv.hashGetAll('hm1')).toEqual({ x: '0', g: '1' });
+    expect(await p.kv.hashGetAll('hm2')).toEqual({ g: '1' });
+    if (p.redis) {
+      const prefix = p.config.redis.prefix;
+      for (const k of ['hm1', 'hm2']) expect(await p.redis.pttl(prefix + k)).toBeGreaterThan(50_000);
+    }
     await p.kv.set('s', 'v');
     expect(await p.kv.get('s')).toBe('v');
     await p.kv.del('s');

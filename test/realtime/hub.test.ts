@@ -1,6 +1,6 @@
 // Unit tests of the per-process hub: backpressure and the heartbeat sweep, with fake sockets.
 import { describe, expect, it } from 'vitest';
-import { createHub, type Conn, type Socket } from '../../src/realtime/hub.js';
+import { createHub, SWEEP_CHUNK, type Conn, type Socket } from '../../src/realtime/hub.js';
 import type { Ctx } from '../../src/context.js';
 
 function fakeSocket(bufferedAmount = 0) {
@@ -20,9 +20,10 @@ function fakeSocket(bufferedAmount = 0) {
 
 const noop = { inc: () => undefined, dec: () => undefined };
 const presence: string[] = [];
+const refreshed: number[][] = [];
 const ctx = {
   log: { debug: () => undefined },
-  services: { realtime: { setPresence: async (u: number, on: boolean) => void presence.push(`${u}:${on}`), refreshPresence: async () => undefined } },
+  services: { realtime: { setPresence: async (u: number, on: boolean) => void presence.push(`${u}:${on}`), refreshPresence: async (ids: number[]) => void refreshed.push(ids) } },
 } as unknown as Ctx;
 const conn = (socket: Socket, userId = 1, openedAt = 0): Conn => ({ socket, userId, sid: 1, channels: new Set(), alive: true, openedAt });
 
@@ -50,18 +51,35 @@ describe('hub', () => {
     expect(slow.calls).toEqual(['close:1013']);
   });
 
-  it('pings live sockets and terminates those that did not answer the previous ping', () => {
+  it('pings live sockets and terminates those that did not answer the previous ping', async () => {
     const hub = createHub(ctx, { maxBufferedBytes: 100, maxSocketsPerUser: 10 }, { sockets: noop, channels: noop });
     const s = fakeSocket();
     const c = conn(s);
     hub.add(c);
-    hub.sweep();
+    await hub.sweep();
     expect(s.calls).toEqual(['ping']);
-    hub.sweep(); // no pong arrived in between
+    await hub.sweep(); // no pong arrived in between
     expect(s.calls).toEqual(['ping', 'terminate']);
     c.alive = true; // a pong resets the flag
-    hub.sweep();
+    await hub.sweep();
     expect(s.calls.at(-1)).toBe('ping');
+  });
+
+  it('sweeps many users a chunk at a time, yielding in between, and skips users who left meanwhile', async () => {
+    const hub = createHub(ctx, { maxBufferedBytes: 100, maxSocketsPerUser: 10 }, { sockets: noop, channels: noop });
+    const n = 2 * SWEEP_CHUNK + 10;
+    const conns = Array.from({ length: n }, (_, i) => conn(fakeSocket(), 1000 + i));
+    conns.forEach((c) => hub.add(c));
+    refreshed.length = 0;
+    const done = hub.sweep();
+    // The first chunk ran at once; the rest waits for the event loop to come round.
+    expect(refreshed).toEqual([conns.slice(0, SWEEP_CHUNK).map((c) => c.userId)]);
+    expect(conns.filter((c) => (c.socket as ReturnType<typeof fakeSocket>).calls.includes('ping'))).toHaveLength(SWEEP_CHUNK);
+    hub.remove(conns[n - 1]); // leaves before the last chunk: not marked present again
+    await done;
+    expect(refreshed.map((ids) => ids.length)).toEqual([SWEEP_CHUNK, SWEEP_CHUNK, 9]);
+    expect(refreshed.flat()).not.toContain(conns[n - 1].userId);
+    expect(conns.slice(0, n - 1).every((c) => (c.socket as ReturnType<typeof fakeSocket>).calls.includes('ping'))).toBe(true);
   });
 
   it('closes the oldest socket beyond the per-user cap', () => {
