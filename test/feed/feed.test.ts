@@ -27,6 +27,16 @@ const videoPost = async (u: TestUser, text: string, kind: 'mp4' | 'webm' = 'mp4'
 const follow = async (a: TestUser, b: TestUser) => expect((await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/follow/`, body: {} })).statusCode).toBeLessThan(300);
 const ids = (body: { items: { type: string; id: number; post: { id: number } }[] }) => body.items.filter((i) => i.type === 'post').map((i) => i.post.id);
 
+/** A reader who follows an author with `n` posts (`made`, oldest first), fanned out. */
+async function readerOfPosts(n: number, prefix: string) {
+  const [me, author] = await Promise.all([t.user(), t.user()]);
+  await follow(me, author);
+  const made: number[] = [];
+  for (let i = 0; i < n; i++) made.push(await post(author, `${prefix}${i}`));
+  await t.drain();
+  return { me, author, made };
+}
+
 /** Follows `next` verbatim, as the app does, and returns every post id seen. */
 async function walk(u: TestUser, url: string, between?: () => Promise<void>) {
   const seen: number[] = [];
@@ -109,11 +119,7 @@ describe('feed/home and feed/following', () => {
   });
 
   it('paginates by keyset: new posts between pages cause no duplicates and no gaps', async () => {
-    const [me, fay] = await Promise.all([t.user(), t.user()]);
-    await follow(me, fay);
-    const made: number[] = [];
-    for (let i = 0; i < 7; i++) made.push(await post(fay, `f${i}`));
-    await t.drain();
+    const { me, author: fay, made } = await readerOfPosts(7, 'f');
     const seen = await walk(me, '/api/v1/feed/home/?page_size=3', async () => {
       await post(fay, 'late 1');
       await post(fay, 'late 2');
@@ -125,11 +131,7 @@ describe('feed/home and feed/following', () => {
   });
 
   it('continues from PostgreSQL past the cached entries', async () => {
-    const [me, gus] = await Promise.all([t.user(), t.user()]);
-    await follow(me, gus);
-    const made: number[] = [];
-    for (let i = 0; i < 5; i++) made.push(await post(gus, `g${i}`));
-    await t.drain();
+    const { me, made } = await readerOfPosts(5, 'g');
     // Only the newest two are cached, as if the list had been trimmed at its cap.
     const { TIMELINE_CAP } = await import('../../src/modules/feed/timeline.js');
     await t.ctx.kv.del(`feed:tl:${me.id}`);
@@ -139,11 +141,7 @@ describe('feed/home and feed/following', () => {
   });
 
   it('reads the whole list when the head a first page reads holds no post it may show', async () => {
-    const [me, jo] = await Promise.all([t.user(), t.user()]);
-    await follow(me, jo);
-    const made: number[] = [];
-    for (let i = 0; i < 3; i++) made.push(await post(jo, `j${i}`));
-    await t.drain();
+    const { me, made } = await readerOfPosts(3, 'j');
     // 150 ids of posts that are gone lead the list (a first page of 2 reads a head of 16).
     const gone = Array.from({ length: 150 }, (_, i) => String(9_000_000_000 + i));
     await t.ctx.kv.del(`feed:tl:${me.id}`);
@@ -153,11 +151,7 @@ describe('feed/home and feed/following', () => {
   });
 
   it('finds a later page\'s place around its cursor, reads on when hidden posts fill it, and copes with the cursor\'s post deleted', async () => {
-    const [me, kit] = await Promise.all([t.user(), t.user()]);
-    await follow(me, kit);
-    const made: number[] = [];
-    for (let i = 0; i < 6; i++) made.push(await post(kit, `k${i}`));
-    await t.drain();
+    const { me, author: kit, made } = await readerOfPosts(6, 'k');
     // Newest two, then 40 ids of posts that are gone, then the rest: a later page of 2 reads 4 entries
     // past its cursor's, all gone, and must read on.
     const [k5, k4, ...older] = [...made].reverse().map(String);
