@@ -13,6 +13,7 @@ import { registerMultipart } from './platform/http/multipart.js';
 import { registerGuard } from './platform/http/guard.js';
 import { sameSecret } from './platform/auth/secrets.js';
 import { accessLogger, lazyChildLogger, type Logger } from './platform/log.js';
+import { userTag } from './platform/pages.js';
 import { hasRequestListeners, reportRequestQueries, withQueryScope, type QueryScope } from './platform/db/query-count.js';
 
 export interface AppOptions {
@@ -23,6 +24,7 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function refuseProto(key: string, value: unknown) {
   if (key === '__proto__') throw new SyntaxError('"__proto__" is not allowed as a key.');
@@ -111,6 +113,9 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
     else ctx.events.withScope(done);
   });
   app.addHook('onSend', (req, _reply, payload, done) => {
+    // A signed-in user's write may change any cached page that shows them (their own pages as
+    // viewer, their posts and profile on others'): those go before the response (docs/perf.md).
+    if (req.user && !READS.has(req.method)) ctx.pages.drop([userTag(req.user.id)]);
     const finish = () => {
       // (counted after the flush: its claim is the request's too)
       const counted = countedRequests.get(req);

@@ -81,6 +81,8 @@ export interface Config {
   outbox: { pollMs: number; batchMs: number; leaseMs: number; retentionHours: number; crashAfterCommit: string | null };
   /** In-process cache of resolved sessions (src/modules/users/session-cache.ts); ttlMs 0 turns it off. */
   sessionCache: { ttlMs: number; maxUsers: number };
+  /** In-process cache of rendered feed pages (src/platform/pages.ts); ttlMs 0 turns it off. */
+  pageCache: { ttlMs: number; maxBytes: number };
   /** Faults and scale-out (docs/operations.md, docs/scaling.md): read replica, job lock lapse, SSE buffer cap. */
   ops: { replicaUrl: string | null; jobLockMs: number; sseMaxBufferedBytes: number };
 }
@@ -250,6 +252,10 @@ export function loadConfig(env: Env = process.env): Config {
     sessionCache: {
       ttlMs: int(env, 'SESSION_CACHE_TTL_MS', 1000, 0, 60_000),
       maxUsers: int(env, 'SESSION_CACHE_MAX_USERS', 10_000, 1, 1_000_000),
+    },
+    pageCache: {
+      ttlMs: int(env, 'PAGE_CACHE_TTL_MS', 5000, 0, 60_000),
+      maxBytes: int(env, 'PAGE_CACHE_MAX_MB', 64, 1, 16_384) * 1024 * 1024,
     },
     ops: {
       replicaUrl: url(env, 'DATABASE_REPLICA_URL', ['postgres:', 'postgresql:']),

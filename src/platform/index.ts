@@ -16,6 +16,7 @@ import { createStorage, UrlSigner, type Storage } from './storage/index.js';
 import { createMetrics, registerCollectedGauges, type Metrics } from './metrics.js';
 import { TokenSigner } from './auth/tokens.js';
 import { DomainEvents } from './events.js';
+import { createPages, type Pages } from './pages.js';
 
 export interface Platform {
   config: Config;
@@ -31,6 +32,8 @@ export interface Platform {
   metrics: Metrics;
   tokens: TokenSigner;
   events: DomainEvents;
+  /** Rendered pages kept in process, dropped by tag everywhere (pages.ts). */
+  pages: Pages;
   redis: Redis | null;
   close(): Promise<void>;
 }
@@ -129,6 +132,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     metrics,
     tokens,
     events,
+    pages: createPages({ ...config.pageCache, pubsub, log, metrics }),
     redis,
     async close() {
       await events.stop();

@@ -2,6 +2,7 @@
 // Producers call publish() after their database commit; every gateway process holding a socket
 // on that channel receives it through ctx.pubsub (Redis pub/sub in server mode) and forwards it.
 import type { Ctx } from '../context.js';
+import { userTag } from '../platform/pages.js';
 
 /** Decides whether `userId` may watch `<prefix>:<id>` (e.g. a post the user can see). */
 export type ChannelAuthorizer = (userId: number, id: number) => Promise<boolean>;
@@ -123,7 +124,10 @@ export function createRealtimeService(ctx: Ctx) {
       if (here) await ctx.kv.hashSet(presenceKey(userId), processId, String(Date.now()), PRESENCE_TTL_MS);
       else await ctx.kv.hashDel(presenceKey(userId), processId);
       const now = here || (await isOnline(userId));
-      if (was !== now) await announcePresence(userId, now);
+      if (was !== now) {
+        ctx.pages.drop([userTag(userId)]); // pages show the user's presence to the people who share a thread
+        await announcePresence(userId, now);
+      }
     } catch (err) {
       ctx.log.warn({ err }, 'presence update failed');
     }

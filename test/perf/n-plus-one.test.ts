@@ -13,7 +13,9 @@ const PER_AUTHOR = 6;
 const THREADS = 26;
 
 beforeAll(async () => {
-  t = await createTestApp({ SESSION_CACHE_TTL_MS: '60000' });
+  // The rendered-page cache off: this counts what building a page costs (a warm page costs none:
+  // test/perf/page-cache.test.ts).
+  t = await createTestApp({ SESSION_CACHE_TTL_MS: '60000', PAGE_CACHE_TTL_MS: '0' });
   await sessionCacheOf(t.ctx).subscribed();
   viewer = await t.user();
   const authors = await Promise.all(Array.from({ length: AUTHORS }, () => t.user()));

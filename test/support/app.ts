@@ -225,6 +225,8 @@ async function handOn(s: Shared) {
     if (s.copy) await dropCopy(s.copy);
     s.copy = null;
     if (s.ctx.kv instanceof MemoryKeyValue) s.ctx.kv.clear();
+    // (the next file's database is a fresh copy: its ids repeat this file's)
+    s.ctx.pages.clear();
     if (s.ctx.queue instanceof MemoryQueue) s.ctx.queue.forgetFailed();
     if (s.ctx.redis && s.redisPrefix) await deleteKeys(s.ctx.redis, s.redisPrefix);
     fs.rmSync(s.dataDir, { recursive: true, force: true });

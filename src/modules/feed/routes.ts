@@ -1,11 +1,14 @@
 // feed/*: timelines (home, following), ranked feeds (for_you), their video variants, health; home/highlights.
 import { Type } from 'typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import type { Keyset } from '../../platform/http/pagination.js';
 import { decodeCursor, encodeCursor, originOf, pageUrl } from '../../platform/http/pagination.js';
 import { Loose } from '../../platform/http/schemas.js';
+import { cachedPage } from '../../platform/http/cached-page.js';
+import { userTag } from '../../platform/pages.js';
+import { postTag } from '../social/service.js';
 import type { PostRow } from '../social/schema.js';
 import { viewerOf } from '../users/present.js';
 import type { Viewer } from '../users/present.js';
@@ -46,18 +49,32 @@ export async function feedRoutes(app: App, ctx: Ctx, feed: FeedService) {
     return { items: out, next: next ? pageUrl(req, ctx.config.publicBaseUrl, next) : null };
   }
 
-  const timelineRoute = (videoOnly: boolean) => async (req: FastifyRequest<{ Querystring: Q }>) => {
-    const before: Keyset | null = decodeCursor(req.query.cursor);
-    const page = await feed.timeline.page(req.user!.id, before, sizeOf(req.query), videoOnly);
-    if (page.cold) await feed.requestRebuild(req.user!.id);
-    return envelope(req, page.rows, page.next ? encodeCursor(page.next) : null, { firstPage: !before, videoOnly });
-  };
+  // Pages are kept in the page cache under the viewer, each post and each author: a write that
+  // changes any of them drops the page (docs/perf.md, "Rendered pages").
+  const tagsOf = (viewerId: number, rows: PostRow[]) => [userTag(viewerId), ...rows.flatMap((r) => [postTag(r.id), userTag(r.authorId)])];
+  const serve = (req: FastifyRequest, reply: FastifyReply, build: () => Promise<{ rows: PostRow[]; body: unknown; keep: boolean }>) =>
+    cachedPage(ctx.pages, ctx.config.publicBaseUrl, req, reply, async () => {
+      const page = await build();
+      return { body: page.body, tags: page.keep ? tagsOf(req.user!.id, page.rows) : null };
+    });
 
-  const rankedRoute = (videoOnly: boolean) => async (req: FastifyRequest<{ Querystring: Q }>) => {
-    const cursor: RankCursor | null = decodeRankCursor(req.query.cursor);
-    const page = await feed.forYou.page(req.user!.id, cursor, sizeOf(req.query), videoOnly);
-    return envelope(req, page.rows, page.next ? encodeRankCursor(page.next) : null, { firstPage: !cursor, videoOnly });
-  };
+  const timelineRoute = (videoOnly: boolean) => (req: FastifyRequest<{ Querystring: Q }>, reply: FastifyReply) =>
+    serve(req, reply, async () => {
+      const before: Keyset | null = decodeCursor(req.query.cursor);
+      const page = await feed.timeline.page(req.user!.id, before, sizeOf(req.query), videoOnly);
+      // A cold timeline (being rebuilt) is not kept: the rebuild changes it.
+      if (page.cold) await feed.requestRebuild(req.user!.id);
+      const body = await envelope(req, page.rows, page.next ? encodeCursor(page.next) : null, { firstPage: !before, videoOnly });
+      return { rows: page.rows, body, keep: !page.cold };
+    });
+
+  const rankedRoute = (videoOnly: boolean) => (req: FastifyRequest<{ Querystring: Q }>, reply: FastifyReply) =>
+    serve(req, reply, async () => {
+      const cursor: RankCursor | null = decodeRankCursor(req.query.cursor);
+      const page = await feed.forYou.page(req.user!.id, cursor, sizeOf(req.query), videoOnly);
+      const body = await envelope(req, page.rows, page.next ? encodeRankCursor(page.next) : null, { firstPage: !cursor, videoOnly });
+      return { rows: page.rows, body, keep: true };
+    });
 
   const schema = { tags: ['feed'], querystring: FeedQuery, response: { 200: FeedPage } };
   app.get('/feed/home', { schema }, timelineRoute(false));

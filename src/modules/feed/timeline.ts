@@ -3,6 +3,7 @@
 import type { Ctx } from '../../context.js';
 import type { Keyset } from '../../platform/http/pagination.js';
 import type { PostRow } from '../social/schema.js';
+import { userTag } from '../../platform/pages.js';
 
 /** Entries kept per timeline; older pages come from PostgreSQL. */
 export const TIMELINE_CAP = 800;
@@ -25,13 +26,18 @@ export function createTimeline(ctx: Ctx) {
   const kv = () => ctx.kv;
   const social = () => ctx.services.social;
 
+  // Each change of a timeline drops its owner's rendered pages (after the write).
+  const changed = (userIds: number[]) => ctx.pages.drop(userIds.map(userTag));
+
   /** One pipelined round trip per call; callers pass a page of followers at a time. */
   async function push(userIds: number[], postId: number) {
     await kv().listPushMany(userIds.map(listKey), [String(postId)], TIMELINE_CAP);
+    changed(userIds);
   }
 
   async function remove(userIds: number[], postId: number) {
     await kv().listRemoveMany(userIds.map(listKey), String(postId));
+    changed(userIds);
   }
 
   /** Replaces the timeline with the newest posts of the people the user follows and their own. */
@@ -48,6 +54,7 @@ export function createTimeline(ctx: Ctx) {
     // listPush puts values[0] at the head: newest first.
     if (ids.length) await kv().listPush(listKey(userId), ids.slice(0, TIMELINE_CAP).map(String), TIMELINE_CAP);
     await kv().set(builtKey(userId), '1');
+    changed([userId]);
   }
 
   /**

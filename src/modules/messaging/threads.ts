@@ -13,6 +13,7 @@ import { typingKey } from './typing.js';
 import type { SendInput } from './messages.js';
 import { MessagingErrors } from './errors.js';
 import { threadsFromRows, threadsWithDetails } from './present.js';
+import { userTag } from '../../platform/pages.js';
 
 /**
  * The (viewer, peer) pairs, of the viewers and users given as bigint arrays, that share a thread:
@@ -117,6 +118,9 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
       await tx.insert(threadMembers).values([userId, ...others].map((u) => ({ threadId: t.id, userId: u, role: u === userId ? 'admin' : 'member' })));
       return t;
     });
+    // Members now see each other's presence on pages (authors' `online`). (A direct thread's creator
+    // is one of its two: the request's own drop covers it.)
+    ctx.pages.drop(others.map(userTag));
     if (input.initialMessage?.trim()) await send(thread.id, userId, { body: input.initialMessage });
     return { thread, created: true };
   }

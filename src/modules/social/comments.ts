@@ -8,6 +8,7 @@ import type { UserRow } from '../users/schema.js';
 import { commentMedia, comments, posts, type CommentRow } from './schema.js';
 import { SOCIAL_EVENTS, type CommentCreatedEvent, type CommentDeletedEvent } from './events.js';
 import { MAX_IMAGES, type NewComment, commentNotFound, invalidPk } from './rules.js';
+import { dropPostPages } from './page-tags.js';
 
 export function createComments(ctx: Ctx, postOps: Posts) {
   const db = () => ctx.db;
@@ -128,6 +129,7 @@ export function createComments(ctx: Ctx, postOps: Posts) {
       await media().discard(stored.map((s) => s.key));
       throw err;
     }
+    dropPostPages(ctx, [result.comment.postId]);
     return result.comment;
   }
 
@@ -175,6 +177,7 @@ export function createComments(ctx: Ctx, postOps: Posts) {
       return { removed, keys };
     });
     if (!removed.length) throw commentNotFound();
+    dropPostPages(ctx, [first.postId]);
     await media().discard(keys);
     return true;
   }

@@ -7,6 +7,7 @@ import type { Comments } from './comments.js';
 import { commentLikes, comments, postLikes, posts } from './schema.js';
 import { SOCIAL_EVENTS, type PostLikedEvent, type CommentLikedEvent } from './events.js';
 import { type LikeState, commentNotFound } from './rules.js';
+import { dropPostPages } from './page-tags.js';
 
 export function createLikes(ctx: Ctx, postOps: Posts, commentOps: Comments) {
   const db = () => ctx.db;
@@ -25,6 +26,7 @@ export function createLikes(ctx: Ctx, postOps: Posts, commentOps: Comments) {
       const [p] = await tx.select({ n: posts.likeCount, author: posts.authorId }).from(posts).where(eq(posts.id, postId));
       return { created: false, n: p.n, author: p.author };
     });
+    if (r.created) dropPostPages(ctx, [postId]);
     return { liked: true, like_count: r.n };
   }
 
@@ -39,6 +41,7 @@ export function createLikes(ctx: Ctx, postOps: Posts, commentOps: Comments) {
       const [p] = await tx.select({ n: posts.likeCount }).from(posts).where(eq(posts.id, postId));
       return p.n;
     });
+    dropPostPages(ctx, [postId]);
     return { liked: false, like_count: n };
   }
 

@@ -8,6 +8,7 @@ import type { GiftTypeRow } from '../payments/schema.js';
 import type { PresentedGiftType } from '../payments/gifts.js';
 import { paidReactions, type PaidReactionRow } from './schema.js';
 import { SocialErrors } from './errors.js';
+import { dropPostPages } from './page-tags.js';
 
 export type GiftTarget = { type: 'post' | 'comment'; id: number };
 
@@ -103,6 +104,7 @@ export function createPaidGifts(ctx: Ctx) {
         .returning();
       return { row, replayed: false, balance: balanceCents };
     });
+    if (!r.replayed && target.type === 'post') dropPostPages(ctx, [target.id]);
     if (!r.replayed) await publish(r.row, gift, origin);
     return { status: r.replayed ? 200 : 201, body: { reaction: presentReaction(r.row, ctx.services.payments.gifts.present(gift, origin)), slc_balance_cents: r.balance, currency: 'SLC' } };
   }

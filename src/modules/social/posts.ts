@@ -14,6 +14,7 @@ import { createPostLists } from './post-lists.js';
 import { attachAuthor, createPageFacts, factsFor } from './page-facts.js';
 import { SOCIAL_EVENTS, type PostCreatedEvent, type PostUpdatedEvent, type PostDeletedEvent } from './events.js';
 import { MAX_IMAGES, type NewPost, postNotFound } from './rules.js';
+import { dropPostPages } from './page-tags.js';
 
 export function createPosts(ctx: Ctx) {
   const db = () => ctx.db;
@@ -193,6 +194,9 @@ export function createPosts(ctx: Ctx) {
       await ctx.events.emit<PostUpdatedEvent>(SOCIAL_EVENTS.postUpdated, { postId: saved.id, authorId: saved.authorId, text: saved.text }, tx);
       return saved;
     });
+    // A visibility change can show the post to viewers whose pages did not carry it: every page goes.
+    if (patch.visibility !== undefined && patch.visibility !== p.visibility) ctx.pages.dropAll();
+    else dropPostPages(ctx, [saved.id]);
     // Live subscriptions to the post and its comments were authorised under the old audience.
     if (narrowed) await ctx.services.realtime.recheck({ channels: [`post:${saved.id}`], prefixes: ['comment'] });
     return saved;
@@ -219,6 +223,7 @@ export function createPosts(ctx: Ctx) {
       return { post: p, keys };
     });
     if (!post) return null;
+    dropPostPages(ctx, [post.id]);
     await media().discard(keys);
     return post;
   }
@@ -236,6 +241,9 @@ export function createPosts(ctx: Ctx) {
   async function hidePost(id: number, hidden = true): Promise<boolean> {
     const r = await db().update(posts).set({ hidden }).where(eq(posts.id, id)).returning({ id: posts.id, authorId: posts.authorId, text: posts.text });
     if (!r.length) return false;
+    // Shown again: to viewers whose pages did not carry it, so every page goes.
+    if (hidden) dropPostPages(ctx, [id]);
+    else ctx.pages.dropAll();
     if (hidden) await ctx.services.realtime.recheck({ channels: [`post:${id}`], prefixes: ['comment'] });
     // The search index follows (its results are re-checked against `hidden` anyway).
     await ctx.events.emit<PostUpdatedEvent>(SOCIAL_EVENTS.postUpdated, { postId: id, authorId: r[0].authorId, text: r[0].text });

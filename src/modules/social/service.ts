@@ -10,6 +10,7 @@ import { createComments } from './comments.js';
 import { createLikes } from './likes.js';
 
 export * from './events.js';
+export { postTag } from './page-tags.js';
 export { MAX_IMAGES, POST_TEXT_MAX, COMMENT_TEXT_MAX, type NewPost, type NewComment, type LikeState } from './rules.js';
 
 export function createSocialService(ctx: Ctx) {

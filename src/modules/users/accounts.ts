@@ -14,6 +14,7 @@ import { handleCandidates, normalizeHandle } from './handles.js';
 import { USER_EVENTS, type Tokens, type NewUser } from './events.js';
 import { notBlockedSql } from './graph.js';
 import { UserErrors } from './errors.js';
+import { userTag } from '../../platform/pages.js';
 
 const invalidCredentials = () => new ApiError(400, { non_field_errors: ['Invalid credentials'] });
 
@@ -252,10 +253,14 @@ export function createAccounts(ctx: Ctx) {
     const run = async (tx: Tx) => {
       await tx.update(users).set({ isActive: active, updatedAt: new Date() }).where(eq(users.id, userId));
       if (!active) await revokeAllSessions(userId, tx);
-      await ctx.events.emit(active ? USER_EVENTS.updated : USER_EVENTS.deactivated, { userId }, tx);
+      // (`reactivated`: the user's posts come back on pages that did not carry them; session-cache.ts)
+      await ctx.events.emit(active ? USER_EVENTS.updated : USER_EVENTS.deactivated, active ? { userId, reactivated: true } : { userId }, tx);
     };
-    if (outer) await run(outer);
-    else await db().transaction(run);
+    if (outer) return run(outer); // (its event drops the pages once the caller commits)
+    await db().transaction(run);
+    // Pages change at once, not when the event is relayed.
+    if (active) ctx.pages.dropAll();
+    else ctx.pages.drop([userTag(userId)]);
   }
 
   /** The event commits with the change, in the caller's transaction when given. */

@@ -10,6 +10,7 @@ import { blocks, follows, mutes, users, type UserRow } from './schema.js';
 import { USER_EVENTS, type FollowEvent } from './events.js';
 import type { Accounts } from './accounts.js';
 import { UserErrors } from './errors.js';
+import { userTag } from '../../platform/pages.js';
 
 // ---- SQL fragments other modules compose into their queries (the tables stay private) ----
 
@@ -181,6 +182,12 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
 
   // ---- blocks and mutes ----
 
+  /** Either side's pages and reused for_you rankings may show (or now hide) the other's posts. */
+  async function blocksChanged(userId: number, targetId: number) {
+    ctx.pages.drop([userTag(userId), userTag(targetId)]);
+    await Promise.all([ctx.services.feed.forYou.invalidate(userId), ctx.services.feed.forYou.invalidate(targetId)]);
+  }
+
   async function block(userId: number, targetId: number) {
     if (userId === targetId) throw UserErrors.cannotBlockSelf();
     await getActive(targetId);
@@ -191,12 +198,14 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
       await unfollowIn(tx, userId, targetId);
       await unfollowIn(tx, targetId, userId);
     });
+    await blocksChanged(userId, targetId);
     // Live sockets of either side re-check their post:/comment: subscriptions.
     await ctx.services.realtime.recheckUsers([userId, targetId]);
   }
 
   async function unblock(userId: number, targetId: number) {
     await db().delete(blocks).where(and(eq(blocks.userId, userId), eq(blocks.targetId, targetId)));
+    await blocksChanged(userId, targetId);
   }
 
   // The pairs asked about in one turn of the event loop (sends, follows, notifications, ...), answered

@@ -18,6 +18,7 @@ import { EventEmitter } from 'node:events';
 import type { Ctx } from '../../context.js';
 import type { TokenClaims } from '../../platform/auth/tokens.js';
 import { SessionCache } from '../../platform/auth/session-cache.js';
+import { userTag } from '../../platform/pages.js';
 import { USER_EVENTS, type FollowEvent } from './service.js';
 import type { UserRow } from './schema.js';
 
@@ -101,6 +102,8 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
     subscribed: subscribe,
     async invalidate(userIds) {
       for (const id of userIds) dropLocal(id);
+      // Rendered pages show users too (as viewers, authors, members): they go with them.
+      ctx.pages.drop(userIds.map(userTag));
       await ctx.pubsub.publish(SESSION_CHANNEL, JSON.stringify({ users: userIds }));
     },
     delivered(userId) {
@@ -155,6 +158,8 @@ export function sessionCacheJobs(ctx: Ctx) {
   const key = (name: string) => ({ key: `users.session-cache:${name}` });
   ctx.events.on<{ userId: number }>('session.revoked', (e) => drop([e.userId]), key('session.revoked'));
   for (const name of [USER_EVENTS.deactivated, USER_EVENTS.updated]) ctx.events.on<{ userId: number }>(name, (e) => drop([e.userId]), key(name));
+  // A reactivated user's posts come back on pages that never carried them: every page goes.
+  ctx.events.on<{ reactivated?: boolean }>(USER_EVENTS.updated, (e) => (e.reactivated ? ctx.pages.dropAll() : undefined), { key: 'users.pages:reactivated' });
   // The user row carries the follower/following/post counters users/me/ shows.
   for (const name of [USER_EVENTS.followed, USER_EVENTS.unfollowed]) ctx.events.on<FollowEvent>(name, (e) => drop([e.followerId, e.followeeId]), key(name));
   for (const name of ['post.created', 'post.deleted']) ctx.events.on<{ authorId: number }>(name, (e) => drop([e.authorId]), key(name));
