@@ -81,7 +81,7 @@ export interface Config {
   outbox: { pollMs: number; batchMs: number; leaseMs: number; retentionHours: number; crashAfterCommit: string | null };
   /** In-process cache of resolved sessions (src/modules/users/session-cache.ts); ttlMs 0 turns it off. */
   sessionCache: { ttlMs: number; maxUsers: number };
-  /** In-process cache of rendered feed pages (src/platform/pages.ts); ttlMs 0 turns it off. */
+  /** In-process cache of rendered pages: feeds, thread lists (src/platform/pages.ts); ttlMs 0 turns it off. */
   pageCache: { ttlMs: number; maxBytes: number };
   /** Faults and scale-out (docs/operations.md, docs/scaling.md): read replica, job lock lapse, SSE buffer cap. */
   ops: { replicaUrl: string | null; jobLockMs: number; sseMaxBufferedBytes: number };

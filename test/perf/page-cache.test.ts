@@ -1,104 +1,16 @@
-// The rendered-page cache (src/platform/http/page-cache.ts, src/platform/pages.ts) behind the feed
-// routes: a warm page costs no query, and every write that changes what a page shows drops it —
-// one test per kind of write, read right after it (no drain unless the change is a background job's).
+// Rendered feed pages (the page cache: src/platform/pages.ts, docs/perf.md): a warm page costs no
+// query, and every write that changes what a page shows drops it — one test per kind of write, read
+// right after it (no drain unless the change is a background job's). Thread lists: thread-pages.test.ts.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { createSiblingApp, type SiblingApp } from '../support/sibling.js';
 import { SERVER_MODE } from '../support/mode.js';
 import { countQueries } from '../../src/platform/db/query-count.js';
-import { MAX_BUILD_MS, PageCache } from '../../src/platform/http/page-cache.js';
 import { sessionCacheOf } from '../../src/modules/users/session-cache.js';
 import { postTag } from '../../src/modules/social/service.js';
 import { matrixCardKey } from '../../src/modules/matrix/service.js';
 import { coinEnv, fund } from '../coin/helpers.js';
-
-describe('PageCache', () => {
-  let now = 0;
-  const clock = () => now;
-  const fresh = (ttl = 1000, maxBytes = 1 << 20) => {
-    now = 1_000_000;
-    return new PageCache(ttl, maxBytes, clock, () => 1);
-  };
-
-  it('keeps a page for its TTL', () => {
-    const c = fresh();
-    expect(c.store('k', 'body', ['a'], c.begin())).toBe(true);
-    expect(c.get('k')).toBe('body');
-    now += 999;
-    expect(c.get('k')).toBe('body');
-    now += 1;
-    expect(c.get('k')).toBeUndefined();
-    expect(c.stats().entries).toBe(0);
-  });
-
-  it('spreads expiries over the last fifth of the TTL', () => {
-    now = 0;
-    const draws = [0, 0.5];
-    const c = new PageCache(1000, 1 << 20, clock, () => draws.shift()!);
-    c.store('early', 'a', [], c.begin());
-    c.store('later', 'b', [], c.begin());
-    now = 799;
-    expect([c.get('early'), c.get('later')]).toEqual(['a', 'b']);
-    now = 800;
-    expect([c.get('early'), c.get('later')]).toEqual([undefined, 'b']);
-    now = 900;
-    expect(c.get('later')).toBeUndefined();
-  });
-
-  it('drops exactly the pages that carry a dropped tag', () => {
-    const c = fresh();
-    c.store('one', '1', ['u:1', 'p:7'], c.begin());
-    c.store('two', '2', ['u:2', 'p:7'], c.begin());
-    c.store('three', '3', ['u:3'], c.begin());
-    c.drop(['p:7']);
-    expect([c.get('one'), c.get('two'), c.get('three')]).toEqual([undefined, undefined, '3']);
-    c.dropAll();
-    expect(c.get('three')).toBeUndefined();
-  });
-
-  it('never stores a page built while one of its tags was dropped, or everything was', () => {
-    const c = fresh();
-    const mark = c.begin();
-    c.drop(['p:7']);
-    expect(c.store('k', 'stale', ['u:1', 'p:7'], mark)).toBe(false);
-    expect(c.store('other', 'fine', ['u:1', 'p:8'], mark)).toBe(true);
-    const later = c.begin();
-    expect(c.store('k', 'fresh', ['u:1', 'p:7'], later)).toBe(true);
-    const before = c.begin();
-    c.dropAll();
-    expect(c.store('k', 'stale', ['u:9'], before)).toBe(false);
-  });
-
-  it('remembers a drop for as long as a build may take, across rotations', () => {
-    const c = fresh();
-    now += MAX_BUILD_MS - 2000;
-    const mark = c.begin();
-    now += 1000;
-    c.drop(['p:7']);
-    now += MAX_BUILD_MS - 1500; // a rotation happened in between
-    c.drop(['p:unrelated']);
-    expect(c.store('k', 'stale', ['p:7'], mark)).toBe(false);
-    // A build older than MAX_BUILD_MS is never stored.
-    expect(c.store('k', 'old', ['p:8'], { ...c.begin(), at: now - MAX_BUILD_MS - 1 })).toBe(false);
-  });
-
-  it('evicts the least recently used pages beyond its byte budget', () => {
-    const c = fresh(1000, 2 * 2 * 10); // two bodies of 10 characters
-    c.store('a', 'aaaaaaaaaa', [], c.begin());
-    c.store('b', 'bbbbbbbbbb', [], c.begin());
-    expect(c.get('a')).toBe('aaaaaaaaaa'); // b is now the least recent
-    c.store('c', 'cccccccccc', [], c.begin());
-    expect([c.get('a'), c.get('b'), c.get('c')]).toEqual(['aaaaaaaaaa', undefined, 'cccccccccc']);
-    expect(c.store('huge', 'x'.repeat(100), [], c.begin())).toBe(false);
-  });
-
-  it('with a TTL of 0 keeps nothing', () => {
-    const c = fresh(0);
-    expect(c.store('k', 'body', [], c.begin())).toBe(false);
-    expect(c.get('k')).toBeUndefined();
-  });
-});
 
 // A long TTL makes "still cached" certain; the session cache on, as in production.
 const LONG = { PAGE_CACHE_TTL_MS: '60000', SESSION_CACHE_TTL_MS: '60000' };

@@ -194,6 +194,8 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
       if (!existing) throw new Error('client_uuid conflict without a stored message');
       return { message: existing, created: false };
     }
+    // Every member's list changes (order, last message, unread counts), also pages that did not show this thread.
+    threadOps.inboxesChanged(result.memberIds);
     const presented = await afterCreate(result.row, result.memberIds, result.files, input.answerFor);
     return { message: result.row, created: true, presented };
   }
@@ -292,6 +294,7 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
   async function hideMessage(messageId: number, hidden = true): Promise<boolean> {
     const r = await db().update(messages).set({ hidden }).where(eq(messages.id, messageId)).returning({ id: messages.id, threadId: messages.threadId, senderId: messages.senderId });
     if (!r.length) return false;
+    threadOps.inboxesChanged(await memberIds(r[0].threadId)); // (no member's request: moderation)
     // Open chats drop it at once; the sender keeps it (marked hidden) like the post author does.
     if (hidden) {
       const others = (await memberIds(r[0].threadId)).filter((id) => id !== r[0].senderId);

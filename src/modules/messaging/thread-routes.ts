@@ -4,7 +4,10 @@ import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { clampPageSize, decodeCursor, cursorPage } from '../../platform/http/pagination.js';
 import { IdParam, PageQuery } from '../../platform/http/schemas.js';
+import { cachedPage } from '../../platform/http/cached-page.js';
+import { userTag } from '../../platform/pages.js';
 import { parseId } from './service.js';
+import { inboxTag } from './threads.js';
 import { IdLike, Nullable, Body, ThreadSchema, MessageSchema, PageOf, perMinute, tags, parseSince, type RouteHelpers } from './http.js';
 
 export function threadRoutes(app: App, ctx: Ctx, h: RouteHelpers) {
@@ -20,10 +23,15 @@ export function threadRoutes(app: App, ctx: Ctx, h: RouteHelpers) {
         response: { 200: PageOf(ThreadSchema) },
       },
     },
-    async (req) => {
-      const page = await svc.listThreads(viewer(req).id, decodeCursor(req.query.cursor), clampPageSize(req.query.page_size, 20, 100));
-      return cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, await svc.presentThreads(viewer(req), page.rows, origin(req)));
-    },
+    // Kept in the page cache (docs/perf.md) under the viewer's inbox, the viewer and every member shown.
+    (req, reply) =>
+      cachedPage(ctx.pages, ctx.config.publicBaseUrl, req, reply, async () => {
+        const me = viewer(req);
+        const page = await svc.listThreads(me.id, decodeCursor(req.query.cursor), clampPageSize(req.query.page_size, 20, 100));
+        const presented = await svc.presentThreads(me, page.rows, origin(req));
+        const members = presented.flatMap((t) => t.members.map((m) => userTag(m.user_id)));
+        return { body: cursorPage(req, ctx.config.publicBaseUrl, page.nextCursor, presented), tags: [inboxTag(me.id), userTag(me.id), ...members] };
+      }),
   );
 
   app.post(

@@ -38,9 +38,19 @@ const threadsOfMembers = prepared('messaging_threads_of_members', (db) =>
 
 const directKey = (a: number, b: number) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
+/**
+ * The page cache's tag of a user's thread list (threads/). A list also carries the tag of each member
+ * it shows, so a member's own write (an edit, a read receipt, leaving: all requests) drops it by
+ * itself; this one is for what changes lists that did not show the writer: a send (the thread moves
+ * up), a thread someone starts with the user, moderation.
+ */
+export const inboxTag = (userId: number) => `tl:${userId}`;
+
 export function createThreads(ctx: Ctx, send: (threadId: number, senderId: number, input: SendInput) => Promise<unknown>) {
   const db = () => ctx.db;
   const rt = () => ctx.services.realtime;
+  /** After a write: the thread lists of these users change (order, last message, unread counts, members). */
+  const inboxesChanged = (userIds: number[]) => ctx.pages.drop(userIds.map(inboxTag));
 
   const threadOfMemberInTurn = turnBatch(async (pairs: [number, number][]): Promise<(ThreadRow | null)[]> => {
     const rows = await threadsOfMembers(db()).execute({ threadIds: pairs.map((p) => p[0]), userIds: pairs.map((p) => p[1]) });
@@ -100,6 +110,7 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
       await tx.insert(threadMembers).values([{ threadId: thread.id, userId }, { threadId: thread.id, userId: targetId }]).onConflictDoNothing();
       return { thread, created: Boolean(inserted) };
     });
+    inboxesChanged([userId, targetId]);
     if (result.created && initialMessage?.trim()) await send(result.thread.id, userId, { body: initialMessage });
     return result;
   }
@@ -120,7 +131,7 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
     });
     // Members now see each other's presence on pages (authors' `online`). (A direct thread's creator
     // is one of its two: the request's own drop covers it.)
-    ctx.pages.drop(others.map(userTag));
+    ctx.pages.drop(others.map(userTag)); // (their lists too: they carry their owner's tag)
     if (input.initialMessage?.trim()) await send(thread.id, userId, { body: input.initialMessage });
     return { thread, created: true };
   }
@@ -168,6 +179,7 @@ export function createThreads(ctx: Ctx, send: (threadId: number, senderId: numbe
     memberIds,
     peerOf,
     listThreads,
+    inboxesChanged,
     getOrCreateDirect,
     createThread,
     leave,
