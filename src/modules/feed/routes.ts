@@ -50,7 +50,7 @@ export async function feedRoutes(app: App, ctx: Ctx, feed: FeedService) {
   }
 
   // Pages are kept in the page cache under the viewer, each post and each author: a write that
-  // changes any of them drops the page (docs/perf.md, "Rendered pages").
+  // changes any of them drops the page (docs/perf.md, "Rendered feed pages and thread lists").
   const tagsOf = (viewerId: number, rows: PostRow[]) => [userTag(viewerId), ...rows.flatMap((r) => [postTag(r.id), userTag(r.authorId)])];
   const serve = (req: FastifyRequest, reply: FastifyReply, build: () => Promise<{ rows: PostRow[]; body: unknown; keep: boolean }>) =>
     cachedPage(ctx.pages, ctx.config.publicBaseUrl, req, reply, async () => {
