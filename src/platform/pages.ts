@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { PubSub } from './pubsub.js';
-import { PageCache, type BuildMark, type PageCacheStats } from './http/page-cache.js';
+import { PageCache, type BuildMark } from './http/page-cache.js';
 
 export const PAGES_CHANNEL = 'pages:drop';
 /** The tag of everything a page shows of a user: their own pages as viewer, and them as author or member. */
@@ -30,7 +30,6 @@ export interface Pages {
   subscribed(): Promise<void>;
   /** Test hook: resolves once a drop of `tag` (or of everything) published elsewhere has been applied here. */
   delivered(tag: string): Promise<void>;
-  stats(): PageCacheStats;
 }
 
 export function createPages(opts: { ttlMs: number; maxBytes: number; pubsub: PubSub; log: Logger; metrics: Metrics }): Pages {
@@ -114,6 +113,5 @@ export function createPages(opts: { ttlMs: number; maxBytes: number; pubsub: Pub
       applied.on(tag, done);
       applied.on(ALL, done);
     }),
-    stats: () => cache.stats(),
   };
 }

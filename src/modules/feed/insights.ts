@@ -1,6 +1,7 @@
 // Insight cards (contract §4.10): a small named registry the card owners plug into. Providers read
 // what their jobs cached; the request path never computes a card.
 import type { Ctx } from '../../context.js';
+import { userTag } from '../../platform/pages.js';
 
 export const INSIGHT_KINDS = ['mentor', 'matrix', 'soulmatch'] as const;
 export type InsightKind = (typeof INSIGHT_KINDS)[number];
@@ -24,6 +25,10 @@ export function createInsights(ctx: Ctx) {
     /** e.g. `ctx.services.feed.registerInsightCard('mentor', (uid) => ctx.services.mentor.insightCard(uid))`. */
     register(kind: InsightKind, provider: InsightProvider, opts: InsightOptions = {}) {
       providers.set(kind, { provider, opts });
+    },
+    /** A card's owner, after writing a user's card: the first feed pages that show it are dropped. */
+    changed(userId: number) {
+      ctx.pages.drop([userTag(userId)]);
     },
     /** Today's cards for a viewer; a failing provider only loses its card. */
     async cardsFor(userId: number): Promise<Partial<Record<InsightKind, InsightCard>>> {

@@ -3,7 +3,6 @@ import { eq } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { lifePath } from './life-path.js';
 import { matrixAstroProfiles, matrixData } from './schema.js';
-import { userTag } from '../../platform/pages.js';
 
 export const MATRIX_JOBS = { insight: 'matrix.insight' } as const;
 export const INSIGHT_TTL_MS = 26 * 3_600_000;
@@ -84,7 +83,7 @@ export function createMatrixService(ctx: Ctx) {
     const lp = lifePath(await birthDateOf(userId));
     if (!lp) {
       await ctx.kv.set(matrixCardKey(userId), 'null', INSIGHT_TTL_MS);
-      ctx.pages.drop([userTag(userId)]); // the first feed page shows the card
+      ctx.services.feed.insights.changed(userId);
       return null;
     }
     const card = {
@@ -93,7 +92,7 @@ export function createMatrixService(ctx: Ctx) {
       cta: 'View matrix',
     };
     await ctx.kv.set(matrixCardKey(userId), JSON.stringify(card), INSIGHT_TTL_MS);
-    ctx.pages.drop([userTag(userId)]);
+    ctx.services.feed.insights.changed(userId);
     return card;
   }
 

@@ -10,7 +10,6 @@ import { prepared } from '../../platform/db/prepared.js';
 import { today } from './day.js';
 import { shorten } from './prompts.js';
 import { mentorSessions } from './schema.js';
-import { userTag } from '../../platform/pages.js';
 
 export type MentorCard = { title: string; subtitle: string; cta: string };
 
@@ -66,7 +65,7 @@ export function createInsightCard(ctx: Ctx) {
    */
   async function changed(userId: number) {
     await ctx.kv.set(versionKey(userId), randomUUID(), VERSION_TTL_MS).catch((err: unknown) => ctx.log.warn({ err }, 'mentor card version change failed'));
-    ctx.pages.drop([userTag(userId)]); // the first feed page shows the card
+    ctx.services.feed.insights.changed(userId);
   }
 
   return { read, changed };

@@ -294,10 +294,11 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
   async function hideMessage(messageId: number, hidden = true): Promise<boolean> {
     const r = await db().update(messages).set({ hidden }).where(eq(messages.id, messageId)).returning({ id: messages.id, threadId: messages.threadId, senderId: messages.senderId });
     if (!r.length) return false;
-    threadOps.inboxesChanged(await memberIds(r[0].threadId)); // (no member's request: moderation)
+    const members = await memberIds(r[0].threadId);
+    threadOps.inboxesChanged(members); // (no member's request: moderation)
     // Open chats drop it at once; the sender keeps it (marked hidden) like the post author does.
     if (hidden) {
-      const others = (await memberIds(r[0].threadId)).filter((id) => id !== r[0].senderId);
+      const others = members.filter((id) => id !== r[0].senderId);
       await rt().publishToUsers(others, { type: 'message.deleted', message_id: messageId, thread_id: r[0].threadId, reason: 'moderation' });
     }
     return true;

@@ -9,7 +9,6 @@ import { lifePath } from '../matrix/service.js';
 import { grantedExplainLevel } from './entitlement.js';
 import { soulmatchProfiles, soulmatchResults, soulmatchScores } from './schema.js';
 import { assignLens, calculate, diversify, explanationFor, isEmptyProfile, LENS_LABEL, LENS_REASON, timing, type ExplainLevel, type Lens, type MatchResult, type MatchSide } from './score.js';
-import { userTag } from '../../platform/pages.js';
 
 export const SOULMATCH_JOBS = { compute: 'soulmatch.compute', insight: 'soulmatch.insight' } as const;
 export type Mode = 'compat' | 'dating';
@@ -199,7 +198,7 @@ export function createSoulmatchService(ctx: Ctx) {
       ? { title: 'New SoulMatch connections', subtitle: `You resonate with ${top.map((r) => r.user.name || r.user.handle).join(', ')}.`, profiles: top.map((r) => ({ id: r.user.id, name: r.user.name || r.user.handle, avatarUrl: r.user.photo, score: r.score })), cta: 'View matches' }
       : null;
     await ctx.kv.set(soulmatchCardKey(userId), JSON.stringify(card), INSIGHT_TTL_MS);
-    ctx.pages.drop([userTag(userId)]); // the first feed page shows the card
+    ctx.services.feed.insights.changed(userId);
     return card;
   }
 

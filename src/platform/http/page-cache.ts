@@ -23,8 +23,6 @@ export interface BuildMark {
 }
 
 export interface PageCacheStats {
-  hits: number;
-  misses: number;
   entries: number;
   bytes: number;
 }
@@ -39,7 +37,6 @@ export class PageCache {
   private dropped = new Map<string, number>();
   private droppedBefore = new Map<string, number>();
   private rotatedAt: number;
-  private stats_ = { hits: 0, misses: 0 };
 
   constructor(
     private readonly ttlMs: number,
@@ -61,11 +58,9 @@ export class PageCache {
       // Least recently used first: a hit moves the entry to the end.
       this.entries.delete(key);
       this.entries.set(key, e);
-      this.stats_.hits++;
       return e.body;
     }
     if (e) this.remove(key, e);
-    this.stats_.misses++;
     return undefined;
   }
 
@@ -126,7 +121,7 @@ export class PageCache {
   }
 
   stats(): PageCacheStats {
-    return { ...this.stats_, entries: this.entries.size, bytes: this.bytes };
+    return { entries: this.entries.size, bytes: this.bytes };
   }
 
   private remove(key: string, e: Entry) {
