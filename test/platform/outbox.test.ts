@@ -50,15 +50,28 @@ describe('events commit with their change', () => {
     const res = await a.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'outbox hello' } });
     expect(res.statusCode).toBe(201);
     const id = res.json().id as number;
-    // Claimed and relayed before the response went out (the request's scope), not only by drain();
-    // marking it delivered follows the response, batched with other requests' events.
-    const [early] = (await rowsNamed('post.created')).filter((r) => (r.payload as { postId: number }).postId === id);
-    expect(early.attempts).toBe(1);
+    // Committed with the post; its listeners (fan-out, search, notifications: background work) run
+    // after the response, in the loop's next pass.
+    expect((await rowsNamed('post.created')).filter((r) => (r.payload as { postId: number }).postId === id)).toHaveLength(1);
     await t.drain();
     const rows = (await rowsNamed('post.created')).filter((r) => (r.payload as { postId: number }).postId === id);
     expect(rows).toHaveLength(1);
     expect(rows[0].deliveredAt).not.toBeNull();
     expect(rows[0].attempts).toBe(1);
+  });
+
+  it('an event with a listener the client\'s next read depends on is relayed before the response', async () => {
+    const [a, b] = await Promise.all([t.user(), t.user()]);
+    const res = await a.req({ method: 'POST', url: `/api/v1/users/${b.id}/follow/`, body: {} });
+    expect(res.statusCode).toBeLessThan(300);
+    // user.followed drops both users' cached rows (their counters): claimed and relayed in the
+    // request's scope, not only by drain(); marking it delivered follows the response, batched.
+    const [early] = (await rowsNamed('user.followed')).filter((r) => (r.payload as { followerId: number; followeeId: number }).followeeId === b.id);
+    expect(early.attempts).toBe(1);
+    await t.drain();
+    const [row] = (await rowsNamed('user.followed')).filter((r) => (r.payload as { followeeId: number }).followeeId === b.id);
+    expect(row.deliveredAt).not.toBeNull();
+    expect(row.attempts).toBe(1);
   });
 
   it('a rolled-back transaction leaves no event behind', async () => {

@@ -63,6 +63,14 @@ describe('POST posts/', () => {
     expect(events).toContainEqual({ name: 'post.created', payload: { postId: p.id, authorId: alice.id, text: 'Hello **world**', visibility: 'public' } });
   });
 
+  it('answers with what its author reads back (its facts are not queried for the answer)', async () => {
+    const made = await createPost(carol, { text: 'read me back' });
+    expect(made.statusCode).toBe(201);
+    const read = await carol.req({ url: `/api/v1/posts/${made.json().id}/` });
+    expect(read.statusCode).toBe(200);
+    expect(made.json()).toEqual(read.json());
+  });
+
   it.each([
     [{ text: '' }, 'text'],
     [{ text: '   ' }, 'text'],

@@ -72,6 +72,11 @@ export function createForYou(ctx: Ctx) {
 
   /** Drops a viewer's reused first pages (after their own post, like, comment or follow change). */
   const invalidate = (viewerId: number) => ctx.kv.del(firstPageKey(viewerId, false), firstPageKey(viewerId, true));
+  /** The same for several viewers in one command. */
+  const invalidateMany = async (viewerIds: number[]) => {
+    const ids = [...new Set(viewerIds)];
+    if (ids.length) await ctx.kv.del(...ids.flatMap((id) => [firstPageKey(id, false), firstPageKey(id, true)]));
+  };
 
-  return { page, invalidate };
+  return { page, invalidate, invalidateMany };
 }

@@ -5,6 +5,7 @@ import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/index.js';
 import { cteColumns } from '../../platform/db/cte.js';
 import { prepared } from '../../platform/db/prepared.js';
+import { batchJobId } from '../../platform/events.js';
 import type { Ctx } from '../../context.js';
 import type { UploadedFile } from '../../platform/http/multipart.js';
 import { sniffMedia } from '../../platform/storage/sniff.js';
@@ -219,8 +220,7 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
   async function scheduleReminders(events: { payload: MessageCreatedEvent; meta: { id: number } }[]) {
     const items = events.flatMap(({ payload: e }) => e.recipientIds.map((r): [number, number] => [e.messageId, r]));
     if (!items.length) return;
-    const ids = events.map((e) => e.meta.id);
-    await ctx.queue.enqueue<ReminderJob>(REMINDER_JOB, { items }, { delayMs: REMINDER_DELAY_MS, jobId: `msg-unread-${ids[0]}-${ids[ids.length - 1]}-${ids.length}` });
+    await ctx.queue.enqueue<ReminderJob>(REMINDER_JOB, { items }, { delayMs: REMINDER_DELAY_MS, jobId: batchJobId('msg-unread', events) });
   }
 
   /**

@@ -1,5 +1,6 @@
 // Queue jobs and event subscriptions of the notifications module.
 import type { Ctx } from '../../context.js';
+import { batchJobId } from '../../platform/events.js';
 import { NOTIFICATION_CREATED, NOTIFICATION_JOBS, type NotificationCreatedEvent } from './service.js';
 import { createEventHandler, SUBSCRIBED_EVENTS } from './listeners.js';
 import { parseMentions } from './delivery.js';
@@ -23,9 +24,6 @@ interface EmailJob {
   notificationIds?: number[];
   notificationId?: number;
 }
-
-/** A job id for one batch of events: the same batch redelivered queues its job once. */
-const batchId = (prefix: string, ids: number[]) => `${prefix}-${ids[0]}-${ids[ids.length - 1]}-${ids.length}`;
 
 export function notificationJobs(ctx: Ctx) {
   const handler = createEventHandler(ctx);
@@ -54,13 +52,18 @@ export function notificationJobs(ctx: Ctx) {
   // Listeners stay cheap: they only enqueue, a job per relay batch (a job per event cost the queue
   // more than the work: one follows every unread message); lookups and inserts happen in the job.
   // A new post notifies only the people it mentions: one without a mention queues nothing.
+  // Nothing the acting client reads next depends on these jobs: they are queued after the response.
   for (const event of SUBSCRIBED_EVENTS) {
-    ctx.events.onBatch<Record<string, unknown>>(event, async (batch) => {
-      const todo = event === 'post.created' ? batch.filter((e) => parseMentions(e.payload.text).length) : batch;
-      if (!todo.length) return;
-      const events = todo.map((e) => ({ event, payload: e.payload }));
-      await ctx.queue.enqueue<EventJob>(NOTIFICATION_JOBS.event, { events }, { jobId: batchId(`notify-${event.replace('.', '_')}`, todo.map((e) => e.meta.id)) });
-    });
+    ctx.events.onBatch<Record<string, unknown>>(
+      event,
+      async (batch) => {
+        const todo = event === 'post.created' ? batch.filter((e) => parseMentions(e.payload.text).length) : batch;
+        if (!todo.length) return;
+        const events = todo.map((e) => ({ event, payload: e.payload }));
+        await ctx.queue.enqueue<EventJob>(NOTIFICATION_JOBS.event, { events }, { jobId: batchJobId(`notify-${event.replace('.', '_')}`, todo) });
+      },
+      { afterResponse: true },
+    );
   }
   ctx.events.onBatch<NotificationCreatedEvent>(NOTIFICATION_CREATED, async (batch) => {
     const push = batch.filter((e) => e.payload.push);
@@ -68,11 +71,11 @@ export function notificationJobs(ctx: Ctx) {
     const jobs: Promise<void>[] = [];
     if (push.length) {
       const items = push.map((e) => ({ notificationId: e.payload.notificationId, userId: e.payload.userId }));
-      jobs.push(ctx.queue.enqueue<PushJob>(NOTIFICATION_JOBS.push, { items }, { jobId: batchId('push-batch', push.map((e) => e.meta.id)) }));
+      jobs.push(ctx.queue.enqueue<PushJob>(NOTIFICATION_JOBS.push, { items }, { jobId: batchJobId('push-batch', push) }));
     }
     if (email.length) {
       const notificationIds = email.map((e) => e.payload.notificationId);
-      jobs.push(ctx.queue.enqueue<EmailJob>(NOTIFICATION_JOBS.email, { notificationIds }, { jobId: batchId('email-batch', email.map((e) => e.meta.id)) }));
+      jobs.push(ctx.queue.enqueue<EmailJob>(NOTIFICATION_JOBS.email, { notificationIds }, { jobId: batchJobId('email-batch', email) }));
     }
     await Promise.all(jobs);
   });

@@ -42,6 +42,16 @@ export function factsFor(row: PostRow, viewerId: number | null): PostFacts | und
   return f && f.viewerId === viewerId ? f : undefined;
 }
 export const attachAuthor = (row: PostRow, author: UserRow) => attach(row, AUTHOR, author);
+
+/**
+ * The facts of a post without media, for its author, as it is written: known without a query (no
+ * likes, gifts or media yet; no one follows, blocks or shares a thread with themselves), in the
+ * page query's version format.
+ */
+export function attachNewPostFacts(row: PostRow) {
+  const facts: PostFacts = { viewerId: row.authorId, liked: false, following: false, blocked: false, peer: false, version: `${row.updatedAt.getTime()}|0:0|0|0`, noParts: true };
+  attach(row, FACTS, facts);
+}
 export const attachedAuthor = (row: PostRow) => (row as Carrier)[AUTHOR];
 
 export function createPageFacts(ctx: Ctx) {

@@ -11,7 +11,7 @@ import type { UserRow } from '../users/schema.js';
 import { commentMedia, comments, postMedia, posts, type PostRow, type Visibility } from './schema.js';
 import { isVisible, viewerGraph, type ViewerGraph } from './visibility.js';
 import { createPostLists } from './post-lists.js';
-import { attachAuthor, createPageFacts, factsFor } from './page-facts.js';
+import { attachAuthor, attachNewPostFacts, createPageFacts, factsFor } from './page-facts.js';
 import { SOCIAL_EVENTS, type PostCreatedEvent, type PostUpdatedEvent, type PostDeletedEvent } from './events.js';
 import { MAX_IMAGES, type NewPost, postNotFound } from './rules.js';
 import { dropPostPages } from './page-tags.js';
@@ -131,8 +131,16 @@ export function createPosts(ctx: Ctx) {
       await media().discard(stored.map((s) => s.key));
       throw err;
     }
+    await authorPosted(author.id);
     return post;
   }
+
+  /**
+   * The author's next reads show their new post: their cached row (users/me's posts_count, on every
+   * instance) and their reused for_you page go before the answer. post.created's listeners, the
+   * followers' timelines among them, run after it (docs/events.md) and drop these again.
+   */
+  const authorPosted = (authorId: number) => Promise.all([users().postsCountChanged(authorId), ctx.services.feed.forYou.invalidate(authorId)]);
 
   /**
    * A post without media in one statement: the post, the author's posts_count and post.created
@@ -152,8 +160,10 @@ export function createPosts(ctx: Ctx) {
   });
   async function insertTextPost(values: Required<Pick<typeof posts.$inferInsert, 'authorId' | 'text' | 'visibility' | 'language' | 'hasVideo'>>): Promise<PostRow> {
     const [row] = await textPostStatement(db()).execute(values);
-    users().postsCountChanged(values.authorId);
     ctx.events.emitted(SOCIAL_EVENTS.postCreated, [row.eventId]);
+    await authorPosted(values.authorId);
+    // (its own answer presents it without the page query)
+    attachNewPostFacts(row.post);
     return row.post;
   }
 

@@ -304,8 +304,11 @@ export function createAccounts(ctx: Ctx) {
     return q.$with(alias).as(q.update(users).set(postsCountBy(delta)).where(and(eq(users.id, userId), when)).returning({ id: users.id }));
   }
 
-  /** After a prepared statement with postsCountCte() ran for `userId` (the session cache drops its row). */
-  function postsCountChanged(_userId: number) {}
+  /**
+   * After a statement with postsCountCte() (or adjustPostsCount()) for `userId` committed: the
+   * session cache drops their row on every instance, so their next read shows the new count.
+   */
+  async function postsCountChanged(_userId: number): Promise<void> {}
 
   async function findByEmail(email: string): Promise<UserRow | null> {
     const [u] = await db().select().from(users).where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`).limit(1);

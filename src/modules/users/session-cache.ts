@@ -6,7 +6,7 @@
 // password change, suspension and session revocation; user.deactivated / user.updated; the follow
 // and post counters on the user row) are handled wherever the outbox relays them: that process
 // drops the user's entries at once and publishes the user ids on the `auth:sessions` pub/sub
-// channel, so every instance drops them as soon as the message arrives. The TTL bounds staleness
+// channel, so every other instance drops them as soon as the message arrives. The TTL bounds staleness
 // even if a pub/sub message is lost (Redis reconnecting): revocation takes effect everywhere within
 // a second. An instance subscribes on its first resolution and does not use the cache until the
 // subscription is confirmed.
@@ -14,6 +14,7 @@
 // The same invalidations keep a second cache of user rows for the read paths that present users
 // (getManyForDisplay: post authors, thread members, message senders), so a page of posts or threads
 // does not read its authors from PostgreSQL on every request.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Ctx } from '../../context.js';
 import type { TokenClaims } from '../../platform/auth/tokens.js';
@@ -53,7 +54,7 @@ interface CachedUsers {
   getMany: RowsById;
   getManyForDisplay: RowsById;
   adjustPostsCount(userId: number, ...rest: never[]): Promise<void>;
-  postsCountChanged(userId: number): void;
+  postsCountChanged(userId: number): Promise<void>;
 }
 
 /**
@@ -67,20 +68,23 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
   // One entry per user (session id 0 is never a real session's); a missing user is not kept.
   const rows = new SessionCache<UserRow | null>(ttlMs, maxUsers, Date.now, lookups('user_rows'));
   const applied = new EventEmitter().setMaxListeners(0);
+  const self = randomUUID();
   let ready = false;
   let subscribing: Promise<void> | null = null;
   // Subscribed on the first resolution, so one-shot commands (migrate, seed-demo) never subscribe.
   const subscribe = () =>
     (subscribing ??= ctx.pubsub
       .subscribe(SESSION_CHANNEL, (message) => {
-        let ids: unknown;
+        let m: { from?: unknown; users?: unknown };
         try {
-          ids = (JSON.parse(message) as { users?: unknown }).users;
+          m = JSON.parse(message) as typeof m;
         } catch {
           return;
         }
+        const ids = m.users;
         if (!Array.isArray(ids)) return;
-        for (const id of ids) if (typeof id === 'number') dropLocal(id);
+        // (this instance dropped its own before publishing; loads in flight then were voided)
+        if (m.from !== self) for (const id of ids) if (typeof id === 'number') dropLocal(id);
         for (const id of ids) if (typeof id === 'number') applied.emit(String(id));
       })
       .then(
@@ -104,7 +108,7 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
       for (const id of userIds) dropLocal(id);
       // Rendered pages show users too (as viewers, authors, members): they go with them.
       ctx.pages.drop(userIds.map(userTag));
-      await ctx.pubsub.publish(SESSION_CHANNEL, JSON.stringify({ users: userIds }));
+      await ctx.pubsub.publish(SESSION_CHANNEL, JSON.stringify({ from: self, users: userIds }));
     },
     delivered(userId) {
       return new Promise((resolve) => applied.once(String(userId), () => resolve()));
@@ -144,10 +148,10 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
     return service.adjustPostsCount(userId, ...rest);
   }) as S['adjustPostsCount'];
   // (a statement with postsCountCte() is built once, for no one in particular: its caller reports the
-  // change once it ran)
-  const postsCountChanged = (userId: number) => {
-    rows.invalidateUser(userId);
-    service.postsCountChanged(userId);
+  // change once it committed; the writer's next request may reach any instance)
+  const postsCountChanged = async (userId: number) => {
+    await handle.invalidate([userId]);
+    await service.postsCountChanged(userId);
   };
   return { ...service, resolveSession, getManyForDisplay, adjustPostsCount, postsCountChanged };
 }
@@ -162,7 +166,10 @@ export function sessionCacheJobs(ctx: Ctx) {
   ctx.events.on<{ reactivated?: boolean }>(USER_EVENTS.updated, (e) => (e.reactivated ? ctx.pages.dropAll() : undefined), { key: 'users.pages:reactivated' });
   // The user row carries the follower/following/post counters users/me/ shows.
   for (const name of [USER_EVENTS.followed, USER_EVENTS.unfollowed]) ctx.events.on<FollowEvent>(name, (e) => drop([e.followerId, e.followeeId]), key(name));
-  for (const name of ['post.created', 'post.deleted']) ctx.events.on<{ authorId: number }>(name, (e) => drop([e.authorId]), key(name));
+  ctx.events.on<{ authorId: number }>('post.deleted', (e) => drop([e.authorId]), key('post.deleted'));
+  // The author's own instance dropped it as the post was written (postsCountChanged); this reaches
+  // the others, a relay pass's authors in one message, after the response.
+  ctx.events.onBatch<{ authorId: number }>('post.created', (batch) => drop([...new Set(batch.map((e) => e.payload.authorId))]), { ...key('post.created'), afterResponse: true });
 }
 
 /**

@@ -22,7 +22,10 @@ export const outbox = pgTable(
     lastError: text('last_error'),
   },
   (t) => [
-    index('outbox_pending_idx').on(t.nextAttemptAt, t.id).where(sql`${t.deliveredAt} is null`),
+    // The claim walks pending rows in id order (ORDER BY id LIMIT), next_attempt_at a filter. Not
+    // indexing next_attempt_at lets a claim's lease be a HOT update (no new index entries) where the
+    // page has room (fillfactor, migrations/0021).
+    index('outbox_pending_id_idx').on(t.id).where(sql`${t.deliveredAt} is null`),
     index('outbox_delivered_idx').on(t.deliveredAt).where(sql`${t.deliveredAt} is not null`),
   ],
 );
