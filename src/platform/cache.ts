@@ -29,7 +29,11 @@ export interface KeyValue {
    * the list. One round trip whatever the list's length (a Lua script in Redis).
    */
   listRangeAround(key: string, value: string, before: number, after: number): Promise<{ start: number; length: number; values: string[] } | null>;
-  /** `listPush` of the same values onto many lists in one round trip (a pipeline in Redis). */
+  /**
+   * The same values onto the head of many lists, each capped at `maxLen`, in one round trip. A value
+   * already among a list's newest PUSH_MANY_HEAD entries is not pushed there again (a redelivered
+   * fan-out), which costs a bounded look, not a scan of the whole list.
+   */
   listPushMany(keys: string[], values: string[], maxLen: number): Promise<void>;
   /** `listRemove` of one value from many lists in one round trip. */
   listRemoveMany(keys: string[], value: string): Promise<void>;
@@ -42,6 +46,9 @@ export interface KeyValue {
   exists(key: string): Promise<boolean>;
   ping(): Promise<boolean>;
 }
+
+/** How far from a list's head listPushMany looks for a value it would push again. */
+export const PUSH_MANY_HEAD = 64;
 
 interface Entry {
   value: string | string[] | Map<string, string>;
@@ -136,7 +143,15 @@ export class MemoryKeyValue implements KeyValue {
     this.put(key, { value: list, expiresAt: e?.expiresAt ?? null });
   }
   async listPushMany(keys: string[], values: string[], maxLen: number) {
-    for (const k of keys) await this.listPush(k, values, maxLen);
+    for (const k of keys) {
+      const e = this.live(k);
+      const head = (Array.isArray(e?.value) ? e.value : []).slice(0, PUSH_MANY_HEAD);
+      const fresh = values.filter((v) => !head.includes(v));
+      if (!fresh.length) continue;
+      const list = [...fresh, ...(Array.isArray(e?.value) ? e.value : [])];
+      if (list.length > maxLen) list.length = maxLen;
+      this.put(k, { value: list, expiresAt: e?.expiresAt ?? null });
+    }
   }
   async listRemoveMany(keys: string[], value: string) {
     for (const k of keys) await this.listRemove(k, value);
@@ -232,10 +247,9 @@ export class RedisKeyValue implements KeyValue {
   }
   async listPushMany(keys: string[], values: string[], maxLen: number) {
     if (!keys.length || !values.length) return;
-    // Idempotent, like listPush: a redelivered event moves its values to the head, never doubles them.
     // LPUSH reverses its arguments: the last value goes first so values[0] ends up at the head.
     const rev = [...values].reverse();
-    await this.scripts.slPushMany(keys.length, ...keys.map((k) => this.k(k)), String(maxLen), ...rev);
+    await this.scripts.slPushMany(keys.length, ...keys.map((k) => this.k(k)), String(maxLen), String(PUSH_MANY_HEAD), ...rev);
   }
   async listRemoveMany(keys: string[], value: string) {
     if (!keys.length) return;

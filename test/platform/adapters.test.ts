@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { createPlatform, type Platform } from '../../src/platform/index.js';
 import { openPglite } from '../../src/platform/db/index.js';
 import { createLogger } from '../../src/platform/log.js';
+import { PUSH_MANY_HEAD } from '../../src/platform/cache.js';
 import { SERVER_MODE, TEST_REDIS_URL } from '../support/mode.js';
 import { TEST_JWT_KEY } from '../support/app.js';
 
@@ -28,17 +29,25 @@ describe(`adapters (${SERVER_MODE ? 'redis' : 'memory'})`, () => {
     expect(await p.kv.listRange('l', 0, -1)).toEqual(['5', '4', '3', '2']);
     await p.kv.listRemove('l', '4');
     expect(await p.kv.listRange('l', 0, 1)).toEqual(['5', '3']);
-    // Many lists at once (a fan-out page): each as listPush would leave it; a value pushed again moves
-    // to the head instead of doubling, and each list keeps its cap.
+    // Many lists at once (a fan-out page): pushed at the head, each list keeping its cap; a value
+    // already near a list's head (a redelivered fan-out) is not pushed there again.
     await p.kv.listPush('m1', ['b', 'a'], 3);
     await p.kv.listPushMany(['m1', 'm2', 'l'], ['c'], 3);
     await p.kv.listPushMany(['m1', 'm2'], ['a', 'd'], 3);
-    expect(await p.kv.listRange('m1', 0, -1)).toEqual(['a', 'd', 'c']);
+    expect(await p.kv.listRange('m1', 0, -1)).toEqual(['d', 'c', 'b']);
     expect(await p.kv.listRange('m2', 0, -1)).toEqual(['a', 'd', 'c']);
     expect(await p.kv.listRange('l', 0, -1)).toEqual(['c', '5', '3']);
+    await p.kv.listPushMany(['m2'], ['d'], 3);
     await p.kv.listPushMany([], ['x'], 3);
     await p.kv.listPushMany(['m2'], [], 3);
     expect(await p.kv.listRange('m2', 0, -1)).toEqual(['a', 'd', 'c']);
+    // The look is bounded: past the newest PUSH_MANY_HEAD entries a value is pushed again (pages
+    // read a timeline's ids as a set).
+    const long = Array.from({ length: PUSH_MANY_HEAD + 1 }, (_, i) => `v${i}`);
+    await p.kv.listPush('long', long, 1000);
+    await p.kv.listPushMany(['long'], [`v${PUSH_MANY_HEAD - 1}`, `v${PUSH_MANY_HEAD}`], 1000);
+    expect(await p.kv.listRange('long', 0, 0)).toEqual([`v${PUSH_MANY_HEAD}`]);
+    expect(await p.kv.listRange('long', 0, -1)).toHaveLength(PUSH_MANY_HEAD + 2);
     // The entries around a value, found in the store: clipped at both ends, null when absent.
     await p.kv.listPush('w', ['9', '8', '7', '6', '5', '4', '3'], 10);
     expect(await p.kv.listRangeAround('w', '5', 2, 1)).toEqual({ start: 2, length: 7, values: ['7', '6', '5', '4'] });

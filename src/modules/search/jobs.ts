@@ -12,10 +12,8 @@ type IndexPostJob = PostRef | { posts: PostRef[] };
 
 export function defineSearchJobs(ctx: Ctx, search: SearchService) {
   ctx.queue.define<{ userId: number }>(SEARCH_JOBS.indexUser, ({ userId }) => search.indexUser(userId));
-  // One job per post edit; one per relay batch of new posts (their reads share statements).
-  ctx.queue.define<IndexPostJob>(SEARCH_JOBS.indexPost, async (job) => {
-    await Promise.all(('posts' in job ? job.posts : [job]).map(({ postId, authorId }) => search.indexPost(postId, authorId)));
-  });
+  // One job per post edit; one per relay batch of new posts.
+  ctx.queue.define<IndexPostJob>(SEARCH_JOBS.indexPost, (job) => search.indexPosts('posts' in job ? job.posts : [job]));
   ctx.queue.define<{ postId: number }>(SEARCH_JOBS.removePost, ({ postId }) => search.removePost(postId));
 
   const user = (e: { userId: number }) => ctx.queue.enqueue(SEARCH_JOBS.indexUser, { userId: e.userId });

@@ -63,6 +63,20 @@ export function createSearchService(ctx: Ctx) {
       return (await social().postExists(postId)) ? 'keep' : 'remove';
     });
 
+  /**
+   * New posts of one relay batch: read together (the page query answers a turn's reads at once),
+   * written in one statement, read again together; a post missing or changed meanwhile goes through
+   * converge() on its own.
+   */
+  async function indexPosts(refs: { postId: number; authorId: number }[]) {
+    if (refs.length < 2) return Promise.all(refs.map((r) => indexPost(r.postId, r.authorId))).then(() => undefined);
+    const read = () => Promise.all(refs.map((r) => social().getPost(r.authorId, r.postId).then((p) => (p ? postDoc(p) : null))));
+    const first = await read();
+    await (await backend()).upsertMany(first.filter((d): d is PostDoc => d !== null));
+    const again = await read();
+    await Promise.all(refs.map((r, i) => (first[i] && isDeepStrictEqual(first[i], again[i]) ? undefined : indexPost(r.postId, r.authorId))));
+  }
+
   async function removePost(postId: number) {
     await (await backend()).remove('post', postId);
   }
@@ -111,6 +125,7 @@ export function createSearchService(ctx: Ctx) {
   return {
     indexUser,
     indexPost,
+    indexPosts,
     removePost,
     searchUsers,
     searchPosts,
