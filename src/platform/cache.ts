@@ -145,10 +145,11 @@ export class MemoryKeyValue implements KeyValue {
   async listPushMany(keys: string[], values: string[], maxLen: number) {
     for (const k of keys) {
       const e = this.live(k);
-      const head = (Array.isArray(e?.value) ? e.value : []).slice(0, PUSH_MANY_HEAD);
+      const current = Array.isArray(e?.value) ? e.value : [];
+      const head = current.slice(0, PUSH_MANY_HEAD);
       const fresh = values.filter((v) => !head.includes(v));
       if (!fresh.length) continue;
-      const list = [...fresh, ...(Array.isArray(e?.value) ? e.value : [])];
+      const list = [...fresh, ...current];
       if (list.length > maxLen) list.length = maxLen;
       this.put(k, { value: list, expiresAt: e?.expiresAt ?? null });
     }

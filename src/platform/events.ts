@@ -25,14 +25,7 @@ import * as store from './outbox/store.js';
 import type { Claimed, DueFilter } from './outbox/store.js';
 import { ListenerRegistry, type EventMeta, type ListenOptions, type Outcome } from './outbox/listeners.js';
 
-export type { EventMeta } from './outbox/listeners.js';
-
-/**
- * A job id for the work of one batch of events (onBatch): its first and last event ids and its size,
- * so the same batch redelivered queues its job once.
- */
-export const batchJobId = (prefix: string, events: { meta: { id: number } }[]) =>
-  `${prefix}-${events[0].meta.id}-${events[events.length - 1].meta.id}-${events.length}`;
+export { batchJobId, type EventMeta } from './outbox/listeners.js';
 
 export interface OutboxOptions {
   pollMs: number;

@@ -70,13 +70,12 @@ export function createForYou(ctx: Ctx) {
     return { rows, next: anchor && end < ids.length ? { anchor, at, offset: end } : null };
   }
 
-  /** Drops a viewer's reused first pages (after their own post, like, comment or follow change). */
-  const invalidate = (viewerId: number) => ctx.kv.del(firstPageKey(viewerId, false), firstPageKey(viewerId, true));
-  /** The same for several viewers in one command. */
+  /** Drops viewers' reused first pages (after their own post, like, comment or follow change), in one command. */
   const invalidateMany = async (viewerIds: number[]) => {
     const ids = [...new Set(viewerIds)];
     if (ids.length) await ctx.kv.del(...ids.flatMap((id) => [firstPageKey(id, false), firstPageKey(id, true)]));
   };
+  const invalidate = (viewerId: number) => invalidateMany([viewerId]);
 
   return { page, invalidate, invalidateMany };
 }

@@ -47,8 +47,8 @@ export function defineFeedJobs(ctx: Ctx, timeline: Timeline, forYou: FeedService
 
   // for_you first pages are reused for a minute; the people whose view just changed see it at once.
   ctx.events.onBatch<PostCreatedEvent>(SOCIAL_EVENTS.postCreated, (batch) => forYou.invalidateMany(batch.map((e) => e.payload.authorId)), afterResponse);
-  ctx.events.on<PostLikedEvent>(SOCIAL_EVENTS.postLiked, (e) => Promise.all([forYou.invalidate(e.userId), forYou.invalidate(e.authorId)]).then(() => undefined));
-  ctx.events.on<CommentCreatedEvent>(SOCIAL_EVENTS.commentCreated, (e) => Promise.all([forYou.invalidate(e.authorId), forYou.invalidate(e.postAuthorId)]).then(() => undefined));
+  ctx.events.on<PostLikedEvent>(SOCIAL_EVENTS.postLiked, (e) => forYou.invalidateMany([e.userId, e.authorId]));
+  ctx.events.on<CommentCreatedEvent>(SOCIAL_EVENTS.commentCreated, (e) => forYou.invalidateMany([e.authorId, e.postAuthorId]));
   ctx.events.on<FollowEvent>(USER_EVENTS.followed, (e) => forYou.invalidate(e.followerId));
   ctx.events.on<FollowEvent>(USER_EVENTS.unfollowed, (e) => forYou.invalidate(e.followerId));
 }

@@ -69,7 +69,10 @@ export function createSearchService(ctx: Ctx) {
    * converge() on its own.
    */
   async function indexPosts(refs: { postId: number; authorId: number }[]) {
-    if (refs.length < 2) return Promise.all(refs.map((r) => indexPost(r.postId, r.authorId))).then(() => undefined);
+    if (refs.length < 2) {
+      for (const r of refs) await indexPost(r.postId, r.authorId);
+      return;
+    }
     const read = () => Promise.all(refs.map((r) => social().getPost(r.authorId, r.postId).then((p) => (p ? postDoc(p) : null))));
     const first = await read();
     await (await backend()).upsertMany(first.filter((d): d is PostDoc => d !== null));

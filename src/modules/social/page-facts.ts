@@ -36,6 +36,9 @@ const attach = (row: PostRow, key: symbol, value: unknown) => Object.definePrope
 
 const bool = (v: unknown) => v === true || v === 't' || v === 1;
 
+/** The presented-post cache's version of a post: its edit time and its parts' (media links, their newest edit, gifts). */
+const versionOf = (updatedAt: Date, links: string, media: string, gifts: string) => `${updatedAt.getTime()}|${links}|${media}|${gifts}`;
+
 /** The facts loaded for this row object, when they were loaded for this viewer. */
 export function factsFor(row: PostRow, viewerId: number | null): PostFacts | undefined {
   const f = (row as Carrier)[FACTS];
@@ -49,7 +52,7 @@ export const attachAuthor = (row: PostRow, author: UserRow) => attach(row, AUTHO
  * page query's version format.
  */
 export function attachNewPostFacts(row: PostRow) {
-  const facts: PostFacts = { viewerId: row.authorId, liked: false, following: false, blocked: false, peer: false, version: `${row.updatedAt.getTime()}|0:0|0|0`, noParts: true };
+  const facts: PostFacts = { viewerId: row.authorId, liked: false, following: false, blocked: false, peer: false, version: versionOf(row.updatedAt, '0:0', '0', '0'), noParts: true };
   attach(row, FACTS, facts);
 }
 export const attachedAuthor = (row: PostRow) => (row as Carrier)[AUTHOR];
@@ -127,7 +130,7 @@ export function createPageFacts(ctx: Ctx) {
         following: bool(fFollowing),
         blocked: bool(fBlocked),
         peer: bool(fPeer),
-        version: `${post.updatedAt.getTime()}|${fLinks}|${fMedia}|${fGifts}`,
+        version: versionOf(post.updatedAt, fLinks, fMedia, fGifts),
         noParts: fLinks === '0:0' && fGifts === '0',
       });
       found.set(keyOf(fViewer, post.id), post);

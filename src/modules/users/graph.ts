@@ -185,7 +185,7 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
   /** Either side's pages and reused for_you rankings may show (or now hide) the other's posts. */
   async function blocksChanged(userId: number, targetId: number) {
     ctx.pages.drop([userTag(userId), userTag(targetId)]);
-    await Promise.all([ctx.services.feed.forYou.invalidate(userId), ctx.services.feed.forYou.invalidate(targetId)]);
+    await ctx.services.feed.forYou.invalidateMany([userId, targetId]);
   }
 
   async function block(userId: number, targetId: number) {

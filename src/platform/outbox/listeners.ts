@@ -10,6 +10,13 @@ export interface EventMeta {
   name: string;
 }
 
+/**
+ * A job id for the work of one batch of events (onBatch): its first and last event ids and its size,
+ * so the same batch redelivered queues its job once.
+ */
+export const batchJobId = (prefix: string, events: { meta: { id: number } }[]) =>
+  `${prefix}-${events[0].meta.id}-${events[events.length - 1].meta.id}-${events.length}`;
+
 type Listener = (payload: any, meta: EventMeta) => Promise<void> | void;
 type BatchListener = (events: { payload: any; meta: EventMeta }[]) => Promise<void> | void;
 type Registered = { key: string; fn: Listener; batch: false } | { key: string; fn: BatchListener; batch: true };
