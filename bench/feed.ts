@@ -242,8 +242,8 @@ delivered after the answer, batched), and the post presented (viewer query, auth
 per post (the followers' page, and for search the post as its author sees it, the author, the document's upsert). \`threads/\` is one prepared statement: the page, each thread's last message (one index
 probe) and unread count by lateral joins, and a row per member with whether the viewer follows them (the people's rows cached); the
 benchmark analyzes its threads after writing them (autovacuum is off on this machine). A message send checks membership, blocks and the
-recipient (prepared statements, the last two side by side, each shared by the sends of the same turn), writes the message, the thread's time and its event in one
-prepared statement, and presents the frame and the answer from one set of queries (the sender's row cached): 4 queries alone, fewer under load; its event's listeners (moderation,
+recipient's policy, writes the message, the thread's time and its event in one
+prepared statement, and presents the frame and the answer from one set of queries (the sender's row cached): 1 query; its event's listeners (moderation,
 unread reminder) only queue background work, so the relay loop takes it after the answer; a send with a \`client_uuid\` dedupes in
 its statement (no look-up before it). Until 2026-12-01 one user posted and sent on all 100 connections, into one thread: every statement
 then waited for the one before to release that user's or thread's row (\`posts_count\`, the thread's \`updated_at\`), and that lock, not

@@ -571,9 +571,9 @@ SelfLink HTTP statuses: ${statusNote}.
   at the same rates. The process completes about ${RATES.map((_, i) => fmt(slM.phases[i].deliveredRate)).join(' / ')} messages/s (the "completed" row); beyond that requests queue
   (open loop, up to ${MAX_IN_FLIGHT} in flight, the rest not issued), so the latencies above are queueing time and "sent"
   is only what the cap let through. Per message the one \`serve\` process verifies the JWT and loads the session,
-  counts rate-limit buckets in Redis, checks thread membership, blocks and the recipient (lookups shared by the
-  sends of one turn), writes the message, the thread's time and \`message.created\` in one prepared statement (which
-  also dedupes the \`client_uuid\`), presents the
+  counts rate-limit buckets in Redis, then checks thread membership, blocks and the recipient's policy and writes
+  the message, the thread's time and \`message.created\` in one prepared statement (which also dedupes the
+  \`client_uuid\`), presents the
   message (for the frame and again for the response) and publishes to both members. After the answer its relay loop
   takes the events in batches (up to 100 a claim) and queues one delayed reminder job per batch, which its own
   workers run; since nobody reads in this benchmark, every message becomes a notification: the reminder job's one

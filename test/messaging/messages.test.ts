@@ -3,6 +3,7 @@ import { createTestApp, type TestApp, type TestUser } from '../support/app.js';
 import { itServer } from '../support/server-only.js';
 import { and, eq, sql } from 'drizzle-orm';
 import { outbox } from '../../src/platform/outbox/schema.js';
+import { messages } from '../../src/modules/messaging/schema.js';
 
 let t: TestApp;
 let a: TestUser;
@@ -118,6 +119,64 @@ describe('sending', () => {
     const r = await send(x, { body: 'hi' }, th);
     expect(r.statusCode).toBe(400);
     expect(r.json().code).toBe('messaging_blocked');
+  });
+
+  // A plain text send is decided by its own statement (membership and the users module's refusal):
+  // every refusal, read as it is when the send is made, writes neither a message nor an event.
+  it('refuses a send as the recipient is now: dm_policy, suspension, a block either way; nothing is written', async () => {
+    const users = t.ctx.services.users;
+    const [x, y] = await Promise.all([t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    const written = async () => {
+      const stored = await t.ctx.db.select({ id: messages.id }).from(messages).where(eq(messages.threadId, th));
+      const events = await t.ctx.db.select({ id: outbox.id }).from(outbox).where(and(eq(outbox.name, 'message.created'), sql`(${outbox.payload} ->> 'threadId')::bigint = ${th}`));
+      return stored.length + events.length;
+    };
+    const refused = async (code: string, detail?: string) => {
+      const r = await send(x, { body: 'hello' }, th);
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.json().code).toBe(code);
+      if (detail) expect(r.json().detail).toBe(detail);
+    };
+    const sent = async () => expect((await send(x, { body: 'hello' }, th)).statusCode).toBe(201);
+
+    await users.update(y.id, { settings: { dm_policy: 'nobody' } });
+    await refused('dm_not_allowed', 'This user does not accept messages.');
+    await users.update(y.id, { settings: { dm_policy: 'followers' } });
+    await refused('dm_not_allowed', 'This user only accepts messages from certain people.');
+    expect(await written()).toBe(0);
+    await users.follow(x.id, y.id);
+    await sent();
+    await users.update(y.id, { settings: { dm_policy: 'following' } });
+    await refused('dm_not_allowed');
+    await users.update(y.id, { settings: { dm_policy: 'mutual' } });
+    await refused('dm_not_allowed');
+    await users.follow(y.id, x.id);
+    await sent();
+    await users.update(y.id, { settings: { dm_policy: 'everyone' } });
+    // A block either way, whoever sends.
+    await users.block(y.id, x.id);
+    await refused('messaging_blocked');
+    const back = await y.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: th, body: 'no', client_uuid: `c-${++n}` } });
+    expect(back.json().code).toBe('messaging_blocked');
+    await users.unblock(y.id, x.id);
+    await users.block(x.id, y.id);
+    await refused('messaging_blocked');
+    await users.unblock(x.id, y.id);
+    await sent();
+    await users.setActive(y.id, false);
+    await refused('recipient_unavailable');
+    expect(await written()).toBe(6); // the three sends, each a message and its event
+  });
+
+  it('answers a missing or foreign thread 404 from the statement, writing nothing', async () => {
+    const missing = await send(a, { body: 'hello' }, 987_654_321);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ detail: 'Thread not found.', code: 'not_found' });
+    const [x, y] = await Promise.all([t.user(), t.user()]);
+    const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;
+    expect((await send(outsider, { body: 'let me in' }, th)).statusCode).toBe(404);
+    expect((await x.req({ url: `/api/v1/messages/?thread=${th}` })).json().results).toEqual([]);
   });
 
   it('lets a phone flush its offline queue (150 sends, 10 at a time) but stops a flood with a 429', async () => {

@@ -1,7 +1,7 @@
 // Messages: the member's history and sync, idempotent sends with attachments, unread reminders,
 // reactions, edits, deletes and moderation. Part of the one messaging service (service.ts).
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/index.js';
 import { cteColumns } from '../../platform/db/cte.js';
 import { prepared } from '../../platform/db/prepared.js';
@@ -14,7 +14,8 @@ import { encodeCursor, type Keyset } from '../../platform/http/pagination.js';
 import { attachments, messages, reactions, threadMembers, threads, type AttachmentRow, type MessageRow } from './schema.js';
 import { type MessagingPresenter, type PresentedMessage } from './present.js';
 import type { Viewer } from '../users/present.js';
-import { assertMayMessage } from './rules.js';
+import { assertMayMessage, refusalError } from './rules.js';
+import type { MessageRefusal } from '../users/dm-policy.js';
 import { MESSAGING_EVENTS, REMINDER_DELAY_MS, REMINDER_JOB, messageNewFrame, reactionFrame, type MessageCreatedEvent, type ReminderJob } from './events.js';
 import type { Threads } from './threads.js';
 import { MessagingErrors } from './errors.js';
@@ -110,55 +111,78 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
   }
 
   /**
-   * The send's one statement (see send()), its values as placeholders: built once per database
-   * handle and prepared (building its five CTEs with drizzle was ~15 % of a send's CPU), for a
-   * direct thread (`peer`: put back if they had left) or a group (the recipients read by it).
+   * The send's one statement (see send()), its values as placeholders, built once per database handle
+   * and prepared. It decides as well as writes: the sender must be a member of the thread, and in a
+   * direct thread the users module must let them message their peer (messageRefusalSql). When either
+   * fails it writes nothing and says why (`refusal`); with no refusal and no message, the client_uuid
+   * was taken. A direct thread's peer is put back if they had left; a group's recipients are its
+   * members as the statement reads them.
    */
-  function buildInsert(q: DbOrTx, direct: boolean) {
+  function buildInsert(q: DbOrTx) {
     const p = sql.placeholder;
-    const values = { threadId: p('threadId'), senderId: p('senderId'), body: p('body'), clientUuid: p('clientUuid'), replyToId: p('replyToId'), type: p('type'), meta: p('meta') };
-    const m = q.$with('m').as(q.insert(messages).values(values as never).onConflictDoNothing({ target: [messages.threadId, messages.senderId, messages.clientUuid] }).returning());
-    const touched = q.$with('touched').as(
-      q.update(threads).set({ updatedAt: sql`(select created_at from m)` }).where(and(eq(threads.id, p('threadId')), sql`exists (select 1 from m)`)).returning({ id: threads.id }),
+    const sender = sql`${p('senderId')}::bigint`;
+    const threadId = sql`${p('threadId')}::bigint`;
+    const peer = sql`case when ${threads.directKey} is null then null when split_part(${threads.directKey}, ':', 1)::bigint = ${sender} then split_part(${threads.directKey}, ':', 2)::bigint else split_part(${threads.directKey}, ':', 1)::bigint end`;
+    const g = q.$with('g', { threadId: sql<number | null>`thread_id`.as('thread_id'), peer: sql<number | null>`peer`.as('peer'), refusal: sql<string | null>`refusal`.as('refusal') }).as(
+      sql`select t.id as thread_id, t.peer, case when t.id is null then 'no_thread' when t.peer is null then null else ${ctx.services.users.messageRefusalSql(sender, sql`t.peer`)} end as refusal
+          from (select 1) one left join lateral (
+            select ${threads.id} as id, ${peer} as peer from ${threads}
+            join ${threadMembers} on ${threadMembers.threadId} = ${threads.id} and ${threadMembers.userId} = ${sender}
+            where ${threads.id} = ${threadId}) t on true`,
     );
-    const ids = { ids: sql<number[]>`ids`.as('ids') };
-    const rcpt = direct
-      ? q.$with('rcpt', ids).as(sql`select jsonb_build_array(${p('peer')}::bigint) as ids`)
-      : q.$with('rcpt', ids).as(sql`select coalesce(jsonb_agg(user_id order by user_id), '[]'::jsonb) as ids from ${threadMembers} where thread_id = ${p('threadId')} and user_id <> ${p('senderId')}`);
+    const m = q.$with('m', getTableColumns(messages)).as(
+      sql`insert into ${messages} (thread_id, sender_id, body, client_uuid, reply_to_id, type, meta)
+          select g.thread_id, ${sender}, ${p('body')}::text, ${p('clientUuid')}::varchar, ${p('replyToId')}::bigint, ${p('type')}::varchar, ${p('meta')}::jsonb from g where g.refusal is null
+          on conflict (thread_id, sender_id, client_uuid) do nothing returning *`,
+    );
+    const touched = q.$with('touched').as(
+      q.update(threads).set({ updatedAt: sql`(select created_at from m)` }).where(and(eq(threads.id, threadId), sql`exists (select 1 from m)`)).returning({ id: threads.id }),
+    );
+    const rcpt = q.$with('rcpt', { ids: sql<number[]>`ids`.as('ids') }).as(
+      sql`select case when g.peer is not null then jsonb_build_array(g.peer)
+          else coalesce((select jsonb_agg(user_id order by user_id) from ${threadMembers} where thread_id = g.thread_id and user_id <> ${sender}), '[]'::jsonb) end as ids from g`,
+    );
+    const rejoined = q.$with('rejoined', { id: sql<number>`id`.as('id') }).as(sql`insert into ${threadMembers} (thread_id, user_id) select m.thread_id, g.peer from m, g where g.peer is not null on conflict do nothing returning id`);
     const event = ctx.events.cte(q, 'ev', MESSAGING_EVENTS.created, sql`jsonb_build_object('messageId', m.id, 'threadId', m.thread_id, 'senderId', m.sender_id, 'recipientIds', (select ids from rcpt), 'body', m.body)`, sql`m`);
-    const rejoined = direct ? [q.$with('rejoined', { id: sql<number>`id`.as('id') }).as(sql`insert into ${threadMembers} (thread_id, user_id) select m.thread_id, ${p('peer')}::bigint from m on conflict do nothing returning id`)] : [];
     return q
-      .with(m, touched, rcpt, ...rejoined, event)
-      .select({ m: cteColumns(messages, m), eventId: sql<number>`(select event_id from ev)`.mapWith(Number), recipientIds: sql<unknown>`(select ids from rcpt)` })
-      .from(m);
+      .with(g, m, touched, rcpt, rejoined, event)
+      .select({ refusal: g.refusal, m: cteColumns(messages, m), eventId: sql<number>`(select event_id from ev)`.mapWith(Number), recipientIds: sql<unknown>`(select ids from rcpt)` })
+      .from(g)
+      .leftJoin(m, sql`true`);
   }
-  const insertDirect = prepared('messaging_send_direct', (d) => buildInsert(d, true));
-  const insertGroup = prepared('messaging_send_group', (d) => buildInsert(d, false));
+  const insertPrepared = prepared('messaging_send', (d) => buildInsert(d));
 
-  /** Runs the send's statement (in `tx` when attachments join it); no row when the client_uuid was taken meanwhile. */
-  async function insertMessage(tx: DbOrTx | null, values: Required<Pick<typeof messages.$inferInsert, 'threadId' | 'senderId' | 'body' | 'clientUuid' | 'replyToId' | 'type' | 'meta'>>, peer: number | null) {
-    const args = { ...values, peer };
-    const statement = tx ? buildInsert(tx, peer !== null).prepare('') : (peer !== null ? insertDirect : insertGroup)(db());
-    const [row] = await statement.execute(args);
-    if (!row) return null;
+  /**
+   * Runs the send's statement (in `tx` when attachments join it). Throws the refusal; null when the
+   * client_uuid was taken meanwhile.
+   */
+  async function insertMessage(tx: DbOrTx | null, values: Required<Pick<typeof messages.$inferInsert, 'threadId' | 'senderId' | 'body' | 'clientUuid' | 'replyToId' | 'type' | 'meta'>>) {
+    const statement = tx ? buildInsert(tx).prepare('') : insertPrepared(db());
+    const [row] = await statement.execute({ ...values, meta: JSON.stringify(values.meta) });
+    if (row.refusal === 'no_thread') throw MessagingErrors.threadNotFound();
+    const refused = refusalError(row.refusal as MessageRefusal | null);
+    if (refused) throw refused;
+    if (!row.m) return null;
     const recipientIds = (typeof row.recipientIds === 'string' ? JSON.parse(row.recipientIds) : row.recipientIds) as number[];
     return { message: row.m, eventId: row.eventId, recipientIds: recipientIds.map(Number) };
   }
 
   /** Creates a message, or returns the sender's earlier one with the same client_uuid (created: false). */
   async function send(threadId: number, senderId: number, input: SendInput): Promise<{ message: MessageRow; created: boolean; presented?: PresentedMessage }> {
-    const thread = await threadForMember(threadId, senderId);
     const body = input.body.trim();
     if (body.length > MAX_BODY) throw fieldError('body', `Ensure this field has no more than ${MAX_BODY} characters.`);
     const clientUuid = input.clientUuid?.trim() || null;
-    const peer = peerOf(thread, senderId);
-    if (peer !== null) await assertMayMessage(ctx, senderId, peer);
-    // A retry is answered with the first message before anything else can refuse it or store its
-    // files again. A plain text send skips the look-up: its statement does nothing on a taken
-    // client_uuid, and the stored message is read after it (one round trip less per send).
-    if (clientUuid && (input.files?.length || input.replyToId != null || !body)) {
-      const existing = await findByClientUuid(threadId, senderId, clientUuid);
-      if (existing) return { message: existing, created: false };
+    // A plain text send (the app's usual one) is decided by its statement: membership and the users
+    // module's refusal are read in the same round trip as the write. A send with files, a reply or no
+    // body checks first, in the order its errors answer, and a retry of it is answered with the first
+    // message before anything can refuse it or store its files again (the statement checks again).
+    if (input.files?.length || input.replyToId != null || !body) {
+      const peer = peerOf(await threadForMember(threadId, senderId), senderId);
+      if (peer !== null) await assertMayMessage(ctx, senderId, peer);
+      if (clientUuid) {
+        const existing = await findByClientUuid(threadId, senderId, clientUuid);
+        if (existing) return { message: existing, created: false };
+      }
     }
     if (input.replyToId != null) {
       const [r] = await db().select({ threadId: messages.threadId }).from(messages).where(eq(messages.id, input.replyToId)).limit(1);
@@ -175,22 +199,26 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
       }),
     );
     const type = stored.length ? stored[0].kind : (input.type ?? 'text');
-    // One statement writes the message, touches the thread, puts a direct thread's peer back if they
-    // had left, and records message.created (its recipients: a group's members as of the statement).
-    // Attachments, when there are any, join it in a transaction.
+    const dropStored = () => Promise.all(stored.map((s) => ctx.storage.delete(s.key).catch(() => undefined)));
+    // One statement decides, writes the message, touches the thread, puts a direct thread's peer back
+    // if they had left, and records message.created (its recipients: a group's members as of the
+    // statement). Attachments, when there are any, join it in a transaction.
     const write = async (tx: DbOrTx | null) => {
-      const sent = await insertMessage(tx, { threadId, senderId, body, clientUuid, replyToId: input.replyToId ?? null, type, meta: input.meta ?? {} }, peer);
+      const sent = await insertMessage(tx, { threadId, senderId, body, clientUuid, replyToId: input.replyToId ?? null, type, meta: input.meta ?? {} });
       if (!sent) return null; // a concurrent retry won; its message is returned below
       const files = stored.length
         ? (await tx!.insert(attachments).values(stored.map((s) => ({ messageId: sent.message.id, storageKey: s.key, type: s.kind, mimeType: s.mime }))).returning()).sort((a, b) => a.id - b.id)
         : [];
       return { ...sent, files };
     };
-    const written = stored.length ? await db().transaction(write) : await write(null);
+    const written = await (stored.length ? db().transaction(write) : write(null)).catch(async (e: unknown) => {
+      await dropStored();
+      throw e;
+    });
     if (written) ctx.events.emitted(MESSAGING_EVENTS.created, [written.eventId]);
     const result = written && { row: written.message, files: written.files, memberIds: [senderId, ...written.recipientIds] };
     if (!result) {
-      await Promise.all(stored.map((s) => ctx.storage.delete(s.key).catch(() => undefined)));
+      await dropStored();
       const existing = clientUuid ? await findByClientUuid(threadId, senderId, clientUuid) : null;
       if (!existing) throw new Error('client_uuid conflict without a stored message');
       return { message: existing, created: false };

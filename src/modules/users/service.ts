@@ -1,12 +1,13 @@
 // The users module's rules: accounts, sessions and tokens, the follow graph, blocks, devices.
 // The one service object other modules see; the work is split by concern into accounts.ts (accounts and
-// sessions), graph.ts (follow, block, mute) and devices.ts.
+// sessions), graph.ts (follow, block, mute), dm-policy.ts (who may message whom) and devices.ts.
 import type { Ctx } from '../../context.js';
 import { createUserFacts } from './facts.js';
 import { createUserMaintenance } from './maintenance.js';
 import { createAccounts } from './accounts.js';
 import { createGraph } from './graph.js';
 import { createDevices } from './devices.js';
+import { createDmPolicy } from './dm-policy.js';
 
 export * from './events.js';
 
@@ -16,6 +17,7 @@ export function createUsersService(ctx: Ctx) {
     ...accounts,
     ...createGraph(ctx, accounts),
     ...createDevices(ctx),
+    ...createDmPolicy(ctx),
     ...createUserFacts(ctx),
     ...createUserMaintenance(ctx),
   };
