@@ -170,6 +170,23 @@ describe('user rows for display', () => {
     expect(await authorOn(v, post.id)).toBeUndefined();
   });
 
+  it("a session's load brings its user's display row: a cold session's send costs the session and the statement", async () => {
+    const [a, v] = await Promise.all([t.user(), t.user()]);
+    const th = (await a.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: v.id } })).json();
+    await t.drain();
+    await sessionCacheOf(t.ctx).invalidate([a.id]);
+    const misses = await rowLookups('miss');
+    const { result, queries } = await countQueries(() => a.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: th.id, body: 'cold' } }));
+    expect(result.statusCode).toBe(201);
+    expect(result.json().sender.id).toBe(a.id);
+    expect(queries).toBe(2);
+    expect(await rowLookups('miss')).toBe(misses + 1); // the session's load opened the row's entry
+    // A renamed sender is read again with their next session load.
+    expect((await a.req({ method: 'PATCH', url: '/api/v1/users/me/', body: { name: 'Fresh Name' } })).statusCode).toBe(200);
+    const next = await a.req({ method: 'POST', url: '/api/v1/messages/', body: { thread: th.id, body: 'renamed' } });
+    expect(next.json().sender.name).toBe('Fresh Name');
+  });
+
   it('a sender renamed after a message shows renamed in the thread', async () => {
     const [a, v] = await Promise.all([t.user(), t.user()]);
     const th = (await a.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: v.id } })).json();

@@ -115,9 +115,29 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
     },
   };
   handles.set(ctx, handle);
+  const isRow = (r: unknown): r is UserRow => Boolean(r && typeof r === 'object' && !('error' in r));
+  // A session's load reads its user's row: that row becomes the user's display row too (a send then
+  // presents its sender without a query), unless one is cached. Its entry opens as the load starts,
+  // so an invalidation meanwhile voids both.
+  const loadSession = (claims: TokenClaims): Promise<R> => {
+    let fill: { resolve: (row: UserRow | null) => void; reject: (e: unknown) => void } | undefined;
+    rows
+      .get(claims.user_id, 0, () => new Promise<UserRow | null>((resolve, reject) => (fill = { resolve, reject })), (row) => row !== null)
+      .catch(() => undefined); // (its own callers see the failure)
+    const loaded = base(claims);
+    const f = fill;
+    if (f) {
+      // A refused session (revoked, inactive) says nothing of the row: it is read as any miss is.
+      loaded.then(
+        (r) => (isRow(r) ? f.resolve(Object.freeze({ ...r })) : service.getMany([claims.user_id]).then((m) => f.resolve(m.has(claims.user_id) ? Object.freeze(m.get(claims.user_id)!) : null), f.reject)),
+        f.reject,
+      );
+    }
+    return loaded;
+  };
   // Only answers that let the request through are kept: refusals stay uncached (and rare).
   const resolveSession: Resolve<R> = (claims) => {
-    if (ready) return cache.get(claims.user_id, claims.sid, () => base(claims), (r) => !(r && typeof r === 'object' && 'error' in r));
+    if (ready) return cache.get(claims.user_id, claims.sid, () => loadSession(claims), isRow);
     if (ttlMs > 0) void subscribe();
     return base(claims);
   };
