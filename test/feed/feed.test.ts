@@ -130,6 +130,22 @@ describe('feed/home and feed/following', () => {
     expect(res.json().next).toMatch(/^http:\/\/[^/]+\/api\/v1\/feed\/following\/\?limit=3&cursor=/);
   });
 
+  // Fan-out jobs run side by side, and so do a job's posts: a batch's pushes can land below a later
+  // batch's. (Seen in CI: the two posts of one batch landed under three newer ones, and a first page
+  // of 3 skipped them.)
+  it('pages a timeline whose pushes landed out of order: no gaps, no duplicates', async () => {
+    const { me, author, made } = await readerOfPosts(7, 'o');
+    const [m0, m1, m2, m3, m4, m5, m6] = made.map(String);
+    await t.ctx.kv.del(`feed:tl:${me.id}`);
+    await t.ctx.kv.listPush(`feed:tl:${me.id}`, [m6, m5, m2, m1, m0, m4, m3], 800);
+    const seen = await walk(me, '/api/v1/feed/home/?page_size=3', async () => {
+      await post(author, 'late 1');
+      await post(author, 'late 2');
+      await t.drain();
+    });
+    expect(seen).toEqual([...made].reverse());
+  });
+
   it('continues from PostgreSQL past the cached entries', async () => {
     const { me, made } = await readerOfPosts(5, 'g');
     // Only the newest two are cached, as if the list had been trimmed at its cap.

@@ -20,7 +20,8 @@ export function defineFeedJobs(ctx: Ctx, timeline: Timeline, forYou: FeedService
   };
   // One job per relay batch of post.created (a job queued before batches carries one post). Its
   // posts go out side by side: one after another, a job of ~30 posts waited ~300 ms on round trips
-  // and the queue fell behind at 1,500 posts/s (pages read in order whatever order pushes land in).
+  // and the queue fell behind at 1,500 posts/s (a page looks at the ids it read newest first, whatever
+  // order the pushes landed in: timeline.ts).
   ctx.queue.define<FanOutJob>(FEED_JOBS.fanOut, async (job) => {
     await Promise.all(('posts' in job ? job.posts : [job]).map(fanOut));
   });

@@ -67,7 +67,10 @@ export function createTimeline(ctx: Ctx) {
     // the read-time checks drop (deleted posts, blocks).
     const chunk = limit + 1 + Math.ceil(limit / 4);
     const key = listKey(viewerId);
-    const idsOf = (list: string[]) => [...new Set(list.map(Number))].filter(Number.isSafeInteger);
+    // Newest first by id, whatever order the pushes landed in: fan-out jobs run side by side (and a
+    // job's posts too), so a post can land below older ones. Pages are (created_at, id) keysets, and
+    // ids follow creation: what was read is looked at newest first, then filtered and sorted as rows.
+    const idsOf = (list: string[]) => [...new Set(list.map(Number))].filter(Number.isSafeInteger).sort((a, b) => b - a);
     // The list is newest first (rebuilds write it in (created_at, id) order, fan-out pushes at the
     // head). A first page reads its head; a later page the entries around its cursor's, found in the
     // store (a little slack before it for concurrent pushes landing out of order). Both reads are in
