@@ -1,9 +1,8 @@
 // Messages: the member's history and sync, idempotent sends with attachments, unread reminders,
 // reactions, edits, deletes and moderation. Part of the one messaging service (service.ts).
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../platform/db/index.js';
-import { cteColumns } from '../../platform/db/cte.js';
 import { prepared } from '../../platform/db/prepared.js';
 import { batchJobId } from '../../platform/events.js';
 import type { Ctx } from '../../context.js';
@@ -11,11 +10,11 @@ import type { UploadedFile } from '../../platform/http/multipart.js';
 import { sniffMedia } from '../../platform/storage/sniff.js';
 import { fieldError } from '../../platform/http/errors.js';
 import { encodeCursor, type Keyset } from '../../platform/http/pagination.js';
-import { attachments, messages, reactions, threadMembers, threads, type AttachmentRow, type MessageRow } from './schema.js';
+import { attachments, messages, reactions, threadMembers, type AttachmentRow, type MessageRow } from './schema.js';
 import { type MessagingPresenter, type PresentedMessage } from './present.js';
 import type { Viewer } from '../users/present.js';
-import { assertMayMessage, refusalError } from './rules.js';
-import type { MessageRefusal } from '../users/dm-policy.js';
+import { assertMayMessage } from './rules.js';
+import { createSendStatement } from './send-statement.js';
 import { MESSAGING_EVENTS, REMINDER_DELAY_MS, REMINDER_JOB, messageNewFrame, reactionFrame, type MessageCreatedEvent, type ReminderJob } from './events.js';
 import type { Threads } from './threads.js';
 import { MessagingErrors } from './errors.js';
@@ -48,6 +47,7 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
   const db = () => ctx.db;
   const rt = () => ctx.services.realtime;
   const { threadForMember, memberIds, peerOf } = threadOps;
+  const insertMessage = createSendStatement(ctx);
 
   // ---- messages ------------------------------------------------------------------------------
 
@@ -110,63 +110,6 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
     return m ?? null;
   }
 
-  /**
-   * The send's one statement (see send()), its values as placeholders, built once per database handle
-   * and prepared. It decides as well as writes: the sender must be a member of the thread, and in a
-   * direct thread the users module must let them message their peer (messageRefusalSql). When either
-   * fails it writes nothing and says why (`refusal`); with no refusal and no message, the client_uuid
-   * was taken. A direct thread's peer is put back if they had left; a group's recipients are its
-   * members as the statement reads them.
-   */
-  function buildInsert(q: DbOrTx) {
-    const p = sql.placeholder;
-    const sender = sql`${p('senderId')}::bigint`;
-    const threadId = sql`${p('threadId')}::bigint`;
-    const peer = sql`case when ${threads.directKey} is null then null when split_part(${threads.directKey}, ':', 1)::bigint = ${sender} then split_part(${threads.directKey}, ':', 2)::bigint else split_part(${threads.directKey}, ':', 1)::bigint end`;
-    const g = q.$with('g', { threadId: sql<number | null>`thread_id`.as('thread_id'), peer: sql<number | null>`peer`.as('peer'), refusal: sql<string | null>`refusal`.as('refusal') }).as(
-      sql`select t.id as thread_id, t.peer, case when t.id is null then 'no_thread' when t.peer is null then null else ${ctx.services.users.messageRefusalSql(sender, sql`t.peer`)} end as refusal
-          from (select 1) one left join lateral (
-            select ${threads.id} as id, ${peer} as peer from ${threads}
-            join ${threadMembers} on ${threadMembers.threadId} = ${threads.id} and ${threadMembers.userId} = ${sender}
-            where ${threads.id} = ${threadId}) t on true`,
-    );
-    const m = q.$with('m', getTableColumns(messages)).as(
-      sql`insert into ${messages} (thread_id, sender_id, body, client_uuid, reply_to_id, type, meta)
-          select g.thread_id, ${sender}, ${p('body')}::text, ${p('clientUuid')}::varchar, ${p('replyToId')}::bigint, ${p('type')}::varchar, ${p('meta')}::jsonb from g where g.refusal is null
-          on conflict (thread_id, sender_id, client_uuid) do nothing returning *`,
-    );
-    const touched = q.$with('touched').as(
-      q.update(threads).set({ updatedAt: sql`(select created_at from m)` }).where(and(eq(threads.id, threadId), sql`exists (select 1 from m)`)).returning({ id: threads.id }),
-    );
-    const rcpt = q.$with('rcpt', { ids: sql<number[]>`ids`.as('ids') }).as(
-      sql`select case when g.peer is not null then jsonb_build_array(g.peer)
-          else coalesce((select jsonb_agg(user_id order by user_id) from ${threadMembers} where thread_id = g.thread_id and user_id <> ${sender}), '[]'::jsonb) end as ids from g`,
-    );
-    const rejoined = q.$with('rejoined', { id: sql<number>`id`.as('id') }).as(sql`insert into ${threadMembers} (thread_id, user_id) select m.thread_id, g.peer from m, g where g.peer is not null on conflict do nothing returning id`);
-    const event = ctx.events.cte(q, 'ev', MESSAGING_EVENTS.created, sql`jsonb_build_object('messageId', m.id, 'threadId', m.thread_id, 'senderId', m.sender_id, 'recipientIds', (select ids from rcpt), 'body', m.body)`, sql`m`);
-    return q
-      .with(g, m, touched, rcpt, rejoined, event)
-      .select({ refusal: g.refusal, m: cteColumns(messages, m), eventId: sql<number>`(select event_id from ev)`.mapWith(Number), recipientIds: sql<unknown>`(select ids from rcpt)` })
-      .from(g)
-      .leftJoin(m, sql`true`);
-  }
-  const insertPrepared = prepared('messaging_send', (d) => buildInsert(d));
-
-  /**
-   * Runs the send's statement (in `tx` when attachments join it). Throws the refusal; null when the
-   * client_uuid was taken meanwhile.
-   */
-  async function insertMessage(tx: DbOrTx | null, values: Required<Pick<typeof messages.$inferInsert, 'threadId' | 'senderId' | 'body' | 'clientUuid' | 'replyToId' | 'type' | 'meta'>>) {
-    const statement = tx ? buildInsert(tx).prepare('') : insertPrepared(db());
-    const [row] = await statement.execute({ ...values, meta: JSON.stringify(values.meta) });
-    if (row.refusal === 'no_thread') throw MessagingErrors.threadNotFound();
-    const refused = refusalError(row.refusal as MessageRefusal | null);
-    if (refused) throw refused;
-    if (!row.m) return null;
-    const recipientIds = (typeof row.recipientIds === 'string' ? JSON.parse(row.recipientIds) : row.recipientIds) as number[];
-    return { message: row.m, eventId: row.eventId, recipientIds: recipientIds.map(Number) };
-  }
-
   /** Creates a message, or returns the sender's earlier one with the same client_uuid (created: false). */
   async function send(threadId: number, senderId: number, input: SendInput): Promise<{ message: MessageRow; created: boolean; presented?: PresentedMessage }> {
     const body = input.body.trim();
@@ -200,9 +143,9 @@ export function createMessages(ctx: Ctx, threadOps: Threads, presenter: Messagin
     );
     const type = stored.length ? stored[0].kind : (input.type ?? 'text');
     const dropStored = () => Promise.all(stored.map((s) => ctx.storage.delete(s.key).catch(() => undefined)));
-    // One statement decides, writes the message, touches the thread, puts a direct thread's peer back
-    // if they had left, and records message.created (its recipients: a group's members as of the
-    // statement). Attachments, when there are any, join it in a transaction.
+    // One statement (send-statement.ts) decides, writes the message, touches the thread, puts a direct
+    // thread's peer back if they had left, and records message.created (its recipients: a group's
+    // members as of the statement). Attachments, when there are any, join it in a transaction.
     const write = async (tx: DbOrTx | null) => {
       const sent = await insertMessage(tx, { threadId, senderId, body, clientUuid, replyToId: input.replyToId ?? null, type, meta: input.meta ?? {} });
       if (!sent) return null; // a concurrent retry won; its message is returned below
