@@ -3,6 +3,23 @@ import type { Redis } from 'ioredis';
 import type { Logger } from './log.js';
 import { DEFAULTS, type Defined, type FailedJob, type JobHandler, type JobOptions, type JobQueue, type QueueCounts, type EnqueueOptions } from './queue.js';
 
+/** How long close() lets a starting worker finish its start. */
+const STARTING_WAIT_MS = 2000;
+
+/** Resolves when `p` settles or after `ms`, whichever comes first; never rejects. */
+function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}
+
+/** Quits a connection and waits until it has ended: the commands it failed have then failed. */
+async function closeConnection(c: Redis) {
+  if (c.status === 'end') return;
+  const ended = new Promise((resolve) => c.once('end', resolve));
+  await c.quit().catch(() => c.disconnect());
+  await within(ended, STARTING_WAIT_MS);
+}
+
 export class BullQueue implements JobQueue {
   private defs = new Map<string, Defined>();
   private queues = new Map<string, import('bullmq').Queue>();
@@ -152,8 +169,12 @@ export class BullQueue implements JobQueue {
   }
 
   async close() {
+    // A worker closed while its connections still start leaves their start-up commands to fail with
+    // no one listening (unhandled "Connection is closed." rejections): each finishes starting first,
+    // for a bounded time (Redis may be away).
+    await Promise.all(this.workers.map((w) => within(w.waitUntilReady(), STARTING_WAIT_MS)));
     await Promise.allSettled(this.workers.map((w) => w.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
-    await Promise.allSettled(this.workerConnections.map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(this.workerConnections.map(closeConnection));
   }
 }

@@ -6,6 +6,7 @@ import { createPlatform, type Platform } from '../../src/platform/index.js';
 import { openPglite } from '../../src/platform/db/index.js';
 import { createLogger } from '../../src/platform/log.js';
 import { PUSH_MANY_HEAD } from '../../src/platform/cache.js';
+import { BullQueue } from '../../src/platform/queue-bull.js';
 import { SERVER_MODE, TEST_REDIS_URL } from '../support/mode.js';
 import { TEST_JWT_KEY } from '../support/app.js';
 
@@ -123,6 +124,47 @@ describe(`adapters (${SERVER_MODE ? 'redis' : 'memory'})`, () => {
     p.queue.resumeWorkers();
     await p.queue.drain();
     expect(seen).toContain(3);
+  });
+});
+
+describe.runIf(SERVER_MODE)('job queue shutdown (server mode)', () => {
+  it('closes workers that are still starting without leaving a command to fail unheard', async () => {
+    const { Redis } = await import('ioredis');
+    const bull = await import('bullmq');
+    // As the platform makes it: the producers' connection, which the workers' connections duplicate.
+    const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
+    const prefix = `tq${randomBytes(4).toString('hex')}:`;
+    // (watched, not changed: the connections the queue makes for its workers)
+    const duplicated: InstanceType<typeof Redis>[] = [];
+    const duplicate = connection.duplicate.bind(connection);
+    connection.duplicate = (...args) => {
+      const c = duplicate(...args);
+      duplicated.push(c);
+      return c;
+    };
+    const unheard: unknown[] = [];
+    const record = (reason: unknown) => unheard.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      // Closed as soon as the workers' own connections are up, while BullMQ still starts their
+      // blocking ones: each worker's loop, starting after the close, sent its stalled-jobs check on
+      // a connection the close had quit ("Connection is closed.", with no one listening).
+      for (let i = 0; i < 5; i++) {
+        const queue = new BullQueue(bull, connection, prefix, createLogger('silent'));
+        for (const name of ['test.a', 'test.b', 'test.c']) queue.define(name, async () => undefined);
+        await queue.startWorkers();
+        await Promise.all(duplicated.splice(0).map((c) => (c.status === 'ready' ? undefined : new Promise((resolve) => c.once('ready', resolve)))));
+        await queue.close();
+        // (a rejection nobody handles is reported once the turn that made it is over)
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(unheard).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+      const keys = await connection.keys(`${prefix}*`);
+      if (keys.length) await connection.del(...keys);
+      await connection.quit();
+    }
   });
 });
 
