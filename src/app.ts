@@ -12,7 +12,7 @@ import { LazySchemas } from './platform/http/lazy-schemas.js';
 import { registerMultipart } from './platform/http/multipart.js';
 import { registerGuard } from './platform/http/guard.js';
 import { sameSecret } from './platform/auth/secrets.js';
-import { accessLogger, lazyChildLogger, type Logger } from './platform/log.js';
+import { accessLine, lazyChildLogger, type AccessLine } from './platform/log.js';
 import { userTag } from './platform/pages.js';
 import { hasRequestListeners, reportRequestQueries, withQueryScope, type QueryScope } from './platform/db/query-count.js';
 
@@ -33,7 +33,7 @@ function refuseProto(key: string, value: unknown) {
 
 /** One access-log line per request, written when it completes (Fastify's default writes two: in and out). */
 class AccessLog extends LogController {
-  constructor(private readonly access: Logger) {
+  constructor(private readonly access: AccessLine) {
     super();
   }
   override incomingRequest() {}
@@ -42,12 +42,9 @@ class AccessLog extends LogController {
       reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
       return;
     }
-    // Fastify's req/res serializers' fields, built here for the unredacted access logger (log.ts).
+    // Fastify's req/res serializers' fields, written without redaction (log.ts, accessLine).
     const { method, url, host, ip, socket } = request;
-    this.access.info(
-      { reqId: request.id, req: { method, url, host, remoteAddress: ip, remotePort: socket?.remotePort }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
-      'request completed',
-    );
+    this.access({ reqId: request.id, method, url, host, remoteAddress: ip, remotePort: socket?.remotePort, statusCode: reply.statusCode, responseTime: reply.elapsedTime });
   }
 }
 
@@ -69,7 +66,7 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
-    logController: new AccessLog(accessLogger(ctx.log)),
+    logController: new AccessLog(accessLine(ctx.log)),
     childLoggerFactory: lazyChildLogger as never,
     // Our own compilers, handed in here so Fastify does not load its default validator (ajv-compiler) too.
     schemaController: { compilersFactory: { buildValidator: (() => validatorCompiler(schemas)) as never, buildSerializer: schemas.serializerFactory() } },

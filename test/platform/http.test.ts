@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { createLogger, lazyChildLogger } from '../../src/platform/log.js';
+import { accessLine, createLogger, lazyChildLogger } from '../../src/platform/log.js';
 import { routeSchemas } from '../../src/app.js';
 
 let t: TestApp;
@@ -101,6 +101,27 @@ describe('logging', () => {
     expect(out).not.toContain('hunter22');
     expect(out).not.toContain('r-tok');
     expect(out).toContain('[redacted]');
+  });
+
+  it('writes an access line as pino writes the same fields, scrubbed, and none below its level', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const log = createLogger('info', sink);
+    const f = { reqId: 'r-1', method: 'GET', url: '/api/v1/users/me/?token=abc&x="q"', host: 'h:1', remoteAddress: '127.0.0.1', remotePort: 5000, statusCode: 200, responseTime: 1.25 };
+    accessLine(log)(f);
+    log.info({ reqId: f.reqId, req: { method: f.method, url: f.url, host: f.host, remoteAddress: f.remoteAddress, remotePort: f.remotePort }, res: { statusCode: 200 }, responseTime: 1.25 }, 'request completed');
+    accessLine(log)({ ...f, remotePort: undefined, responseTime: Number.NaN });
+    const quiet = createLogger('warn', sink);
+    accessLine(quiet)(f);
+    await new Promise<void>((resolve) => sink.end(resolve));
+    const [ours, pinos, bare, more] = lines.join('').trim().split('\n');
+    expect(more).toBeUndefined();
+    const untimed = (l: string) => l.replace(/"time":"[^"]+"/, '"time":""');
+    expect(untimed(ours)).toBe(untimed(pinos));
+    expect(ours).not.toContain('abc');
+    expect(JSON.parse(ours)).toMatchObject({ level: 30, service: 'selflink', reqId: 'r-1', req: { url: '/api/v1/users/me/?token=[redacted]&x="q"' }, msg: 'request completed' });
+    expect(JSON.parse(bare)).toMatchObject({ req: { host: 'h:1' }, responseTime: null });
+    expect(JSON.parse(bare).req).not.toHaveProperty('remotePort');
   });
 
   it("a request's own lines carry its id and are redacted like every line (its logger is made on the first line)", async () => {
