@@ -207,6 +207,59 @@ describe('rendered feed pages', () => {
   });
 });
 
+describe('users/me from the page cache', () => {
+  type Me = { name: string; followers_count: number; following_count: number; posts_count: number; updated_at: string; settings: { privacy: string } | null };
+  /** Read twice: the second read is from the cache (no query, the same bytes). */
+  const warm = async (u: TestUser) => {
+    const first = await read(u, '/api/v1/users/me/');
+    const again = await countQueries(() => read(u, '/api/v1/users/me/'));
+    expect(again.queries).toBe(0);
+    expect(again.result.body).toBe(first.body);
+    return first.json() as Me;
+  };
+  const meOf = async (u: TestUser) => (await read(u, '/api/v1/users/me/')).json() as Me;
+
+  it('shows the user\'s own writes at once: a rename, settings, a post, a follow', async () => {
+    const [u, other] = await Promise.all([t.user(), t.user()]);
+    const before = await warm(u);
+    const name = `Renamed ${randomUUID().slice(0, 6)}`;
+    await ok(u.req({ method: 'PATCH', url: '/api/v1/users/me/', body: { name } }));
+    expect((await meOf(u)).name).toBe(name);
+    await warm(u);
+    await ok(u.req({ method: 'PATCH', url: '/api/v1/users/me/', body: { settings: { privacy: 'private' } } }));
+    expect((await meOf(u)).settings?.privacy).toBe('private');
+    await warm(u);
+    await ok(u.req({ method: 'POST', url: '/api/v1/posts/', body: { text: 'one more' } }));
+    expect((await meOf(u)).posts_count).toBe(before.posts_count + 1);
+    await warm(u);
+    await ok(u.req({ method: 'POST', url: `/api/v1/users/${other.id}/follow/`, body: {} }));
+    expect((await meOf(u)).following_count).toBe(before.following_count + 1);
+  });
+
+  it('shows what others change: a new follower, a rename through the service (its event), and never outlives a session', async () => {
+    const [u, fan] = await Promise.all([t.user(), t.user()]);
+    const before = await warm(u);
+    await ok(fan.req({ method: 'POST', url: `/api/v1/users/${u.id}/follow/`, body: {} }));
+    expect((await meOf(u)).followers_count).toBe(before.followers_count + 1);
+    await warm(u);
+    const name = `Set ${randomUUID().slice(0, 6)}`;
+    await t.ctx.services.users.update(u.id, { name });
+    await t.drain();
+    expect((await meOf(u)).name).toBe(name);
+    await warm(u);
+    await t.ctx.services.users.setPassword(u.id, 'a-new-password-123');
+    await t.drain();
+    expect((await u.req({ url: '/api/v1/users/me/' })).statusCode).toBe(401);
+  });
+
+  it('is one per user: another user\'s token never reads it', async () => {
+    const [u, w] = await Promise.all([t.user(), t.user()]);
+    await warm(u);
+    const seen = (await read(w, '/api/v1/users/me/')).json() as { id: number; handle: string };
+    expect([seen.id, seen.handle]).toEqual([w.id, w.handle]);
+  });
+});
+
 describe('rendered feed pages and the insight cards', () => {
   const cardOf = async (u: TestUser, type: string) => ((await read(u, FEEDS[0])).json().items as { type: string; [k: string]: unknown }[]).find((i) => i.type === type);
 

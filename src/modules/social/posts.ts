@@ -15,6 +15,7 @@ import { attachAuthor, attachNewPostFacts, createPageFacts, factsFor } from './p
 import { SOCIAL_EVENTS, type PostCreatedEvent, type PostUpdatedEvent, type PostDeletedEvent } from './events.js';
 import { MAX_IMAGES, type NewPost, postNotFound } from './rules.js';
 import { dropPostPages } from './page-tags.js';
+import { userTag } from '../../platform/pages.js';
 
 export function createPosts(ctx: Ctx) {
   const db = () => ctx.db;
@@ -234,6 +235,9 @@ export function createPosts(ctx: Ctx) {
     });
     if (!post) return null;
     dropPostPages(ctx, [post.id]);
+    // Its author's posts_count changed: users/me and the author on every page (a moderator's removal
+    // is not the author's own write, which drops them before its response anyway).
+    ctx.pages.drop([userTag(post.authorId)]);
     await media().discard(keys);
     return post;
   }

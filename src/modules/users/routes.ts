@@ -3,7 +3,9 @@ import { Type } from 'typebox';
 import type { App } from '../../platform/http/app-type.js';
 import type { Ctx } from '../../context.js';
 import { fieldError } from '../../platform/http/errors.js';
+import { cachedPage } from '../../platform/http/cached-page.js';
 import { clampPageSize, decodeCursor, originOf, cursorPage } from '../../platform/http/pagination.js';
+import { userTag } from '../../platform/pages.js';
 import { DateString, IdParam, isRealDate, Page, PageQuery, TimeString } from '../../platform/http/schemas.js';
 import { UserSchema, settingsOf } from './present.js';
 import { me } from './present.js';
@@ -65,10 +67,14 @@ export async function userRoutes(app: App, ctx: Ctx) {
     },
   );
 
-  app.get('/users/me', { schema: { tags: ['users'], response: { 200: UserSchema } } }, async (req) => {
-    const u = me(req);
-    return users.presentOne(viewerOf(req), u, { origin: origin(req) });
-  });
+  // Kept in the page cache under the user's tag: what changes the row (their writes, renames,
+  // counters, suspension, revoked sessions) drops it, as it drops every page showing them.
+  app.get('/users/me', { schema: { tags: ['users'], response: { 200: UserSchema } } }, async (req, reply) =>
+    cachedPage(ctx.pages, ctx.config.publicBaseUrl, req, reply, async () => {
+      const u = me(req);
+      return { body: await users.presentOne(viewerOf(req), u, { origin: origin(req) }), tags: [userTag(u.id)] };
+    }),
+  );
 
   app.patch('/users/me', { schema: { tags: ['users'], body: MePatch, response: { 200: UserSchema } } }, async (req) => {
     const u = me(req);
