@@ -129,6 +129,9 @@ interface PhaseResult {
   max: number;
   httpP50: number;
   httpP99: number;
+  /** p99 of the messages sent in the phase's first second, and of the rest: a slow start shows apart. */
+  p99FirstSecond: number;
+  p99Rest: number;
   statuses: string;
   /** How long after the phase its background work (reminders, notifications, e-mails) was done. */
   settledMs?: number;
@@ -138,6 +141,8 @@ interface PhaseResult {
 async function paced(port: number, rate: number, seconds: number, make: (i: number) => Req): Promise<PhaseResult> {
   const expected = new Map<string, { t0: number; recipient: number }>();
   const lat: number[] = [];
+  const latFirst: number[] = [];
+  const latRest: number[] = [];
   const httpLat: number[] = [];
   let lastRx = 0;
   onRx = (uuid, user, t) => {
@@ -145,6 +150,7 @@ async function paced(port: number, rate: number, seconds: number, make: (i: numb
     if (!e || e.recipient !== user) return;
     expected.delete(uuid);
     lat.push(t - e.t0);
+    (e.t0 - start < 1000 ? latFirst : latRest).push(t - e.t0);
     lastRx = t;
   };
   let issued = 0;
@@ -192,8 +198,7 @@ async function paced(port: number, rate: number, seconds: number, make: (i: numb
   const deadline = nowMs() + DRAIN_MS;
   while ((inFlight > 0 || expected.size > 0) && nowMs() < deadline) await sleep(20);
   onRx = () => undefined;
-  lat.sort((a, b) => a - b);
-  httpLat.sort((a, b) => a - b);
+  for (const l of [lat, latFirst, latRest, httpLat]) l.sort((a, b) => a - b);
   const span = (Math.max(lastRx, sendEnd) - firstRx) / 1000;
   return {
     target: rate,
@@ -209,6 +214,8 @@ async function paced(port: number, rate: number, seconds: number, make: (i: numb
     max: lat[lat.length - 1] ?? NaN,
     httpP50: pct(httpLat, 50),
     httpP99: pct(httpLat, 99),
+    p99FirstSecond: pct(latFirst, 99),
+    p99Rest: pct(latRest, 99),
     statuses: [...statuses].map(([s, n]) => `${s}×${n}`).join(' '),
   };
 }
@@ -319,7 +326,7 @@ async function measure(
     // Each rate's background work is done before the next rate starts, and how long it took says
     // whether it keeps up: a rate whose follow-up takes longer than the phase is not sustained.
     if (settle) r.settledMs = await settle();
-    console.log(`  ${rate}/s: sent ${fmt(r.sentRate)}/s, ok ${r.ok}, delivered ${r.delivered}, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms; HTTP response p50 ${fmt(r.httpP50, 1)} p99 ${fmt(r.httpP99, 1)} ms [${r.statuses}]${r.settledMs !== undefined ? `; background done ${fmt(r.settledMs / 1000, 1)} s later` : ''}`);
+    console.log(`  ${rate}/s: sent ${fmt(r.sentRate)}/s, ok ${r.ok}, delivered ${r.delivered}, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms (first second ${fmt(r.p99FirstSecond, 1)}, after it ${fmt(r.p99Rest, 1)}); HTTP response p50 ${fmt(r.httpP50, 1)} p99 ${fmt(r.httpP99, 1)} ms [${r.statuses}]${r.settledMs !== undefined ? `; background done ${fmt(r.settledMs / 1000, 1)} s later` : ''}`);
     await sleep(1000);
   }
   const fan = await fanOut(server.port, GROUP_MESSAGES, GROUP, group);

@@ -18,7 +18,7 @@ export interface Config {
   publicBaseUrl: string | null;
   trustProxy: boolean;
   logLevel: string;
-  database: { url: string | null; poolMax: number; migrateOnStart: boolean; namedStatements: boolean };
+  database: { url: string | null; poolMax: number; poolMin: number; migrateOnStart: boolean; namedStatements: boolean };
   redis: { url: string | null; prefix: string };
   jwt: { signingKey: string | null; accessTtlSec: number; refreshTtlSec: number; realtimeKey: string | null };
   http: { bodyLimitBytes: number; uploadMaxBytes: number; videoMaxBytes: number; shutdownTimeoutMs: number };
@@ -110,6 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const publicBaseUrl = url(env, 'PUBLIC_BASE_URL', ['http:', 'https:']);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const poolMax = int(env, 'DATABASE_POOL_MAX', 10, 1, 500);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const signingKey = optStr(env, 'JWT_SIGNING_KEY') ?? optStr(env, 'SECRET_KEY');
   if (signingKey !== null && signingKey.length < 32) throw new ConfigError('JWT_SIGNING_KEY must be at least 32 characters');
@@ -132,7 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicBaseUrl: publicBaseUrl ? publicBaseUrl.replace(/\/+$/, '') : null,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     logLevel: str(env, 'LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info'),
-    database: { url: databaseUrl, poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 500), migrateOnStart: bool(env, 'MIGRATE_ON_START', true), namedStatements: bool(env, 'DATABASE_PREPARED_STATEMENTS', true) },
+    database: { url: databaseUrl, poolMax, poolMin: int(env, 'DATABASE_POOL_MIN', poolMax, 0, poolMax), migrateOnStart: bool(env, 'MIGRATE_ON_START', true), namedStatements: bool(env, 'DATABASE_PREPARED_STATEMENTS', true) },
     redis: { url: redisUrl, prefix: str(env, 'REDIS_PREFIX', 'sl:') },
     opensearch: {
       enabled: bool(env, 'OPENSEARCH_ENABLED', false),

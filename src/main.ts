@@ -73,6 +73,8 @@ async function runRole(role: Role, ctx: Ctx, [{ modules }, { buildApp }, { regis
     await app.listen({ host: config.host, port: config.healthPort });
     closers.push(() => app!.close());
   }
+  // A long-running role opens the pool's kept connections now rather than in its first burst.
+  if (role !== 'scheduler') ctx.database.warm?.(config.database.poolMin);
   if (role === 'serve' || role === 'worker') await ctx.queue.startWorkers();
   // The outbox relay: committed domain events to their listeners (any number of processes may run it).
   if (role === 'serve' || role === 'api' || role === 'worker') ctx.events.start();

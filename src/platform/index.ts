@@ -70,11 +70,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   const database =
     opts.database ??
     (config.database.url
-      ? await openPostgres(config.database.url, config.database.poolMax, log, 'selflink', config.database.namedStatements)
+      ? await openPostgres(config.database.url, config.database.poolMax, log, 'selflink', config.database.namedStatements, config.database.poolMin)
       : await openPglite(path.join(config.dataDir, 'pgdata')));
 
   // A read replica serves read-only hot paths only (docs/scaling.md); never used embedded.
-  const replica = config.ops.replicaUrl && database.kind === 'postgres' ? await openPostgres(config.ops.replicaUrl, config.database.poolMax, log, 'selflink-replica', config.database.namedStatements) : null;
+  const replica = config.ops.replicaUrl && database.kind === 'postgres' ? await openPostgres(config.ops.replicaUrl, config.database.poolMax, log, 'selflink-replica', config.database.namedStatements, config.database.poolMin) : null;
 
   let redis: Redis | null = null;
   let sub: Redis | null = null;

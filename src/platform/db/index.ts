@@ -30,6 +30,8 @@ export interface Database {
   close(): Promise<void>;
   /** Pool use (PostgreSQL); null for PGlite's single in-process connection. */
   poolStats?(): { total: number; idle: number; waiting: number; max: number } | null;
+  /** Opens up to `connections` pool connections in the background (PostgreSQL; a long-running role's start). */
+  warm?(connections: number): void;
 }
 
 const MIGRATION_LOCK = 7_420_001;
@@ -51,13 +53,19 @@ async function upToDate(query: (text: string) => Promise<{ rows: Record<string, 
   return journal.entries.every((e) => e.when <= applied);
 }
 
-export async function openPostgres(url: string, poolMax: number, log: Logger, applicationName = 'selflink', namedStatements = true): Promise<Database> {
+/**
+ * A pool of up to `poolMax` connections, of which `poolMin` (all, by default) stay open once opened:
+ * an evicted idle connection costs the next burst a new connection and the preparation of every
+ * statement again (a fixed-size pool, as HikariCP advises; docs/perf.md, "The pool keeps its
+ * connections").
+ */
+export async function openPostgres(url: string, poolMax: number, log: Logger, applicationName = 'selflink', namedStatements = true, poolMin = poolMax): Promise<Database> {
   const pg = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   // bigint (int8) and numeric come back as JS numbers: our ids stay below 10^15.
   pg.default.types.setTypeParser(20, (v: string) => Number(v));
   // application_name tells the primary's and the replica's sessions apart in pg_stat_activity.
-  const pool = new pg.default.Pool({ connectionString: url, max: poolMax, application_name: applicationName, Client: withIntArrayParams(pg.default.Client) });
+  const pool = new pg.default.Pool({ connectionString: url, max: poolMax, min: Math.min(poolMin, poolMax), application_name: applicationName, Client: withIntArrayParams(pg.default.Client) });
   pool.on('error', (err) => log.error({ err }, 'postgres pool error'));
   const db = drizzle(pool, { logger: queryCountLogger }) as unknown as Db;
   if (!namedStatements) sendUnnamed(db);
@@ -65,6 +73,15 @@ export async function openPostgres(url: string, poolMax: number, log: Logger, ap
     db,
     kind: 'postgres',
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolMax }),
+    // (the first burst after a start then opens no connection either)
+    warm(connections) {
+      const n = Math.max(0, Math.min(connections, poolMax) - pool.totalCount);
+      void Promise.allSettled(Array.from({ length: n }, () => pool.connect())).then((got) => {
+        for (const r of got) if (r.status === 'fulfilled') r.value.release();
+        const failed = got.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) log.warn({ err: failed.reason as unknown }, 'postgres pool: opening its connections at start failed; they open on demand');
+      });
+    },
     async ping() {
       try {
         await pool.query('select 1');
