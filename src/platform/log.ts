@@ -122,8 +122,7 @@ export function accessLine(log: Logger): AccessLine {
   return accessLines.get(log) ?? ((f) => log.info(accessObject(f), ACCESS_MSG));
 }
 
-function writeAccessLines(dest: pino.DestinationStream, level: string, base: Record<string, string>): AccessLine {
-  const on = level !== 'silent' && (pino.levels.values[level] ?? Infinity) <= pino.levels.values.info!;
+function writeAccessLines(dest: pino.DestinationStream, on: boolean, base: Record<string, string>): AccessLine {
   const head = `{"level":${pino.levels.values.info}`;
   const bindings = JSON.stringify(base).slice(1, -1);
   const tail = `,"msg":${JSON.stringify(ACCESS_MSG)}}\n`;
@@ -155,7 +154,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     timestamp: isoTime,
   };
   const log = pino({ ...options, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, dest);
-  accessLines.set(log, writeAccessLines(dest, level, base));
+  accessLines.set(log, writeAccessLines(dest, log.isLevelEnabled('info'), base));
   return log;
 }
 

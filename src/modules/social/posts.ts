@@ -15,7 +15,6 @@ import { attachAuthor, attachNewPostFacts, createPageFacts, factsFor } from './p
 import { SOCIAL_EVENTS, type PostCreatedEvent, type PostUpdatedEvent, type PostDeletedEvent } from './events.js';
 import { MAX_IMAGES, type NewPost, postNotFound } from './rules.js';
 import { dropPostPages } from './page-tags.js';
-import { userTag } from '../../platform/pages.js';
 
 export function createPosts(ctx: Ctx) {
   const db = () => ctx.db;
@@ -235,9 +234,9 @@ export function createPosts(ctx: Ctx) {
     });
     if (!post) return null;
     dropPostPages(ctx, [post.id]);
-    // Its author's posts_count changed: users/me and the author on every page (a moderator's removal
-    // is not the author's own write, which drops them before its response anyway).
-    ctx.pages.drop([userTag(post.authorId)]);
+    // Its author's posts_count changed (a moderator's removal is not the author's own write, whose
+    // response drops their pages anyway): as after a post, the users module drops the row everywhere.
+    await users().postsCountChanged(post.authorId);
     await media().discard(keys);
     return post;
   }

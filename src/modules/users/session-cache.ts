@@ -170,7 +170,8 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
   // (a statement with postsCountCte() is built once, for no one in particular: its caller reports the
   // change once it committed; the writer's next request may reach any instance)
   const postsCountChanged = async (userId: number) => {
-    await handle.invalidate([userId]);
+    // (after the write committed: a failed publish must not fail it; this instance dropped its own)
+    await invalidateOrWarn(ctx, handle, [userId]);
     await service.postsCountChanged(userId);
   };
   return { ...service, resolveSession, getManyForDisplay, adjustPostsCount, postsCountChanged };
@@ -203,7 +204,10 @@ export async function dropCachedSessions(ctx: Ctx, refreshToken: string) {
   } catch {
     return; // not one of ours: nothing it could have revoked
   }
-  await sessionCacheOf(ctx)
-    .invalidate([userId])
-    .catch((err: unknown) => ctx.log.warn({ err }, 'session cache: invalidation failed; the TTL ends the entry'));
+  await invalidateOrWarn(ctx, sessionCacheOf(ctx), [userId]);
+}
+
+/** Drops users everywhere; when the publish fails, says so: the TTL ends the other instances' entries. */
+function invalidateOrWarn(ctx: Ctx, handle: SessionCacheHandle, userIds: number[]) {
+  return handle.invalidate(userIds).catch((err: unknown) => ctx.log.warn({ err }, 'session cache: invalidation failed; the TTL ends the entry'));
 }
