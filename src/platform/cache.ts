@@ -13,8 +13,8 @@ export interface KeyValue {
   setMany(entries: [string, string][], ttlMs: number): Promise<void>;
   /** Increments and returns the new value; the TTL is set when the key is created. */
   incr(key: string, ttlMs: number): Promise<{ value: number; ttlMs: number }>;
-  /** Several `incr`s in one round trip. */
-  incrMany(items: { key: string; ttlMs: number }[]): Promise<{ value: number; ttlMs: number }[]>;
+  /** Several `incr`s in one round trip, each by `by` (default 1). */
+  incrMany(items: { key: string; ttlMs: number; by?: number }[]): Promise<{ value: number; ttlMs: number }[]>;
   /**
    * Token bucket: takes one token from a bucket of `capacity` that refills at `perMs` tokens per
    * millisecond. Atomic (a Lua script in Redis). `retryMs` is the wait for the next token.
@@ -103,19 +103,19 @@ export class MemoryKeyValue implements KeyValue {
   async setMany(entries: [string, string][], ttlMs: number) {
     for (const [k, v] of entries) await this.set(k, v, ttlMs);
   }
-  async incr(key: string, ttlMs: number) {
+  async incr(key: string, ttlMs: number, by = 1) {
     const e = this.live(key);
     if (!e || typeof e.value !== 'string') {
-      this.put(key, { value: '1', expiresAt: Date.now() + ttlMs });
-      return { value: 1, ttlMs };
+      this.put(key, { value: String(by), expiresAt: Date.now() + ttlMs });
+      return { value: by, ttlMs };
     }
-    const value = Number(e.value) + 1;
+    const value = Number(e.value) + by;
     e.value = String(value);
     return { value, ttlMs: e.expiresAt === null ? -1 : e.expiresAt - Date.now() };
   }
-  async incrMany(items: { key: string; ttlMs: number }[]) {
+  async incrMany(items: { key: string; ttlMs: number; by?: number }[]) {
     const out = [];
-    for (const i of items) out.push(await this.incr(i.key, i.ttlMs));
+    for (const i of items) out.push(await this.incr(i.key, i.ttlMs, i.by));
     return out;
   }
   async takeToken(key: string, capacity: number, perMs: number) {
@@ -230,9 +230,9 @@ export class RedisKeyValue implements KeyValue {
   async incr(key: string, ttlMs: number) {
     return (await this.incrMany([{ key, ttlMs }]))[0];
   }
-  async incrMany(items: { key: string; ttlMs: number }[]) {
+  async incrMany(items: { key: string; ttlMs: number; by?: number }[]) {
     if (!items.length) return [];
-    const r = await this.scripts.slIncrMany(items.length, ...items.map((i) => this.k(i.key)), ...items.map((i) => String(i.ttlMs)));
+    const r = await this.scripts.slIncrMany(items.length, ...items.map((i) => this.k(i.key)), ...items.map((i) => String(i.ttlMs)), ...items.map((i) => String(i.by ?? 1)));
     return items.map((_, n) => ({ value: r[2 * n], ttlMs: r[2 * n + 1] }));
   }
   async takeToken(key: string, capacity: number, perMs: number) {

@@ -1,14 +1,20 @@
 // The Lua scripts behind RedisKeyValue (cache.ts): several commands in one round trip, atomic per call.
 import type { Redis } from 'ioredis';
 
-// INCR each key, setting its TTL when it is created; returns value and remaining TTL per key.
+// INCRBY each key, setting its TTL when it has none (it was just created); returns value and remaining
+// TTL per key. ARGV: the TTLs, then the increments, in the keys' order.
 const INCR_SCRIPT = `
 local out = {}
+local n = #KEYS
 for i, k in ipairs(KEYS) do
-  local v = redis.call('INCR', k)
-  if v == 1 then redis.call('PEXPIRE', k, ARGV[i]) end
+  local v = redis.call('INCRBY', k, ARGV[n + i])
+  local ttl = redis.call('PTTL', k)
+  if ttl < 0 then
+    redis.call('PEXPIRE', k, ARGV[i])
+    ttl = tonumber(ARGV[i])
+  end
   out[#out + 1] = v
-  out[#out + 1] = redis.call('PTTL', k)
+  out[#out + 1] = ttl
 end
 return out
 `;

@@ -22,12 +22,17 @@ describe('selflink CLI', () => {
       body: JSON.stringify({ email: 'cli@example.com', password: 'password123', name: 'Cli' }),
     });
     expect(reg.status).toBe(201);
+    const token = (await reg.json()).token as string;
+    for (let i = 0; i < 40; i++) expect((await fetch(`${base}/api/v1/users/me/?n=${i}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     expect(p.output()).toContain('"msg":"stopped"');
     expect(p.output()).not.toContain('password123');
+    // Access lines go out in batches: every one is written by the time the process has exited, whole.
+    const lines = p.output().trim().split('\n').filter((l) => l.startsWith('{'));
+    const access = lines.map((l) => JSON.parse(l) as { msg?: string; req?: { url?: string } }).filter((l) => l.msg === 'request completed' && l.req?.url?.startsWith('/api/v1/users/me/'));
+    expect(access.map((l) => l.req!.url)).toEqual(Array.from({ length: 40 }, (_, i) => `/api/v1/users/me/?n=${i}`));
     // The signing key and data survive a restart: the token still works.
-    const token = (await reg.json()).token as string;
     const again = start({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir });
     const base2 = await again.listening;
     expect((await fetch(`${base2}/api/v1/users/me/`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);

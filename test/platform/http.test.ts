@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { accessLine, createLogger, lazyChildLogger } from '../../src/platform/log.js';
+import { accessLine, createLogger, gathered, lazyChildLogger } from '../../src/platform/log.js';
 import { routeSchemas } from '../../src/app.js';
 
 let t: TestApp;
@@ -81,7 +81,11 @@ describe('rate limits', () => {
       const user = [];
       for (let i = 0; i < 4; i++) user.push(await limited.request({ url: '/api/v1/users/me/', token: tokens.token }));
       expect(user.map((r) => r.statusCode)).toEqual([200, 200, 200, 429]);
+      // Headers once the tightest bucket is more than half used: not with 2 of 3 left, with 1 of 3.
+      expect(user[0].headers['ratelimit-remaining']).toBeUndefined();
       expect(user[1].headers['ratelimit-remaining']).toBe('1');
+      expect(user[1].headers['ratelimit-limit']).toBe('3');
+      expect(user[3].headers['ratelimit-remaining']).toBe('0');
     } finally {
       await limited.close();
     }
@@ -122,6 +126,29 @@ describe('logging', () => {
     expect(JSON.parse(ours)).toMatchObject({ level: 30, service: 'selflink', reqId: 'r-1', req: { url: '/api/v1/users/me/?token=[redacted]&x="q"' }, msg: 'request completed' });
     expect(JSON.parse(bare)).toMatchObject({ req: { host: 'h:1' }, responseTime: null });
     expect(JSON.parse(bare).req).not.toHaveProperty('remotePort');
+  });
+
+  it('gathers lines into whole batches, handed on when full, after a while, or when asked', async () => {
+    vi.useFakeTimers();
+    try {
+      const writes: string[] = [];
+      const g = gathered({ write: (s: string) => writes.push(s) }, 120, 200);
+      const line = (i: number) => `{"n":${i},"pad":"${'x'.repeat(20)}"}\n`; // 37 characters: three to a batch
+      for (let i = 0; i < 7; i++) g.write(line(i));
+      expect(writes).toEqual([line(0) + line(1) + line(2), line(3) + line(4) + line(5)]);
+      vi.advanceTimersByTime(199);
+      expect(writes).toHaveLength(2);
+      vi.advanceTimersByTime(1);
+      expect(writes).toEqual([line(0) + line(1) + line(2), line(3) + line(4) + line(5), line(6)]);
+      g.write('x'.repeat(150) + '\n'); // longer than a batch: alone
+      g.write(line(7));
+      g.flush();
+      expect(writes.slice(3)).toEqual(['x'.repeat(150) + '\n', line(7)]);
+      vi.advanceTimersByTime(1000);
+      expect(writes).toHaveLength(5);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a request's own lines carry its id and are redacted like every line (its logger is made on the first line)", async () => {

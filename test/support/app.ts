@@ -227,6 +227,7 @@ async function handOn(s: Shared) {
     if (s.ctx.kv instanceof MemoryKeyValue) s.ctx.kv.clear();
     // (the next file's database is a fresh copy: its ids repeat this file's)
     s.ctx.pages.clear();
+    s.ctx.limiter.forget();
     if (s.ctx.queue instanceof MemoryQueue) s.ctx.queue.forgetFailed();
     if (s.ctx.redis && s.redisPrefix) await deleteKeys(s.ctx.redis, s.redisPrefix);
     fs.rmSync(s.dataDir, { recursive: true, force: true });
