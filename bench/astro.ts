@@ -6,7 +6,7 @@ import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { computeChart } from '../src/modules/astro/chart.js';
 import { measureErrors } from '../test/astro/reference.js';
-import { ROOT, benchDatabase, migrateDatabase, fmt, freePort, load, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
+import { ROOT, benchDatabase, migrateDatabase, fmt, freePort, load, serverEnv, startAndWait, startBare, writeSection, SERVER_NODE } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const USERS = Number(process.env.BENCH_ASTRO_USERS ?? 10_000);
@@ -33,7 +33,7 @@ export async function run() {
   const seed = spawnSync(process.execPath, ['bin/selflink.mjs', 'seed-demo', '--users', String(USERS), '--follows', '0', '--posts', '0'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'inherit' });
   if (seed.status !== 0) throw new Error('seed-demo failed');
   const seedSeconds = (Date.now() - t0) / 1000;
-  const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, /listening (\d+)/);
+  const bare = await startBare('bench/bare-server.ts');
   const port = await freePort();
   const api = await startAndWait(['bin/selflink.mjs', 'api'], { ...env, PORT: String(port) }, `http://127.0.0.1:${port}/health`);
   let rows = '';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHmac, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { benchDatabase, migrateDatabase, fmt, freePort, load, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
+import { benchDatabase, migrateDatabase, fmt, freePort, load, serverEnv, startAndWait, startBare, writeSection, SERVER_NODE } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ACCOUNTS = Number(process.env.BENCH_COIN_ACCOUNTS ?? 1000);
@@ -66,7 +66,7 @@ async function transfers(base: string, accts: Acct[], pairOnly: boolean) {
 }
 
 export async function run() {
-  const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, /listening (\d+)/);
+  const bare = await startBare('bench/bare-server.ts');
   const rows: string[] = [];
   const load0 = os.loadavg()[0];
   try {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD } from './ops-snapshot.js';
-import { fmt, fmtCpu, load, loadCounted, loadCpu, ROOT, startProcess, writeSection, type CpuPerRequest, type LoadResult, type Started, type SummaryRow, benchDatabase, migrateDatabase, serverEnv, SERVER_NODE, dropRedisPrefix, settle } from './lib.js';
+import { fmt, fmtCpu, load, loadCounted, loadCpu, ROOT, startProcess, startBare, writeSection, type CpuPerRequest, type LoadResult, type Started, type SummaryRow, benchDatabase, migrateDatabase, serverEnv, SERVER_NODE, dropRedisPrefix, settle } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -79,7 +79,7 @@ export async function cleanup() {
 export async function run(): Promise<SummaryRow[]> {
   const { dbUrl, prefix, env, seedSeconds, counts } = await (seeded ??= seed());
   const redis = new Redis(REDIS_URL);
-  const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, /listening (\d+)/);
+  const bare = await startBare('bench/bare-server.ts');
   const api = await startProcess(['bin/selflink.mjs', 'api'], { ...env, LOG_LEVEL: 'info' }, /Server listening at http:\/\/127\.0\.0\.1:(\d+)/);
   const worker = await startProcess(['bin/selflink.mjs', 'worker'], { ...env, LOG_LEVEL: 'info' }, /selflink started/);
   try {

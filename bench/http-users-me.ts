@@ -3,7 +3,7 @@
 // Usage: npm run bench -- users-me   (needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379)
 import os from 'node:os';
 import { createOpsStaff, opsDuringLoad, opsRow, OPS_TABLE_HEAD, type OpsView } from './ops-snapshot.js';
-import { fmt, fmtCpu, freePort, load, loadCounted, loadCpu, startAndWait, startProcess, writeSection, benchDatabase, migrateDatabase, serverEnv, type SummaryRow, SERVER_NODE, dropRedisPrefix } from './lib.js';
+import { fmt, fmtCpu, freePort, load, loadCounted, loadCpu, startAndWait, startBare, writeSection, benchDatabase, migrateDatabase, serverEnv, type SummaryRow, SERVER_NODE, dropRedisPrefix } from './lib.js';
 
 const CONNECTIONS = 100;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -21,7 +21,7 @@ export async function run(): Promise<SummaryRow[]> {
   };
   migrateDatabase(env);
   createOpsStaff(env);
-  const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, /listening (\d+)/);
+  const bare = await startBare('bench/bare-server.ts');
   const variants: { name: string; env: Record<string, string> }[] = [
     { name: 'production defaults (request logs, rate limits)', env: { LOG_LEVEL: 'info' } },
     { name: 'without request logs', env: { LOG_LEVEL: 'warn' } },

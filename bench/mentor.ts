@@ -6,7 +6,7 @@ import http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
-import { benchDatabase, fmt, freePort, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
+import { benchDatabase, fmt, freePort, serverEnv, startAndWait, startBare, writeSection, SERVER_NODE } from './lib.js';
 
 const now = () => performance.timeOrigin + performance.now();
 const sent = new Map<string, number>();
@@ -92,7 +92,7 @@ export async function run() {
   const dbName = `sl_bench_mentor_${process.pid}`;
   const db = await benchDatabase(dbName);
   const fake = await startFake({ tokens: 40, everyMs: 25 });
-  const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, /listening (\d+)/);
+  const bare = await startBare('bench/bare-server.ts');
   const baseEnv = { ...serverEnv(db.url, `benchm${process.pid}:`), JWT_SIGNING_KEY: 'bench-signing-key-0123456789abcdef0123456789', RATE_LIMITS_ENABLED: 'false', DATABASE_POOL_MAX: '20', MENTOR_MAX_STREAMS_PER_USER: '5000', MENTOR_RPS_USER: '1000000', MENTOR_RPS_GLOBAL: '1000000', THROTTLE_MENTOR_RATE: '100000000/min' };
   const load0 = os.loadavg()[0];
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { TokenSigner } from '../src/platform/auth/tokens.js';
-import { fmt, freePort, ROOT, startAndWait, startProcess, writeSection, type Started, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix, settle } from './lib.js';
+import { fmt, freePort, ROOT, startAndWait, startBare, writeSection, type Started, benchDatabase, serverEnv, SERVER_NODE, dropRedisPrefix, settle } from './lib.js';
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 5000);
 const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 10);
@@ -345,7 +345,7 @@ export async function run() {
 
   // ---- baseline ----
   console.log('bare ws server');
-  const bare = await startProcess(['--import', 'tsx', 'bench/bare-ws-server.ts'], {}, /listening (\d+)/);
+  const bare = await startBare('bench/bare-ws-server.ts');
   let bareM: Measured;
   try {
     const pool = new ClientPool();

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import autocannon from 'autocannon';
-import { benchDatabase, migrateDatabase, fmt, freePort, ROOT, serverEnv, startAndWait, startProcess, writeSection, SERVER_NODE } from './lib.js';
+import { benchDatabase, migrateDatabase, fmt, freePort, ROOT, serverEnv, startAndWait, startBare, writeSection, SERVER_NODE } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = 50;
@@ -74,7 +74,7 @@ function timed(args: string[], env: Record<string, string>): Promise<{ seconds: 
 export async function run() {
   const benchDb = await benchDatabase(`sl_bench_rw_${process.pid}`);
   const env = { ...serverEnv(benchDb.url, `benchrw${process.pid}:`), JWT_SIGNING_KEY: 'bench-signing-key-0123456789abcdef0123456789', THROTTLE_IP_RATE: '100000000/min', THROTTLE_ANON_RATE: '100000000/min', DATABASE_POOL_MAX: '20', GITHUB_WEBHOOK_SECRET: SECRET };
-  const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, /listening (\d+)/);
+  const bare = await startBare('bench/bare-server.ts');
   migrateDatabase(env);
   const load0 = os.loadavg()[0];
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-bench-'));
