@@ -36,6 +36,18 @@ export function startBare(file: string): Promise<Started> {
   return startProcess(stripsTypes ? ['--disable-warning=ExperimentalWarning', file] : ['--import', 'tsx', file], {}, /listening (\d+)/);
 }
 
+/**
+ * The node flags the Dockerfile's image starts the server with (its ENTRYPOINT), given to every
+ * `bin/selflink.mjs` a benchmark starts: the servers measured run as the image runs them.
+ */
+export const IMAGE_NODE_FLAGS: string[] = (() => {
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(fs.readFileSync(path.join(ROOT, 'deploy', 'Dockerfile'), 'utf8'));
+  const argv = m ? (JSON.parse(m[1]) as string[]) : [];
+  return argv.slice(1, argv.indexOf('bin/selflink.mjs')).filter((a) => a.startsWith('--'));
+})();
+
+const withImageFlags = (args: string[]) => (args[0] === 'bin/selflink.mjs' ? [...IMAGE_NODE_FLAGS, ...args] : args);
+
 export interface Started {
   child: ChildProcess;
   port: number;
@@ -44,7 +56,7 @@ export interface Started {
 
 export function startProcess(args: string[], env: Record<string, string>, match: RegExp): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(SERVER_NODE.path, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(SERVER_NODE.path, withImageFlags(args), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (d: Buffer) => {
       out += d;
@@ -133,7 +145,7 @@ export function freePort(): Promise<number> {
 
 /** Starts a process that logs nothing useful and waits until `url` answers 200. */
 export async function startAndWait(args: string[], env: Record<string, string>, url: string): Promise<Started> {
-  const child = spawn(SERVER_NODE.path, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(SERVER_NODE.path, withImageFlags(args), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // (only the output's tail is kept, for the error below: a server's access lines are megabytes a second)
   let out = '';
   const keep = (d: Buffer) => {
