@@ -47,6 +47,9 @@ const PATIENCE = 4;
 /** Leases at least this large are refilled ahead, when half of them is left. */
 const REFILL_FROM = 8;
 
+/** The next lease of a window: `next` slots, at most 1/LEASE_SHARE of what is left of the limit. */
+const leaseSize = (b: Bucket, lease: Lease) => Math.min(lease.next, Math.floor((b.limit - lease.top) / LEASE_SHARE));
+
 /**
  * Rate limits fail OPEN: when the store (Redis) cannot be reached, every bucket allows the request and
  * `onStoreError` is told (a log line and a counter). A Redis restart thus never turns into refused
@@ -101,8 +104,7 @@ export class RateLimiter {
         this.taking.get(b.key)!.waiting++;
         (waiting ??= []).push(i);
       } else {
-        const by = live ? Math.max(1, Math.min(lease.next, Math.floor((b.limit - lease.top) / LEASE_SHARE))) : 1;
-        (wanted ??= []).push({ i, by });
+        (wanted ??= []).push({ i, by: live ? Math.max(1, leaseSize(b, lease)) : 1 });
       }
     }
     if (!wanted && !waiting) return out;
@@ -113,10 +115,7 @@ export class RateLimiter {
     const took = wanted && this.takeLeases(buckets, wanted, out);
     if (waiting) {
       await Promise.all(waiting.map((i) => this.taking.get(buckets[i].key)?.done));
-      const again = await this.hitMany(
-        waiting.map((i) => buckets[i]),
-        patience - 1,
-      );
+      const again = await this.hitMany(waiting.map((i) => buckets[i]), patience - 1);
       waiting.forEach((i, n) => (out[i] = again[n]));
     }
     if (took) await took;
@@ -125,7 +124,7 @@ export class RateLimiter {
 
   /** Takes a busy bucket's next lease before its requests need it (no request waits for this one). */
   private refill(b: Bucket, lease: Lease) {
-    const by = Math.min(lease.next, Math.floor((b.limit - lease.top) / LEASE_SHARE));
+    const by = leaseSize(b, lease);
     if (by >= 1) void this.takeLeases([b], [{ i: 0, by }], [], true);
   }
 
