@@ -97,10 +97,6 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
     void reply.status(404).send(notFound().body);
   });
   // Hooks on every request are callback-style: an async hook costs a promise per request.
-  app.addHook('onSend', (req, reply, payload, done) => {
-    reply.header('x-request-id', req.id);
-    done(null, payload);
-  });
   // Domain events a request emitted are relayed before its response goes out (docs/events.md).
   // The scope is entered in preValidation, where the handler's part of the request begins (body
   // parsing runs outside it; nothing before the handler emits).
@@ -109,7 +105,8 @@ export async function buildApp(ctx: Ctx, opts: AppOptions): Promise<App> {
     if (counted) counted.resource.runInAsyncScope(() => ctx.events.withScope(done));
     else ctx.events.withScope(done);
   });
-  app.addHook('onSend', (req, _reply, payload, done) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
+    reply.header('x-request-id', req.id);
     // A signed-in user's write may change any cached page that shows them (their own pages as
     // viewer, their posts and profile on others'): those go before the response (docs/perf.md).
     if (req.user && !READS.has(req.method)) ctx.pages.drop([userTag(req.user.id)]);

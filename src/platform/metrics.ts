@@ -32,12 +32,32 @@ export function createMetrics() {
     labelNames: ['job', 'outcome'] as const,
     registers: [registry],
   });
-  const cacheLookups = new client.Counter({
+  // Lookups are counted in plain numbers and handed to the counter when it is read: a labelled
+  // inc() hashes its labels every time, and the session and page caches are looked up on every request.
+  const lookupCounts = new Map<string, { hit: number; miss: number }>();
+  new client.Counter({
     name: 'cache_lookups_total',
     help: 'Cache reads from the key-value store by key family and outcome (hit or miss)',
     labelNames: ['cache', 'outcome'] as const,
     registers: [registry],
+    collect() {
+      for (const [cache, n] of lookupCounts) {
+        if (n.hit) this.inc({ cache, outcome: 'hit' }, n.hit);
+        if (n.miss) this.inc({ cache, outcome: 'miss' }, n.miss);
+        n.hit = n.miss = 0;
+      }
+    },
   });
+  /** The lookup counter of one cache: call it with each lookup's outcome. */
+  const countLookups = (cache: string) => {
+    let n = lookupCounts.get(cache);
+    if (!n) lookupCounts.set(cache, (n = { hit: 0, miss: 0 }));
+    const counts = n;
+    return (hit: boolean) => {
+      if (hit) counts.hit++;
+      else counts.miss++;
+    };
+  };
   new client.Counter({
     name: 'db_queries_total',
     help: 'Database queries sent by this process (round trips to PostgreSQL)',
@@ -47,7 +67,7 @@ export function createMetrics() {
       this.inc(queriesSent());
     },
   });
-  return { registry, httpDuration, jobs, cacheLookups };
+  return { registry, httpDuration, jobs, countLookups };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

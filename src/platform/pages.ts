@@ -75,7 +75,7 @@ export function createPages(opts: { ttlMs: number; maxBytes: number; pubsub: Pub
     for (const t of tags) pending.add(t);
   };
 
-  const lookups = (hit: boolean) => opts.metrics.cacheLookups.inc({ cache: 'pages', outcome: hit ? 'hit' : 'miss' });
+  const lookups = opts.metrics.countLookups('pages');
 
   return {
     get(key) {

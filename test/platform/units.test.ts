@@ -9,7 +9,8 @@ import { normalizeHandle } from '../../src/modules/users/handles.js';
 import { djangoPbkdf2, hashPassword, verifyPassword } from '../../src/platform/auth/passwords.js';
 import { sniffMedia } from '../../src/platform/storage/sniff.js';
 import { createMetrics } from '../../src/platform/metrics.js';
-import { TokenSigner } from '../../src/platform/auth/tokens.js';
+import { TokenError, TokenSigner } from '../../src/platform/auth/tokens.js';
+import { SessionCache } from '../../src/platform/auth/session-cache.js';
 import { DJANGO_IMPORTED, DJANGO_LEGACY } from '../support/django-vectors.js';
 
 describe('config', () => {
@@ -134,11 +135,33 @@ describe('identity helpers', () => {
       await expect(new TokenSigner('x'.repeat(40), 60, 600).verify(token, 'access')).rejects.toMatchObject({ reason: 'invalid' });
       const [h, p, sig] = token.split('.');
       await expect(signer.verify(`${h}.${p}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`, 'access')).rejects.toMatchObject({ reason: 'invalid' });
+      // (the cache finds a token by its signature: another payload under a remembered signature is not that token)
+      const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), user_id: 8 })).toString('base64url');
+      expect(() => signer.verifyNow(`${h}.${forged}.${sig}`, 'access')).toThrow(TokenError);
+      expect(signer.verifyNow(token, 'access')).toMatchObject({ user_id: 7 });
       vi.setSystemTime(new Date('2026-01-01T00:01:01Z'));
       await expect(signer.verify(token, 'access')).rejects.toMatchObject({ reason: 'expired' });
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('answers a kept session at once (peek), never an expired or invalidated one', async () => {
+    let now = 1_000;
+    const looked: boolean[] = [];
+    const cache = new SessionCache<string>(1000, 10, () => now, (hit) => looked.push(hit));
+    expect(cache.peek(1, 1)).toBeUndefined();
+    expect(await cache.get(1, 1, async () => 'one')).toBe('one');
+    expect(cache.peek(1, 1)).toBe('one');
+    expect(cache.peek(1, 2)).toBeUndefined(); // another session of the user
+    now += 1000;
+    expect(cache.peek(1, 1)).toBeUndefined(); // expired
+    expect(await cache.get(1, 1, async () => 'two')).toBe('two');
+    cache.invalidateUser(1);
+    expect(cache.peek(1, 1)).toBeUndefined();
+    // a peek counts its hits only; the get after a missed peek counts the miss
+    expect(looked).toEqual([false, true, false]);
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 2 });
   });
 
   it('normalises handles', () => {

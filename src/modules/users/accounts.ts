@@ -219,8 +219,11 @@ export function createAccounts(ctx: Ctx) {
     });
   });
 
-  /** The user row and its session's state (one query for the sessions resolved in the same turn). */
-  function resolveSession(claims: TokenClaims) {
+  /**
+   * The user row and its session's state (one query for the sessions resolved in the same turn). The
+   * session cache in front of it answers a kept session without a promise (session-cache.ts).
+   */
+  function resolveSession(claims: TokenClaims): Awaited<ReturnType<typeof resolveInTurn>> | ReturnType<typeof resolveInTurn> {
     return resolveInTurn(claims);
   }
 

@@ -25,7 +25,7 @@ import type { UserRow } from './schema.js';
 
 export const SESSION_CHANNEL = 'auth:sessions';
 
-type Resolve<R> = (claims: TokenClaims) => Promise<R>;
+type Resolve<R> = (claims: TokenClaims) => R | Promise<R>;
 
 export interface SessionCacheHandle {
   cache: SessionCache<unknown>;
@@ -63,10 +63,9 @@ interface CachedUsers {
  */
 export function withSessionCache<S extends CachedUsers & { resolveSession: Resolve<R> }, R>(ctx: Ctx, service: S): S {
   const { ttlMs, maxUsers } = ctx.config.sessionCache;
-  const lookups = (cache: string) => (hit: boolean) => ctx.metrics.cacheLookups.inc({ cache, outcome: hit ? 'hit' : 'miss' });
-  const cache = new SessionCache<R>(ttlMs, maxUsers, Date.now, lookups('session'));
+  const cache = new SessionCache<R>(ttlMs, maxUsers, Date.now, ctx.metrics.countLookups('session'));
   // One entry per user (session id 0 is never a real session's); a missing user is not kept.
-  const rows = new SessionCache<UserRow | null>(ttlMs, maxUsers, Date.now, lookups('user_rows'));
+  const rows = new SessionCache<UserRow | null>(ttlMs, maxUsers, Date.now, ctx.metrics.countLookups('user_rows'));
   const applied = new EventEmitter().setMaxListeners(0);
   const self = randomUUID();
   let ready = false;
@@ -97,7 +96,7 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
     cache.invalidateUser(userId);
     rows.invalidateUser(userId);
   }
-  const base = service.resolveSession.bind(service);
+  const base = (claims: TokenClaims) => Promise.resolve(service.resolveSession(claims));
   const handle: SessionCacheHandle = {
     cache: cache as SessionCache<unknown>,
     get ready() {
@@ -135,9 +134,10 @@ export function withSessionCache<S extends CachedUsers & { resolveSession: Resol
     }
     return loaded;
   };
-  // Only answers that let the request through are kept: refusals stay uncached (and rare).
+  // Only answers that let the request through are kept: refusals stay uncached (and rare). A kept
+  // answer comes back as it is, not in a promise: the guard then admits the request in the same turn.
   const resolveSession: Resolve<R> = (claims) => {
-    if (ready) return cache.get(claims.user_id, claims.sid, () => loadSession(claims), isRow);
+    if (ready) return cache.peek(claims.user_id, claims.sid) ?? cache.get(claims.user_id, claims.sid, () => loadSession(claims), isRow);
     if (ttlMs > 0) void subscribe();
     return base(claims);
   };

@@ -33,12 +33,29 @@ export class SessionCache<V> {
     private readonly onLookup: (hit: boolean) => void = () => undefined,
   ) {}
 
+  /**
+   * The cached value if there is one, without a promise (a request that finds its session here goes
+   * on in the same turn); undefined otherwise, and `get` then loads it. Counted as a lookup only when
+   * it hits: the `get` that follows a miss counts that one.
+   */
+  peek(userId: number, sid: number): V | undefined {
+    if (this.ttlMs <= 0) return undefined;
+    const slot = this.slots.get(userId);
+    const e = slot?.sessions.get(sid);
+    if (!e || e.expires <= this.now()) return undefined;
+    // Least recently used first: a hit moves the user to the end.
+    this.slots.delete(userId);
+    this.slots.set(userId, slot!);
+    this.stats_.hits++;
+    this.onLookup(true);
+    return e.value;
+  }
+
   /** The cached value, else `load()`'s; `keep(value)` false: the value is answered but not cached. */
   get(userId: number, sid: number, load: () => Promise<V>, keep: (v: V) => boolean = () => true): Promise<V> {
     if (this.ttlMs <= 0) return load();
     let slot = this.slots.get(userId);
     if (slot) {
-      // Least recently used first: a hit moves the user to the end.
       this.slots.delete(userId);
       this.slots.set(userId, slot);
       const e = slot.sessions.get(sid);

@@ -116,8 +116,12 @@ export async function registerMultipart(app: App, opts: MultipartOptions) {
     if (!(own[files] as UploadedFile[] | null)?.length) return done(null, payload);
     void removeFiles(own[files] as UploadedFile[], own[writing] as Set<string>).then(() => done(null, payload));
   });
-  app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!req.isMultipart()) return;
+  // Callback-style: the other requests pass without a promise of their own.
+  app.addHook('preValidation', (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    if (!req.isMultipart()) return done();
+    parse(req, reply).then(() => done(), done);
+  });
+  async function parse(req: FastifyRequest, reply: FastifyReply) {
     const own = req as unknown as WithFiles;
     const uploads: UploadedFile[] = [];
     const pending = new Set<string>();
@@ -179,5 +183,5 @@ export async function registerMultipart(app: App, opts: MultipartOptions) {
       throw malformed(e.message ? e.message.slice(0, 200) : 'the body is not valid multipart/form-data');
     }
     req.body = body;
-  });
+  }
 }
