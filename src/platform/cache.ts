@@ -30,11 +30,12 @@ export interface KeyValue {
    */
   listRangeAround(key: string, value: string, before: number, after: number): Promise<{ start: number; length: number; values: string[] } | null>;
   /**
-   * The same values onto the head of many lists, each capped at `maxLen`, in one round trip. A value
-   * already among a list's newest PUSH_MANY_HEAD entries is not pushed there again (a redelivered
-   * fan-out), which costs a bounded look, not a scan of the whole list.
+   * The same values onto the head of many lists, each capped at `maxLen`, in one round trip. With
+   * `look`, a value already among a list's newest PUSH_MANY_HEAD entries is not pushed there again (a
+   * redelivered fan-out), which costs a bounded look, not a scan of the whole list; without it, the
+   * values are pushed as they are.
    */
-  listPushMany(keys: string[], values: string[], maxLen: number): Promise<void>;
+  listPushMany(keys: string[], values: string[], maxLen: number, look?: boolean): Promise<void>;
   /** `listRemove` of one value from many lists in one round trip. */
   listRemoveMany(keys: string[], value: string): Promise<void>;
   listRemove(key: string, value: string): Promise<void>;
@@ -142,11 +143,11 @@ export class MemoryKeyValue implements KeyValue {
     if (list.length > maxLen) list.length = maxLen;
     this.put(key, { value: list, expiresAt: e?.expiresAt ?? null });
   }
-  async listPushMany(keys: string[], values: string[], maxLen: number) {
+  async listPushMany(keys: string[], values: string[], maxLen: number, look = true) {
     for (const k of keys) {
       const e = this.live(k);
       const current = Array.isArray(e?.value) ? e.value : [];
-      const head = current.slice(0, PUSH_MANY_HEAD);
+      const head = look ? current.slice(0, PUSH_MANY_HEAD) : [];
       const fresh = values.filter((v) => !head.includes(v));
       if (!fresh.length) continue;
       const list = [...fresh, ...current];
@@ -246,11 +247,11 @@ export class RedisKeyValue implements KeyValue {
     for (const v of new Set(values)) m.lrem(this.k(key), 0, v);
     await m.lpush(this.k(key), ...[...values].reverse()).ltrim(this.k(key), 0, maxLen - 1).exec();
   }
-  async listPushMany(keys: string[], values: string[], maxLen: number) {
+  async listPushMany(keys: string[], values: string[], maxLen: number, look = true) {
     if (!keys.length || !values.length) return;
     // LPUSH reverses its arguments: the last value goes first so values[0] ends up at the head.
     const rev = [...values].reverse();
-    await this.scripts.slPushMany(keys.length, ...keys.map((k) => this.k(k)), String(maxLen), String(PUSH_MANY_HEAD), ...rev);
+    await this.scripts.slPushMany(keys.length, ...keys.map((k) => this.k(k)), String(maxLen), String(look ? PUSH_MANY_HEAD : 0), ...rev);
   }
   async listRemoveMany(keys: string[], value: string) {
     if (!keys.length) return;

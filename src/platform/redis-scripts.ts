@@ -40,14 +40,15 @@ return {allowed, math.floor(tokens), retry}
 // listPushMany in one command (a fan-out page: three commands per list were ~150 per post, each
 // parsed and answered on its own). A value already among a list's newest `head` entries is not
 // pushed again there: a bounded LPOS, where an LREM per list scanned the whole list (up to the cap,
-// ~1 ms of Redis per post at 50 followers). ARGV: the cap, the head, then the values in LPUSH order.
+// ~1 ms of Redis per post at 50 followers); a head of 0 looks nowhere. ARGV: the cap, the head, then
+// the values in LPUSH order.
 const PUSH_MANY_SCRIPT = `
 local cap = tonumber(ARGV[1])
 local head = tonumber(ARGV[2])
 for _, k in ipairs(KEYS) do
   local fresh = {}
   for j = 3, #ARGV do
-    if not redis.call('LPOS', k, ARGV[j], 'MAXLEN', head) then fresh[#fresh + 1] = ARGV[j] end
+    if head == 0 or not redis.call('LPOS', k, ARGV[j], 'MAXLEN', head) then fresh[#fresh + 1] = ARGV[j] end
   end
   if #fresh > 0 then
     redis.call('LPUSH', k, unpack(fresh))

@@ -49,6 +49,9 @@ describe(`adapters (${SERVER_MODE ? 'redis' : 'memory'})`, () => {
     await p.kv.listPushMany(['long'], [`v${PUSH_MANY_HEAD - 1}`, `v${PUSH_MANY_HEAD}`], 1000);
     expect(await p.kv.listRange('long', 0, 0)).toEqual([`v${PUSH_MANY_HEAD}`]);
     expect(await p.kv.listRange('long', 0, -1)).toHaveLength(PUSH_MANY_HEAD + 2);
+    // Without the look (a post's first fan-out) a value is pushed as it is.
+    await p.kv.listPushMany(['m2'], ['d'], 3, false);
+    expect(await p.kv.listRange('m2', 0, -1)).toEqual(['d', 'a', 'd']);
     // The entries around a value, found in the store: clipped at both ends, null when absent.
     await p.kv.listPush('w', ['9', '8', '7', '6', '5', '4', '3'], 10);
     expect(await p.kv.listRangeAround('w', '5', 2, 1)).toEqual({ start: 2, length: 7, values: ['7', '6', '5', '4'] });

@@ -29,9 +29,12 @@ export function createTimeline(ctx: Ctx) {
   // Each change of a timeline drops its owner's rendered pages (after the write).
   const changed = (userIds: number[]) => ctx.pages.drop(userIds.map(userTag));
 
-  /** One pipelined round trip per call; callers pass a page of followers at a time. */
-  async function push(userIds: number[], postId: number) {
-    await kv().listPushMany(userIds.map(listKey), [String(postId)], TIMELINE_CAP);
+  /**
+   * One round trip per call; callers pass a page of followers at a time. `look`: the post may be on
+   * these timelines already (a redelivered fan-out), and is not pushed again where it is.
+   */
+  async function push(userIds: number[], postId: number, look = true) {
+    await kv().listPushMany(userIds.map(listKey), [String(postId)], TIMELINE_CAP, look);
     changed(userIds);
   }
 

@@ -61,7 +61,14 @@ export const follows = pgTable(
     followeeId: refColumn('followee_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.followerId, t.followeeId] }), index('follows_followee_idx').on(t.followeeId, t.createdAt)],
+  (t) => [
+    primaryKey({ columns: [t.followerId, t.followeeId] }),
+    // follower lists, newest first
+    index('follows_followee_idx').on(t.followeeId, t.createdAt),
+    // a post's fan-out reads its author's follower ids in keyset pages (users_follower_ids_page): without
+    // it PostgreSQL walked the whole primary key for them (2 ms a post with 100,000 follows)
+    index('follows_followee_follower_idx').on(t.followeeId, t.followerId),
+  ],
 );
 
 export const blocks = pgTable(
