@@ -50,8 +50,7 @@ for _, k in ipairs(KEYS) do
   for j = 3, #ARGV do
     if head == 0 or not redis.call('LPOS', k, ARGV[j], 'MAXLEN', head) then fresh[#fresh + 1] = ARGV[j] end
   end
-  if #fresh > 0 then
-    redis.call('LPUSH', k, unpack(fresh))
+  if #fresh > 0 and redis.call('LPUSH', k, unpack(fresh)) > cap then
     redis.call('LTRIM', k, 0, cap - 1)
   end
 end
