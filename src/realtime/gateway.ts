@@ -84,6 +84,7 @@ export async function registerGateway(app: App, ctx: Ctx) {
   const stopFanout = await hub.listenForFanout();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
+    await hub.close();
     await forgetGateway(ctx).catch(() => undefined);
     await stopRechecks().catch(() => undefined);
     await stopFanout().catch(() => undefined);

@@ -188,11 +188,18 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     });
 
   /** Registers a socket; beyond the per-user cap the oldest socket of that user is closed. */
+  /** Presence updates under way (close() waits for them). */
+  const presence = new Set<Promise<void>>();
+  function setPresence(userId: number, here: boolean) {
+    const p = ctx.services.realtime.setPresence(userId, here).finally(() => presence.delete(p));
+    presence.add(p);
+  }
+
   function add(conn: Conn) {
     let set = byUser.get(conn.userId);
     if (!set) {
       byUser.set(conn.userId, (set = new Set()));
-      void ctx.services.realtime.setPresence(conn.userId, true);
+      setPresence(conn.userId, true);
     }
     set.add(conn);
     gauges.sockets.inc();
@@ -207,7 +214,7 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     if (set?.delete(conn)) {
       if (!set.size) {
         byUser.delete(conn.userId);
-        void ctx.services.realtime.setPresence(conn.userId, false);
+        setPresence(conn.userId, false);
       }
       gauges.sockets.dec();
     }
@@ -244,11 +251,23 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     }
   }
 
-  function closeAll() {
-    for (const set of byUser.values()) for (const c of set) c.socket.close(CLOSE.goingAway, 'server shutting down');
+  /**
+   * Shutdown: every socket is closed and leaves now, not when its closing handshake ends, and the
+   * presence updates that follow (offline, for a user with no socket left anywhere) are done before
+   * the process lets go of the store. Left to the sockets' close events, they ran after Redis was
+   * closed: a "Connection is closed." warning per user, and entries left to their TTL.
+   */
+  async function close() {
+    for (const set of [...byUser.values()]) {
+      for (const c of [...set]) {
+        c.socket.close(CLOSE.goingAway, 'server shutting down');
+        remove(c);
+      }
+    }
+    await Promise.allSettled([...presence]);
   }
 
-  return { add, remove, join, leave, send, sweep, closeAll, byUser, recheck, listenForRechecks, listenForFanout };
+  return { add, remove, join, leave, send, sweep, close, byUser, recheck, listenForRechecks, listenForFanout };
 }
 
 export type Hub = ReturnType<typeof createHub>;

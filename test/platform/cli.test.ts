@@ -4,9 +4,15 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { migratedDataDir, startSelflink } from '../support/process.js';
+import { connect } from '../realtime/ws-client.js';
 
 
 const start = startSelflink;
+
+async function loginToken(base: string, email: string): Promise<string> {
+  const r = await fetch(`${base}/api/v1/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'password123' }) });
+  return ((await r.json()) as { token: string }).token;
+}
 
 describe('selflink CLI', () => {
   it('serves on a fresh DATA_DIR, then shuts down cleanly on SIGTERM', async () => {
@@ -24,8 +30,17 @@ describe('selflink CLI', () => {
     expect(reg.status).toBe(201);
     const token = (await reg.json()).token as string;
     for (let i = 0; i < 40; i++) expect((await fetch(`${base}/api/v1/users/me/?n=${i}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    // Two people in a conversation, both on the gateway when it stops: their presence goes offline
+    // (read, written and told to the peer) before the process lets go of its database and store.
+    const peer = await fetch(`${base}/api/v1/auth/register/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'cli-peer@example.com', password: 'password123', name: 'Peer' }) });
+    const peerId = ((await peer.json()) as { user: { id: number } }).user.id;
+    expect((await fetch(`${base}/api/v1/threads/direct/`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ user_id: String(peerId) }) })).status).toBeLessThan(300);
+    const ws = base.replace('http://', 'ws://');
+    const sockets = await Promise.all([connect(`${ws}/ws?token=${encodeURIComponent(token)}`), connect(`${ws}/ws?token=${encodeURIComponent((await loginToken(base, 'cli-peer@example.com')))}`)]);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
+    await Promise.all(sockets.map((c) => c.closed));
+    expect(p.output()).not.toContain('presence update failed');
     expect(p.output()).toContain('"msg":"stopped"');
     expect(p.output()).not.toContain('password123');
     // Access lines go out in batches: every one is written by the time the process has exited, whole.
