@@ -17,10 +17,10 @@ const ALL = '*';
 
 export interface Pages {
   /** The stored body, or undefined (absent, expired, or this instance not subscribed yet). */
-  get(key: string): string | undefined;
+  get(key: string): Buffer | undefined;
   /** Before reading what a page shows. */
   begin(): BuildMark;
-  store(key: string, body: string, tags: string[], mark: BuildMark): void;
+  store(key: string, body: Buffer, tags: string[], mark: BuildMark): void;
   /** Drops the pages carrying any of `tags`, here at once and on every other instance. */
   drop(tags: string[]): void;
   /** Drops every page everywhere: for rare writes that can make a page show what none of its tags names. */
@@ -33,7 +33,8 @@ export interface Pages {
 }
 
 export function createPages(opts: { ttlMs: number; maxBytes: number; pubsub: PubSub; log: Logger; metrics: Metrics }): Pages {
-  const cache = new PageCache(opts.ttlMs, opts.maxBytes);
+  // The bytes sent, not text: a hit is written without encoding it again or measuring its length.
+  const cache = new PageCache<Buffer>(opts.ttlMs, opts.maxBytes);
   const self = randomUUID();
   const applied = new EventEmitter().setMaxListeners(0);
   let ready = false;

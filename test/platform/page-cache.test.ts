@@ -82,6 +82,16 @@ describe('PageCache', () => {
     expect(c.store('huge', 'x'.repeat(100), [], c.begin())).toBe(false);
   });
 
+  it('counts a page kept as bytes by its bytes (text by its UTF-16 size)', () => {
+    now = 1_000_000;
+    const c = new PageCache<Buffer>(1000, 40, clock, () => 1);
+    c.store('a', Buffer.alloc(20, 'a'), [], c.begin());
+    c.store('b', Buffer.alloc(20, 'b'), [], c.begin());
+    expect(c.stats()).toEqual({ entries: 2, bytes: 40 });
+    c.store('c', Buffer.alloc(1, 'c'), [], c.begin());
+    expect([c.get('a'), c.get('b')?.toString(), c.get('c')?.toString()]).toEqual([undefined, 'b'.repeat(20), 'c']);
+  });
+
   it('with a TTL of 0 keeps nothing', () => {
     const c = fresh(0);
     expect(c.store('k', 'body', [], c.begin())).toBe(false);

@@ -21,6 +21,11 @@ export async function cachedPage(pages: Pages, publicBaseUrl: string | null, req
   const mark = pages.begin();
   const page = await build();
   const body = reply.serialize(page.body) as string; // (the route's JSON serializer: always text)
-  if (page.tags) pages.store(key, body, page.tags, mark);
-  return reply.send(body);
+  if (!page.tags) return reply.send(body);
+  // Kept as the bytes sent: a hit then costs no UTF-8 encoding or length count of a page that can run to 100 KB.
+  // (not from Buffer's shared pool, whose 8 KB slabs a long-kept small page would pin)
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(body));
+  bytes.write(body);
+  pages.store(key, bytes, page.tags, mark);
+  return reply.send(bytes);
 }

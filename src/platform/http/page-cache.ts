@@ -10,8 +10,11 @@
 /** A build that took longer than this is not stored (what it read may predate drops no longer remembered). */
 export const MAX_BUILD_MS = 10_000;
 
-interface Entry {
-  body: string;
+/** A body as kept: the bytes sent (pages), or text. */
+type Body = string | Uint8Array;
+
+interface Entry<B extends Body> {
+  body: B;
   tags: string[];
   expires: number;
   bytes: number;
@@ -27,8 +30,8 @@ export interface PageCacheStats {
   bytes: number;
 }
 
-export class PageCache {
-  private entries = new Map<string, Entry>();
+export class PageCache<B extends Body = string> {
+  private entries = new Map<string, Entry<B>>();
   private byTag = new Map<string, Set<string>>();
   private bytes = 0;
   private seq = 0;
@@ -52,7 +55,7 @@ export class PageCache {
   }
 
   /** The stored body, or undefined (absent or expired). */
-  get(key: string): string | undefined {
+  get(key: string): B | undefined {
     const e = this.entries.get(key);
     if (e && e.expires > this.now()) {
       // Least recently used first: a hit moves the entry to the end.
@@ -70,13 +73,13 @@ export class PageCache {
   }
 
   /** Keeps `body` under `key` unless one of `tags` was dropped since `mark`; returns whether it was kept. */
-  store(key: string, body: string, tags: string[], mark: BuildMark): boolean {
+  store(key: string, body: B, tags: string[], mark: BuildMark): boolean {
     if (!this.enabled) return false;
     const now = this.now();
     this.rotate(now);
     if (now - mark.at > MAX_BUILD_MS || this.allDroppedAt > mark.seq) return false;
     for (const tag of tags) if ((this.dropped.get(tag) ?? this.droppedBefore.get(tag) ?? 0) > mark.seq) return false;
-    const bytes = body.length * 2; // UTF-16 in memory
+    const bytes = typeof body === 'string' ? body.length * 2 : body.byteLength; // (text is UTF-16 in memory)
     if (bytes > this.maxBytes) return false;
     const old = this.entries.get(key);
     if (old) this.remove(key, old);
@@ -91,7 +94,7 @@ export class PageCache {
       keys.add(key);
     }
     while (this.bytes > this.maxBytes) {
-      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
+      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry<B>];
       this.remove(oldestKey, oldest);
     }
     return true;
@@ -124,7 +127,7 @@ export class PageCache {
     return { entries: this.entries.size, bytes: this.bytes };
   }
 
-  private remove(key: string, e: Entry) {
+  private remove(key: string, e: Entry<B>) {
     this.entries.delete(key);
     this.bytes -= e.bytes;
     for (const tag of e.tags) {
