@@ -106,13 +106,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   queue.onOutcome = (job, outcome) => metrics.jobs.inc({ job, outcome });
   registerCollectedGauges(metrics, { queueCounts: () => queue.counts(), pool: () => database.poolStats?.() ?? null });
   // Cache hit rates: every read of the key-value store counts under its key's first segment.
-  const families = new Map<string, (hit: boolean) => void>();
-  const lookup = (key: string, v: string | null) => {
-    const family = /^[A-Za-z_.-]{1,40}(?=:)/.exec(key)?.[0] ?? 'other';
-    let count = families.get(family);
-    if (!count) families.set(family, (count = metrics.countLookups(family)));
-    count(v !== null);
-  };
+  const lookup = (key: string, v: string | null) => metrics.countLookups(/^[A-Za-z_.-]{1,40}(?=:)/.exec(key)?.[0] ?? 'other')(v !== null);
   const kvGet = kv.get.bind(kv);
   kv.get = async (key: string) => {
     const v = await kvGet(key);

@@ -34,7 +34,7 @@ export function createMetrics() {
   });
   // Lookups are counted in plain numbers and handed to the counter when it is read: a labelled
   // inc() hashes its labels every time, and the session and page caches are looked up on every request.
-  const lookupCounts = new Map<string, { hit: number; miss: number }>();
+  const lookupCounts = new Map<string, { hit: number; miss: number; count: (hit: boolean) => void }>();
   new client.Counter({
     name: 'cache_lookups_total',
     help: 'Cache reads from the key-value store by key family and outcome (hit or miss)',
@@ -48,15 +48,14 @@ export function createMetrics() {
       }
     },
   });
-  /** The lookup counter of one cache: call it with each lookup's outcome. */
-  const countLookups = (cache: string) => {
+  /** The lookup counter of one cache (the same one for every call with its name): call it with each lookup's outcome. */
+  const countLookups = (cache: string): ((hit: boolean) => void) => {
     let n = lookupCounts.get(cache);
-    if (!n) lookupCounts.set(cache, (n = { hit: 0, miss: 0 }));
-    const counts = n;
-    return (hit: boolean) => {
-      if (hit) counts.hit++;
-      else counts.miss++;
-    };
+    if (!n) {
+      const counts = { hit: 0, miss: 0, count: (hit: boolean) => void (hit ? counts.hit++ : counts.miss++) };
+      lookupCounts.set(cache, (n = counts));
+    }
+    return n.count;
   };
   new client.Counter({
     name: 'db_queries_total',

@@ -219,10 +219,7 @@ export function createAccounts(ctx: Ctx) {
     });
   });
 
-  /**
-   * The user row and its session's state (one query for the sessions resolved in the same turn). The
-   * session cache in front of it answers a kept session without a promise (session-cache.ts).
-   */
+  /** The user row and its session's state (one query per turn); its cache answers a kept one at once. */
   function resolveSession(claims: TokenClaims): Awaited<ReturnType<typeof resolveInTurn>> | ReturnType<typeof resolveInTurn> {
     return resolveInTurn(claims);
   }

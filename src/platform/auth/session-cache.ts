@@ -54,19 +54,13 @@ export class SessionCache<V> {
   /** The cached value, else `load()`'s; `keep(value)` false: the value is answered but not cached. */
   get(userId: number, sid: number, load: () => Promise<V>, keep: (v: V) => boolean = () => true): Promise<V> {
     if (this.ttlMs <= 0) return load();
+    const kept = this.peek(userId, sid);
+    if (kept !== undefined) return Promise.resolve(kept);
     let slot = this.slots.get(userId);
     if (slot) {
       this.slots.delete(userId);
       this.slots.set(userId, slot);
-      const e = slot.sessions.get(sid);
-      if (e) {
-        if (e.expires > this.now()) {
-          this.stats_.hits++;
-          this.onLookup(true);
-          return Promise.resolve(e.value);
-        }
-        slot.sessions.delete(sid);
-      }
+      slot.sessions.delete(sid); // (expired, if there)
       const flight = slot.flights.get(sid);
       if (flight) {
         this.stats_.hits++;
