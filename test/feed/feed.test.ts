@@ -118,6 +118,26 @@ describe('feed/home and feed/following', () => {
     expect(ids((await me.req({ url: '/api/v1/feed/home/' })).json())).toEqual([]);
   });
 
+  it('fans out one relay batch of several authors: each follower gets their authors\' posts, a private one stays with its author', async () => {
+    const [a, b, loner, fanOfA, fanOfBoth] = await Promise.all([t.user(), t.user(), t.user(), t.user(), t.user()]);
+    await follow(fanOfA, a);
+    await follow(fanOfBoth, a);
+    await follow(fanOfBoth, b);
+    await t.drain();
+    // Posted before one drain: one pass of the relay, one fan-out job.
+    const a1 = await post(a, 'batch a1');
+    const b1 = await post(b, 'batch b1');
+    const a2 = await post(a, 'batch a2', 'followers');
+    const bSecret = await post(b, 'batch secret', 'private');
+    const l1 = await post(loner, 'batch loner');
+    await t.drain();
+    const timeline = async (u: TestUser) => (await t.ctx.kv.listRange(`feed:tl:${u.id}`, 0, -1)).map(Number).sort((x, y) => x - y);
+    expect(await timeline(fanOfA)).toEqual([a1, a2]);
+    expect(await timeline(fanOfBoth)).toEqual([a1, b1, a2]);
+    expect(await timeline(b)).toEqual([b1, bSecret]);
+    expect(await timeline(loner)).toEqual([l1]);
+  });
+
   it('paginates by keyset: new posts between pages cause no duplicates and no gaps', async () => {
     const { me, author: fay, made } = await readerOfPosts(7, 'f');
     const seen = await walk(me, '/api/v1/feed/home/?page_size=3', async () => {

@@ -96,4 +96,22 @@ describe('both backends after edits and deletes', () => {
       expect(await b.users('bob', 20)).toEqual([]);
     }
   });
+
+  it('take a batch whose texts hold quotes, braces and backslashes, and a ref twice (the last wins)', async () => {
+    const odd = 9_200_010;
+    const twice = 9_200_011;
+    for (const b of [backends.postgres(), backends.opensearch()]) {
+      await b.upsertMany([
+        { type: 'post', refId: odd, ownerId: OWNER.a, visibility: 'public', text: 'say "quoth" {brace}, back\\slash NULL ünïcode 😀' },
+        { type: 'post', refId: twice, ownerId: OWNER.a, visibility: 'public', text: 'firstdraft' },
+        { type: 'post', refId: twice, ownerId: OWNER.b, visibility: 'public', text: 'seconddraft' },
+        { type: 'user', refId: 9_100_010, ownerId: 9_100_010, visibility: 'public', name: 'Quin "Q" O\'Hara', handle: 'QuinOH', bio: '{}' },
+      ]);
+      for (const q of ['quoth', 'brace', 'null', 'ünïcode']) expect(await b.posts(q, OWNER.viewer, 20)).toEqual([odd]);
+      expect(await b.posts('firstdraft', OWNER.viewer, 20)).toEqual([]);
+      expect(await b.posts('seconddraft', OWNER.viewer, 20)).toEqual([twice]);
+      expect(await b.users('quinoh', 20)).toEqual([9_100_010]);
+      expect(await b.users('hara', 20)).toEqual([9_100_010]);
+    }
+  });
 });

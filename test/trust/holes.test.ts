@@ -266,6 +266,20 @@ describe('hole 8: bounded work', () => {
     expect(pages.flat().sort()).toEqual(fans.map((f) => f.id).sort());
   });
 
+  it("many users' follower ids: first pages together, a large audience's rest page by page", async () => {
+    const [star, small, nobody] = [await t.user(), await t.user(), await t.user()];
+    const fans = await Promise.all([t.user(), t.user(), t.user(), t.user(), t.user()]);
+    for (const f of fans) await f.req({ method: 'POST', url: `/api/v1/users/${star.id}/follow/` });
+    await fans[0].req({ method: 'POST', url: `/api/v1/users/${small.id}/follow/` });
+    const pages: { userId: number; ids: number[] }[] = [];
+    for await (const page of t.ctx.services.users.followerIdPagesOfMany([star.id, small.id, nobody.id, star.id], 2)) pages.push(page);
+    const of = (id: number) => pages.filter((p) => p.userId === id).map((p) => p.ids);
+    expect(of(star.id).map((p) => p.length)).toEqual([2, 2, 1]);
+    expect(of(star.id).flat()).toEqual(fans.map((f) => f.id).sort((a, b) => a - b));
+    expect(of(small.id)).toEqual([[fans[0].id]]);
+    expect(of(nobody.id)).toEqual([]);
+  });
+
   it('marking a long backlog read works and moves the pointer', async () => {
     const [x, y] = [await t.user(), await t.user()];
     const th = (await x.req({ method: 'POST', url: '/api/v1/threads/direct/', body: { user_id: y.id } })).json().id;

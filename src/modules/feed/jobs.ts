@@ -18,24 +18,41 @@ const fanOutMark = (postId: number) => `feed:fo:${postId}`;
 const FAN_OUT_MARK_MS = 60 * 60_000;
 
 export function defineFeedJobs(ctx: Ctx, timeline: Timeline, forYou: FeedService['forYou']) {
-  const fanOut = async ({ postId, authorId, visibility }: PostCreatedEvent) => {
+  const fanOut = async (posts: PostCreatedEvent[]) => {
     // A post's first fan-out pushes its id without looking for it; one that comes again (a redelivered
     // event, a retried or stalled job) finds the post's mark counted before and looks first, so each
     // timeline holds it once. The look was ~3/4 of Redis's CPU per post (docs/perf.md, "Writes").
-    const look = (await ctx.kv.incr(fanOutMark(postId), FAN_OUT_MARK_MS)).value > 1;
+    const looks = await Promise.all(
+      posts.map(async ({ postId, authorId }) => {
+        const look = (await ctx.kv.incr(fanOutMark(postId), FAN_OUT_MARK_MS)).value > 1;
+        await timeline.push([authorId], postId, look);
+        return look;
+      }),
+    );
     // A private post only ever reaches its author; read-time checks still guard the rest.
-    // Followers are read a page at a time and each page is one pipelined write.
-    await timeline.push([authorId], postId, look);
-    if (visibility === 'private') return;
-    for await (const page of ctx.services.users.followerIdPages(authorId)) await timeline.push(page, postId, look);
+    const byAuthor = new Map<number, { postId: number; look: boolean }[]>();
+    posts.forEach(({ postId, authorId, visibility }, i) => {
+      if (visibility !== 'private') byAuthor.set(authorId, [...(byAuthor.get(authorId) ?? []), { postId, look: looks[i] }]);
+    });
+    // The authors' followers are read a page at a time (their first pages in one query), each page of
+    // each post is one pipelined write, and the writes go out side by side: one after another, a job
+    // of ~30 posts waited ~300 ms on round trips and the queue fell behind at 1,500 posts/s (a page
+    // looks at the ids it read newest first, whatever order the pushes landed in: timeline.ts).
+    const pushes: Promise<unknown>[] = [];
+    try {
+      for await (const { userId, ids } of ctx.services.users.followerIdPagesOfMany([...byAuthor.keys()])) {
+        for (const { postId, look } of byAuthor.get(userId)!) pushes.push(timeline.push(ids, postId, look));
+        // (bounded: a large audience's pages are not all held at once)
+        if (pushes.length >= 64) await Promise.all(pushes.splice(0));
+      }
+    } catch (err) {
+      await Promise.allSettled(pushes);
+      throw err;
+    }
+    await Promise.all(pushes);
   };
-  // One job per relay batch of post.created (a job queued before batches carries one post). Its
-  // posts go out side by side: one after another, a job of ~30 posts waited ~300 ms on round trips
-  // and the queue fell behind at 1,500 posts/s (a page looks at the ids it read newest first, whatever
-  // order the pushes landed in: timeline.ts).
-  ctx.queue.define<FanOutJob>(FEED_JOBS.fanOut, async (job) => {
-    await Promise.all(('posts' in job ? job.posts : [job]).map(fanOut));
-  });
+  // One job per relay batch of post.created (a job queued before batches carries one post).
+  ctx.queue.define<FanOutJob>(FEED_JOBS.fanOut, (job) => fanOut('posts' in job ? job.posts : [job]));
   ctx.queue.define<PostDeletedEvent>(FEED_JOBS.remove, async ({ postId, authorId }) => {
     await timeline.remove([authorId], postId);
     for await (const page of ctx.services.users.followerIdPages(authorId)) await timeline.remove(page, postId);

@@ -12,6 +12,9 @@ import type { Accounts } from './accounts.js';
 import { UserErrors } from './errors.js';
 import { userTag } from '../../platform/pages.js';
 
+/** Follower ids per page of a fan-out. */
+const FOLLOWER_PAGE = 1000;
+
 // ---- SQL fragments other modules compose into their queries (the tables stay private) ----
 
 /** True when no block separates `viewerId` and the user in `col`. */
@@ -169,14 +172,41 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
       .orderBy(asc(follows.followerId))
       .limit(sql.placeholder('pageSize')),
   );
-  async function* followerIdPages(userId: number, pageSize = 1000): AsyncGenerator<number[]> {
-    let after = 0;
+  async function* followerIdPages(userId: number, pageSize = FOLLOWER_PAGE, after = 0): AsyncGenerator<number[]> {
     for (;;) {
       const rows = await followerPage(db()).execute({ userId, after, pageSize });
       if (!rows.length) return;
       yield rows.map((r) => r.id);
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1].id;
+    }
+  }
+
+  // The first page of each of many users' followers in one statement (a relay batch's fan-out: one
+  // query per post was most of the worker's round trips), each page one row of text: ~50 rows of one
+  // id each cost more to receive and map than the list.
+  const firstFollowerPages = prepared('users_follower_ids_first_pages', (d) =>
+    d
+      .select({
+        userId: sql<number>`a.user_id`.mapWith(Number),
+        ids: sql<string>`(select string_agg(f.follower_id::text, ',' order by f.follower_id) from (select ${follows.followerId} from ${follows} where ${follows.followeeId} = a.user_id order by ${follows.followerId} limit ${sql.placeholder('pageSize')}) f)`,
+      })
+      .from(sql`unnest(${sql.placeholder('userIds')}::bigint[]) as a(user_id)`),
+  );
+  /**
+   * Each user's followers, a page at a time, for many users: the first pages of all of them in one
+   * query, the rest of a large audience through `followerIdPages`. Pages of different users interleave.
+   */
+  async function* followerIdPagesOfMany(userIds: number[], pageSize = FOLLOWER_PAGE): AsyncGenerator<{ userId: number; ids: number[] }> {
+    const unique = [...new Set(userIds)];
+    if (!unique.length) return;
+    const firsts = await firstFollowerPages(db()).execute({ userIds: unique, pageSize });
+    for (const { userId, ids: list } of firsts) {
+      if (!list) continue;
+      const ids = list.split(',').map(Number);
+      yield { userId, ids };
+      if (ids.length < pageSize) continue;
+      for await (const more of followerIdPages(userId, pageSize, ids[ids.length - 1])) yield { userId, ids: more };
     }
   }
 
@@ -268,6 +298,7 @@ export function createGraph(ctx: Ctx, accounts: Accounts) {
     followersOf,
     followingOf,
     followerIdPages,
+    followerIdPagesOfMany,
     notBlockedSql,
     blockedPairsSql,
     followsSql,
