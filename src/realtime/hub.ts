@@ -187,7 +187,6 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
       }
     });
 
-  /** Registers a socket; beyond the per-user cap the oldest socket of that user is closed. */
   /** Presence updates under way (close() waits for them). */
   const presence = new Set<Promise<void>>();
   function setPresence(userId: number, here: boolean) {
@@ -195,6 +194,7 @@ export function createHub(ctx: Ctx, limits: HubLimits, gauges: { sockets: { inc(
     presence.add(p);
   }
 
+  /** Registers a socket; beyond the per-user cap the oldest socket of that user is closed. */
   function add(conn: Conn) {
     let set = byUser.get(conn.userId);
     if (!set) {

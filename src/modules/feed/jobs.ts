@@ -32,7 +32,9 @@ export function defineFeedJobs(ctx: Ctx, timeline: Timeline, forYou: FeedService
     // A private post only ever reaches its author; read-time checks still guard the rest.
     const byAuthor = new Map<number, { postId: number; look: boolean }[]>();
     posts.forEach(({ postId, authorId, visibility }, i) => {
-      if (visibility !== 'private') byAuthor.set(authorId, [...(byAuthor.get(authorId) ?? []), { postId, look: looks[i] }]);
+      if (visibility === 'private') return;
+      if (!byAuthor.has(authorId)) byAuthor.set(authorId, []);
+      byAuthor.get(authorId)!.push({ postId, look: looks[i] });
     });
     // The authors' followers are read a page at a time (their first pages in one query), each page of
     // each post is one pipelined write, and the writes go out side by side: one after another, a job
