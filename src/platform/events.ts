@@ -122,8 +122,9 @@ export class DomainEvents {
   /**
    * For a change made by one statement (data-modifying CTEs: one round trip instead of a
    * transaction's five or six): a CTE named `alias` that writes the event `name` once per row of
-   * `from`, its payload the jsonb SQL expression `payload` over those rows, returning `event_id`.
-   * The event commits with the statement; hand the ids it returned to emitted().
+   * `from`, its payload the jsonb SQL expression `payload` over those rows, returning `event_id`
+   * and the `payload` (a statement writing several rows tells their events apart by it). The event
+   * commits with the statement; hand the ids it returned to emitted().
    */
   cte(db: DbOrTx, alias: string, name: string, payload: SQL, from: SQL) {
     return store.insertEventCte(db, alias, name, payload, from);

@@ -3,8 +3,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { Tx } from '../../platform/db/index.js';
-import { cteColumns } from '../../platform/db/cte.js';
-import { prepared } from '../../platform/db/prepared.js';
 import { fieldError } from '../../platform/http/errors.js';
 import type { StoredUpload } from '../media/service.js';
 import type { UserRow } from '../users/schema.js';
@@ -15,6 +13,7 @@ import { attachAuthor, attachNewPostFacts, createPageFacts, factsFor } from './p
 import { SOCIAL_EVENTS, type PostCreatedEvent, type PostUpdatedEvent, type PostDeletedEvent } from './events.js';
 import { MAX_IMAGES, type NewPost, postNotFound } from './rules.js';
 import { dropPostPages } from './page-tags.js';
+import { createTextPosts, type TextPostValues } from './text-posts.js';
 
 export function createPosts(ctx: Ctx) {
   const db = () => ctx.db;
@@ -22,6 +21,7 @@ export function createPosts(ctx: Ctx) {
   const media = () => ctx.services.media;
   const pageFacts = createPageFacts(ctx);
   const { listRecentVisible } = createPostLists(ctx);
+  const textPosts = createTextPosts(ctx);
 
   async function postRow(id: number): Promise<PostRow | null> {
     const [p] = await db().select().from(posts).where(eq(posts.id, id)).limit(1);
@@ -142,29 +142,13 @@ export function createPosts(ctx: Ctx) {
    */
   const authorPosted = (authorId: number) => Promise.all([users().postsCountChanged(authorId), ctx.services.feed.forYou.invalidate(authorId)]);
 
-  /**
-   * A post without media in one statement: the post, the author's posts_count and post.created
-   * (the same payload as the transaction's emit). Prepared, its values placeholders: drizzle built
-   * its three CTEs on every post.
-   */
-  const textPostStatement = prepared('social_text_post', (q) => {
-    const p = sql.placeholder;
-    const values = { authorId: p('authorId'), text: p('text'), visibility: p('visibility'), language: p('language'), hasVideo: p('hasVideo') };
-    const post = q.$with('p').as(q.insert(posts).values(values as never).returning());
-    const counted = users().postsCountCte(q, 'counted', p('authorId'), 1, sql`exists (select 1 from p)`);
-    const event = ctx.events.cte(q, 'ev', SOCIAL_EVENTS.postCreated, sql`jsonb_build_object('postId', p.id, 'authorId', p.author_id, 'text', p.text, 'visibility', p.visibility)`, sql`p`);
-    return q
-      .with(post, counted, event)
-      .select({ post: cteColumns(posts, post), eventId: sql<number>`(select event_id from ev)`.mapWith(Number) })
-      .from(post);
-  });
-  async function insertTextPost(values: Required<Pick<typeof posts.$inferInsert, 'authorId' | 'text' | 'visibility' | 'language' | 'hasVideo'>>): Promise<PostRow> {
-    const [row] = await textPostStatement(db()).execute(values);
-    ctx.events.emitted(SOCIAL_EVENTS.postCreated, [row.eventId]);
+  async function insertTextPost(values: TextPostValues): Promise<PostRow> {
+    const { post, eventId } = await textPosts.insertTextPost(values);
+    ctx.events.emitted(SOCIAL_EVENTS.postCreated, [eventId]);
     await authorPosted(values.authorId);
     // (its own answer presents it without the page query)
-    attachNewPostFacts(row.post);
-    return row.post;
+    attachNewPostFacts(post);
+    return post;
   }
 
   /** Records stored files as media rows; their ids come back in the files' order. */

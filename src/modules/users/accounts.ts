@@ -305,6 +305,16 @@ export function createAccounts(ctx: Ctx) {
   }
 
   /**
+   * postsCountCte() for several users at once: `counts` is a subquery of (user id, posts added) rows,
+   * one per user. Call postsCountChanged() for each of them once it ran.
+   */
+  function postsCountsCte(q: DbOrTx, alias: string, counts: SQL) {
+    return q
+      .$with(alias, { id: sql<number>`id`.as('id') })
+      .as(sql`update ${users} set posts_count = greatest(${users.postsCount} + c.n, 0) from ${counts} as c(user_id, n) where ${users.id} = c.user_id returning ${users.id}`);
+  }
+
+  /**
    * After a statement with postsCountCte() (or adjustPostsCount()) for `userId` committed: the
    * session cache drops their row on every instance, so their next read shows the new count.
    */
@@ -341,6 +351,7 @@ export function createAccounts(ctx: Ctx) {
     list,
     adjustPostsCount,
     postsCountCte,
+    postsCountsCte,
     postsCountChanged,
     findByEmail,
     findByHandles,

@@ -38,7 +38,9 @@ export async function insertEvent(db: DbOrTx, name: string, payload: unknown): P
 
 /** The insert of `name` as a CTE, once per row of `from`, returning `event_id` (DomainEvents.cte()). */
 export function insertEventCte(db: DbOrTx, alias: string, name: string, payload: SQL, from: SQL) {
-  return db.$with(alias, { eventId: sql<number>`event_id`.mapWith(Number).as('event_id') }).as(sql`insert into ${outbox} (name, payload) select ${name}, ${payload} from ${from} returning id as event_id`);
+  return db
+    .$with(alias, { eventId: sql<number>`event_id`.mapWith(Number).as('event_id'), payload: sql<unknown>`payload`.as('payload') })
+    .as(sql`insert into ${outbox} (name, payload) select ${name}, ${payload} from ${from} returning id as event_id, payload`);
 }
 
 /** The names of the rows a claim would take, without taking them (the crash test hook). */
