@@ -5,6 +5,7 @@
 import { getTableColumns, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { cteColumns } from '../../platform/db/cte.js';
+import { pgErrorCode } from '../../platform/db/index.js';
 import { prepared } from '../../platform/db/prepared.js';
 import { turnBatch } from '../../platform/db/turn-batch.js';
 import { posts, type PostRow } from './schema.js';
@@ -15,15 +16,6 @@ type Inserted = { post: PostRow; eventId: number };
 
 const payloadOfP = sql`jsonb_build_object('postId', p.id, 'authorId', p.author_id, 'text', p.text, 'visibility', p.visibility)`;
 const keyOf = (v: TextPostValues) => `${v.authorId}\u0000${v.visibility}\u0000${v.language}\u0000${v.hasVideo}\u0000${v.text}`;
-
-/** PostgreSQL reported the error (a SQLSTATE): the statement did not commit, so running its posts again cannot double one. */
-// (drizzle wraps the driver's error: the SQLSTATE is on its cause)
-const refusedByServer = (err: unknown): boolean => {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return true;
-  const cause = (err as { cause?: unknown }).cause;
-  return cause !== undefined && cause !== null && refusedByServer(cause);
-};
 
 export function createTextPosts(ctx: Ctx) {
   const users = () => ctx.services.users;
@@ -74,7 +66,8 @@ export function createTextPosts(ctx: Ctx) {
     } catch (err) {
       // One post refused (its author deleted meanwhile) or a deadlock with another turn's posts by
       // the same authors: each post alone, so only what fails fails.
-      if (!refusedByServer(err)) throw err;
+      // (only when PostgreSQL reported it, a SQLSTATE: then nothing committed and no post can be written twice)
+      if (pgErrorCode(err) === undefined) throw err;
       return Promise.allSettled(batch.map(one));
     }
     // Each caller takes a row with its own values (two alike are interchangeable), in id order.
