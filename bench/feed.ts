@@ -235,15 +235,14 @@ whatever the page size, and shared by the pages asked in the same turn of the ev
 all: src/platform/db/turn-batch.ts), so under this load the "queries/req" column is well under one; the authors come
 from the session cache's user rows (that column also counts the api process's background outbox relay and session reloads). Cache misses add the media and gift queries for the missing posts only. for_you's
 first page is reused per viewer for 60 s and then costs the same as a home page; \`posts/\` costs its keyset query (prepared)
-and the viewer query. A post creation is one prepared statement (post, posts_count, outbox row:
-data-modifying CTEs), its event claimed in one prepared statement and its listeners run side by side before the answer
-(search and fan-out jobs enqueued, caches dropped; a notification job only when the text mentions someone; marked
-delivered after the answer, batched), and the post presented (viewer query, author): 4 queries; the worker then spends 4
-per post (the followers' page, and for search the post as its author sees it, the author, the document's upsert). \`threads/\` is one prepared statement: the page, each thread's last message (one index
+and the viewer query. A text post is one prepared statement (post, posts_count, outbox row:
+data-modifying CTEs), which the posts of one turn of the event loop share (one statement over arrays), and the author's
+row read again for its new count: 2 queries; its listeners (the fan-out and search jobs, one per relay batch) run after the
+answer, and the worker reads a batch's followers' first pages in one query and indexes its posts in one statement. \`threads/\` is one prepared statement: the page, each thread's last message (one index
 probe) and unread count by lateral joins, and a row per member with whether the viewer follows them (the people's rows cached); the
 benchmark analyzes its threads after writing them (autovacuum is off on this machine). A message send checks membership, blocks and the
 recipient's policy, writes the message, the thread's time and its event in one
-prepared statement, and presents the frame and the answer from one set of queries (the sender's row cached): 1 query; its event's listeners (moderation,
+prepared statement (the sends of one turn share one over arrays), and presents the frame and the answer from one set of queries (the sender's row cached): 1 query; its event's listeners (moderation,
 unread reminder) only queue background work, so the relay loop takes it after the answer; a send with a \`client_uuid\` dedupes in
 its statement (no look-up before it). Until 2026-12-01 one user posted and sent on all 100 connections, into one thread: every statement
 then waited for the one before to release that user's or thread's row (\`posts_count\`, the thread's \`updated_at\`), and that lock, not
