@@ -5,9 +5,8 @@ import { and, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import type { DbOrTx } from '../../platform/db/index.js';
 import { cteColumns } from '../../platform/db/cte.js';
-import { pgErrorCode } from '../../platform/db/index.js';
 import { prepared } from '../../platform/db/prepared.js';
-import { turnBatch } from '../../platform/db/turn-batch.js';
+import { turnBatchWrites } from '../../platform/db/turn-batch.js';
 import type { MessageRefusal } from '../users/dm-policy.js';
 import { messages, threadMembers, threads, type MessageRow } from './schema.js';
 import { MESSAGING_EVENTS } from './events.js';
@@ -132,21 +131,13 @@ export function createSendStatement(ctx: Ctx) {
     const recipientIds = (typeof row.recipientIds === 'string' ? JSON.parse(row.recipientIds) : row.recipientIds) as number[];
     return { message: row.m, eventId: row.eventId!, recipientIds: recipientIds.map(Number) };
   };
-  const settle = (f: () => Sent): PromiseSettledResult<Sent> => {
-    try {
-      return { status: 'fulfilled', value: f() };
-    } catch (reason) {
-      return { status: 'rejected', reason };
-    }
-  };
   const one = async (tx: DbOrTx | null, values: SendValues) =>
     outcome((await (tx ? build(tx).prepare('') : statement(ctx.db)).execute({ ...values, meta: JSON.stringify(values.meta) }))[0] as Row);
 
-  const inTurn = turnBatch(async (batch: SendValues[]): Promise<PromiseSettledResult<Sent>[]> => {
-    if (batch.length === 1) return Promise.allSettled([one(null, batch[0])]);
-    let rows: (Row & { ord: number })[];
-    try {
-      rows = (await manyStatement(ctx.db).execute({
+  const inTurn = turnBatchWrites(
+    (values: SendValues) => one(null, values),
+    async (batch) => {
+      const rows = (await manyStatement(ctx.db).execute({
         threadIds: batch.map((v) => v.threadId),
         senderIds: batch.map((v) => v.senderId),
         bodies: batch.map((v) => v.body),
@@ -154,24 +145,16 @@ export function createSendStatement(ctx: Ctx) {
         types: batch.map((v) => v.type),
         metas: batch.map((v) => JSON.stringify(v.meta)),
       })) as (Row & { ord: number })[];
-    } catch (err) {
-      // Only when PostgreSQL reported it (a SQLSTATE: nothing committed, so no message can be
-      // written twice), e.g. a deadlock with another turn's sends into the same threads: each send alone.
-      if (pgErrorCode(err) === undefined) throw err;
-      return Promise.allSettled(batch.map((v) => one(null, v)));
-    }
-    const byOrd = new Map(rows.map((r) => [r.ord, r]));
-    return batch.map((_, i) => settle(() => outcome(byOrd.get(i + 1)!)));
-  });
+      const byOrd = new Map(rows.map((r) => [r.ord, r]));
+      return batch.map((_, i) => () => outcome(byOrd.get(i + 1)!));
+    },
+  );
 
   /**
    * Runs the statement (in `tx` when attachments join it). Throws the refusal; null when the
    * client_uuid was taken meanwhile. The sends of one turn without attachments or a reply share one statement.
    */
   return async function insertMessage(tx: DbOrTx | null, values: SendValues): Promise<Sent> {
-    if (tx || values.replyToId !== null) return one(tx, values);
-    const r = await inTurn(values);
-    if (r.status === 'rejected') throw r.reason;
-    return r.value;
+    return tx || values.replyToId !== null ? one(tx, values) : inTurn(values);
   };
 }

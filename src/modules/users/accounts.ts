@@ -1,6 +1,6 @@
 // Accounts and sessions: sign-up, login, refresh-token rotation, revocation, passwords, suspension,
 // profile updates and the directory. Part of the one users service (service.ts).
-import { and, desc, eq, ilike, inArray, isNull, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Ctx } from '../../context.js';
 import { type DbOrTx, type Tx, isUniqueViolation } from '../../platform/db/index.js';
 import { prepared } from '../../platform/db/prepared.js';
@@ -290,36 +290,6 @@ export function createAccounts(ctx: Ctx) {
       .limit(opts.limit + 1);
     return paginate(rows, opts.limit);
   }
-  /** Keeps users.posts_count exact; the social module calls it inside its own transaction. */
-  const postsCountBy = (delta: number) => ({ postsCount: sql`greatest(${users.postsCount} + ${delta}, 0)` });
-  async function adjustPostsCount(userId: number, delta: number, tx: DbOrTx = db()) {
-    await tx.update(users).set(postsCountBy(delta)).where(eq(users.id, userId));
-  }
-
-  /**
-   * adjustPostsCount() as a CTE of another module's one-statement write, applied when `when` holds.
-   * `userId` may be a placeholder (a prepared statement). Call postsCountChanged(userId) once it ran.
-   */
-  function postsCountCte(q: DbOrTx, alias: string, userId: number | Placeholder, delta: number, when: SQL) {
-    return q.$with(alias).as(q.update(users).set(postsCountBy(delta)).where(and(eq(users.id, userId), when)).returning({ id: users.id }));
-  }
-
-  /**
-   * postsCountCte() for several users at once: `counts` is a subquery of (user id, posts added) rows,
-   * one per user. Call postsCountChanged() for each of them once it ran.
-   */
-  function postsCountsCte(q: DbOrTx, alias: string, counts: SQL) {
-    return q
-      .$with(alias, { id: sql<number>`id`.as('id') })
-      .as(sql`update ${users} set posts_count = greatest(${users.postsCount} + c.n, 0) from ${counts} as c(user_id, n) where ${users.id} = c.user_id returning ${users.id}`);
-  }
-
-  /**
-   * After a statement with postsCountCte() (or adjustPostsCount()) for `userId` committed: the
-   * session cache drops their row on every instance, so their next read shows the new count.
-   */
-  async function postsCountChanged(_userId: number): Promise<void> {}
-
   async function findByEmail(email: string): Promise<UserRow | null> {
     const [u] = await db().select().from(users).where(sql`lower(${users.email}) = ${email.trim().toLowerCase()}`).limit(1);
     return u ?? null;
@@ -349,10 +319,6 @@ export function createAccounts(ctx: Ctx) {
     setActive,
     update,
     list,
-    adjustPostsCount,
-    postsCountCte,
-    postsCountsCte,
-    postsCountChanged,
     findByEmail,
     findByHandles,
   };

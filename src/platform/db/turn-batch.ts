@@ -3,6 +3,7 @@
 // so the database round trip (a socket write and a wake-up of a PostgreSQL backend, the largest
 // single cost of a page on this kind of VM) is paid once per turn instead of once per request.
 // Alone, a call waits for nothing but the end of the current turn (setImmediate).
+import { pgErrorCode } from './index.js';
 import { currentQueryScope, withQueryScope, type QueryScope } from './query-count.js';
 
 export interface TurnBatchOptions {
@@ -77,4 +78,38 @@ export function turnBatch<A, R>(run: (args: A[]) => Promise<R[]>, opts: TurnBatc
       pending.push({ arg, resolve, reject, counted: currentQueryScope() });
       if (pending.length >= maxCalls) flush();
     });
+}
+
+/**
+ * turnBatch for a write: the calls of one turn are written by `many` in one statement, which answers
+ * each call with a function that returns its result or throws its own refusal. One call alone is
+ * written by `one`. When PostgreSQL refuses the whole statement (a SQLSTATE: nothing committed, e.g.
+ * one bad row or a deadlock with another turn's statement), each call is written again alone, so only
+ * what fails fails; any other error (a lost connection, after which the commit may have happened)
+ * fails the batch's calls and is not retried, so nothing is written twice.
+ */
+export function turnBatchWrites<A, R>(one: (arg: A) => Promise<R>, many: (args: A[]) => Promise<(() => R)[]>, opts: TurnBatchOptions = {}): (arg: A) => Promise<R> {
+  const settle = (answer: () => R): PromiseSettledResult<R> => {
+    try {
+      return { status: 'fulfilled', value: answer() };
+    } catch (reason) {
+      return { status: 'rejected', reason };
+    }
+  };
+  const inTurn = turnBatch(async (args: A[]): Promise<PromiseSettledResult<R>[]> => {
+    if (args.length === 1) return Promise.allSettled([one(args[0])]);
+    let answers: (() => R)[];
+    try {
+      answers = await many(args);
+    } catch (err) {
+      if (pgErrorCode(err) === undefined) throw err;
+      return Promise.allSettled(args.map(one));
+    }
+    return answers.map(settle);
+  }, opts);
+  return async (arg) => {
+    const r = await inTurn(arg);
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  };
 }
